@@ -1,0 +1,84 @@
+//! The shared numeric suite of mixaug: every case is a function of a [`Device`], written
+//! once and instantiated as `#[test]`s for each backend compiled in (see
+//! `tests/backends.rs` and the [`backend_suite!`] macro), the pattern of burn's own
+//! `burn-backend-tests`.
+//!
+//! Expected values come from hand computation (stated beside each case) or from
+//! METHODS.md's worked examples; tensors are non-square (`2×3×4×6`) wherever the shape
+//! matters.
+
+#![allow(clippy::missing_panics_doc)]
+
+use burn::prelude::*;
+
+pub mod cases;
+
+/// A batch whose value at `(n, c, y, x)` is `1000n + 100c + 10y + x`: every pixel is
+/// distinct and exactly representable, so a moved pixel is always detected.
+///
+/// # Shapes
+/// - output: `[n, c, h, w]`
+pub fn ramp_batch(n: usize, c: usize, h: usize, w: usize, device: &Device) -> Tensor<4> {
+    Tensor::<4>::from_data(TensorData::new(ramp_values(n, c, h, w), [n, c, h, w]), device)
+}
+
+/// The host copy of [`ramp_batch`], in row-major NCHW order.
+pub fn ramp_values(n: usize, c: usize, h: usize, w: usize) -> Vec<f32> {
+    let mut v = Vec::with_capacity(n * c * h * w);
+    for i in 0..n {
+        for ch in 0..c {
+            for y in 0..h {
+                for x in 0..w {
+                    v.push((1000 * i + 100 * ch + 10 * y + x) as f32);
+                }
+            }
+        }
+    }
+    v
+}
+
+/// A float tensor's values, row-major.
+pub fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().to_vec().expect("f32 data")
+}
+
+/// An integer tensor's values, row-major, whatever the backend's integer type.
+pub fn ints<const D: usize>(t: Tensor<D, Int>) -> Vec<i64> {
+    t.into_data().convert::<i64>().to_vec().expect("i64 data")
+}
+
+/// Asserts that two float slices agree element-wise within `tol`.
+pub fn assert_close(got: &[f32], expected: &[f32], tol: f32) {
+    assert_eq!(got.len(), expected.len(), "lengths differ");
+    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+        assert!(
+            (g - e).abs() <= tol,
+            "element {i}: got {g}, expected {e} (tolerance {tol})"
+        );
+    }
+}
+
+/// Instantiates every case of the suite as a `#[test]` on the device expression given.
+#[macro_export]
+macro_rules! backend_suite {
+    ($device:expr) => {
+        $crate::backend_suite!(@cases $device;
+            mixup_hand_case, mixup_per_sample_hand_case, mixup_identity_cases,
+            cutmix_hand_case, cutmix_worked_example, cutmix_per_sample_hand_case,
+            cutmix_identity_cases, cutmix_area_property, cutmix_uncorrected_lambda,
+            same_seed_same_params, same_seed_same_mix_as_flex, probability_gate_off,
+            dense_target_with_smoothing, soft_equals_pair_cross_entropy,
+            cross_entropy_hand_case, pair_cross_entropy_unnormalised_weights,
+            errors_bad_batches, errors_bad_labels, errors_bad_hyper_parameters,
+            none_method_is_identity
+        );
+    };
+    (@cases $device:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::cases::$case(&$device);
+            }
+        )*
+    };
+}

@@ -1,0 +1,190 @@
+//! CutMix: paste a box of the partner image into the base image.
+//!
+//! Yun, Han, Oh, Chun, Choe, Yoo, *CutMix: Regularization Strategy to Train Strong
+//! Classifiers with Localizable Features*, ICCV 2019. Reference code:
+//! clovaai/CutMix-PyTorch `train.py` (`rand_bbox`); openmixup
+//! `openmixup/models/augments/cutmix.py`. Spec: METHODS.md §0.3 and §4.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::cut_box::boxes_mask;
+use crate::error::{check_alpha, check_probability};
+use crate::mixer::{check_params_fit, pair_target};
+use crate::{BatchShape, CutBox, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+
+/// Configuration of [`CutMix`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CutMixConfig {
+    /// Concentration α of `λ ~ Beta(α, α)`. Default 1 (CutMix paper); the SUMix tables
+    /// use 0.2. `α ≤ 0` means λ = 1 (no mixing).
+    pub alpha: f64,
+    /// Probability that a batch is mixed. Default 1 (CutMix ImageNet, openmixup, SUMix);
+    /// the CutMix CIFAR recipe uses 0.5.
+    pub prob: f64,
+    /// One box per batch (default, reference) or one per sample.
+    pub lam_mode: LamMode,
+    /// How partners are chosen. Default: a random permutation (reference).
+    pub pairing: Pairing,
+    /// Train with the pasted-area ratio `λ' = 1 − area/(HW)` (default, every reference)
+    /// instead of the sampled λ.
+    pub correct_lam: bool,
+}
+
+impl Default for CutMixConfig {
+    fn default() -> Self {
+        Self {
+            alpha: 1.0,
+            prob: 1.0,
+            lam_mode: LamMode::PerBatch,
+            pairing: Pairing::RandomPermutation,
+            correct_lam: true,
+        }
+    }
+}
+
+impl CutMixConfig {
+    /// The defaults: α = 1, prob = 1, one box per batch, random permutation, corrected λ.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets [`alpha`](Self::alpha).
+    pub fn with_alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+    /// Sets [`prob`](Self::prob).
+    pub fn with_prob(mut self, prob: f64) -> Self {
+        self.prob = prob;
+        self
+    }
+    /// Sets [`lam_mode`](Self::lam_mode).
+    pub fn with_lam_mode(mut self, lam_mode: LamMode) -> Self {
+        self.lam_mode = lam_mode;
+        self
+    }
+    /// Sets [`pairing`](Self::pairing).
+    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
+        self.pairing = pairing;
+        self
+    }
+    /// Sets [`correct_lam`](Self::correct_lam).
+    pub fn with_correct_lam(mut self, correct_lam: bool) -> Self {
+        self.correct_lam = correct_lam;
+        self
+    }
+
+    /// Rejects invalid hyper-parameters.
+    pub fn validate(&self) -> Result<(), MixError> {
+        check_alpha("cutmix.alpha", self.alpha)?;
+        check_probability("cutmix.prob", self.prob)
+    }
+
+    /// A validated [`CutMix`].
+    pub fn init(&self) -> Result<CutMix, MixError> {
+        self.validate()?;
+        Ok(CutMix {
+            config: self.clone(),
+        })
+    }
+}
+
+/// One CutMix draw: the sampled ratio and the box it gave.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CutDraw {
+    /// The λ drawn from `Beta(α, α)` (1 when the gate did not fire).
+    pub sampled_lam: f64,
+    /// The pasted region (empty when λ = 1).
+    pub region: CutBox,
+}
+
+/// What CutMix draws for one batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CutMixParams {
+    /// The partner of each sample.
+    pub perm: Permutation,
+    /// One draw for the batch, or one per sample.
+    pub cuts: Vec<CutDraw>,
+}
+
+/// CutMix: the region `box` of `x_π(i)` replaces the same region of `x_i`; the base label
+/// keeps the weight `λ' = 1 − area/(HW)`.
+#[derive(Debug, Clone)]
+pub struct CutMix {
+    config: CutMixConfig,
+}
+
+impl CutMix {
+    /// The configuration this mixer was built from.
+    pub fn config(&self) -> &CutMixConfig {
+        &self.config
+    }
+}
+
+impl Mixer for CutMix {
+    type Params = CutMixParams;
+
+    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<CutMixParams, MixError> {
+        batch.require_mixable()?;
+        let draws = self.config.lam_mode.draws(batch.n);
+        let mixing = rng.gate(self.config.prob);
+        let lams: Vec<f64> = (0..draws)
+            .map(|_| if mixing { rng.beta(self.config.alpha) } else { 1.0 })
+            .collect();
+        let perm = self.config.pairing.draw(rng, batch.n);
+        let cuts = lams
+            .into_iter()
+            .map(|lam| CutDraw {
+                sampled_lam: lam,
+                region: CutBox::sample(rng, batch.h, batch.w, lam),
+            })
+            .collect();
+        Ok(CutMixParams { perm, cuts })
+    }
+
+    fn apply(
+        &self,
+        params: &CutMixParams,
+        images: Tensor<4>,
+        labels: Tensor<1, Int>,
+    ) -> Result<Mixed, MixError> {
+        let batch = BatchShape::of_batch(&images, &labels)?;
+        check_params_fit("cutmix parameters", &params.perm, params.cuts.len(), batch.n)?;
+        let device = images.device();
+        let perm = params.perm.to_tensor(&device);
+        let images = match params.cuts.as_slice() {
+            [cut] if cut.region.is_empty() => images,
+            [cut] => {
+                let b = cut.region;
+                let region = s![.., .., b.y0..b.y1(), b.x0..b.x1()];
+                let patch = images.clone().slice(region).select(0, perm.clone());
+                images.slice_assign(region, patch)
+            }
+            cuts => {
+                let regions: Vec<CutBox> = cuts.iter().map(|c| c.region).collect();
+                let inside = boxes_mask(&regions, batch.h, batch.w, &device)
+                    .expand([batch.n, batch.c, batch.h, batch.w]);
+                let partners = images.clone().select(0, perm.clone());
+                images.mask_where(inside, partners)
+            }
+        };
+        let w_a: Vec<f64> = params
+            .cuts
+            .iter()
+            .map(|c| {
+                if self.config.correct_lam {
+                    c.region.kept_fraction(batch.h, batch.w)
+                } else {
+                    c.sampled_lam
+                }
+            })
+            .collect();
+        let target = pair_target(labels, &perm, &w_a)?;
+        Ok(Mixed {
+            images,
+            target,
+            perm,
+        })
+    }
+}

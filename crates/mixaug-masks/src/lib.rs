@@ -1,0 +1,53 @@
+//! # mixaug-masks
+//!
+//! Mixing data augmentation for image classification, on any burn [`Device`](burn::prelude::Device).
+//!
+//! Every method is split into a host-side **sample** (all random draws from a seeded
+//! [`MixRng`], into a plain, comparable `Params` value) and a device-side **apply** (pure
+//! tensor work batched over `N`). Every method returns the mixed images, a
+//! [`MixedTarget`] (class indices and weights, `[N, K]`) and the permutation π.
+//!
+//! Methods: [`Mixup`] (Zhang et al., ICLR 2018) and [`CutMix`] (Yun et al., ICCV 2019);
+//! [`MixConfig`] names them for configuration files.
+//!
+//! ```
+//! use burn::prelude::*;
+//! use mixaug_masks::{MixConfig, MixupConfig, Mixer, MixRng, StreamKey};
+//!
+//! let device = Device::flex();
+//! // Two 1×2×3 images (N×C×H×W = 2×1×2×3): all zeros and all ones.
+//! let images = Tensor::<4>::cat(vec![
+//!     Tensor::zeros([1, 1, 2, 3], &device),
+//!     Tensor::ones([1, 1, 2, 3], &device),
+//! ], 0);
+//! let labels = Tensor::<1, Int>::from_ints([0, 1], &device);
+//! let mixup = MixConfig::Mixup(MixupConfig::new().with_alpha(1.0)).init().unwrap();
+//! let mut rng = MixRng::new(StreamKey { seed: 0, epoch: 0, step: 0, rank: 0 });
+//! let mixed = mixup.mix(&mut rng, images, labels).unwrap();
+//! // The soft targets of a pair method sum to one.
+//! let dense = mixed.target.to_dense(2, 0.0).unwrap();
+//! let sums: Vec<f32> = dense.sum_dim(1).into_data().to_vec().unwrap();
+//! assert!(sums.iter().all(|s| (s - 1.0).abs() < 1e-6));
+//! ```
+
+mod batch;
+mod config;
+mod cut_box;
+mod cutmix;
+mod error;
+mod mixer;
+mod mixup;
+mod pairing;
+mod rng;
+mod target;
+
+pub use batch::BatchShape;
+pub use config::{MixConfig, MixMethod, MixParams};
+pub use cut_box::{CutBox, boxes_mask};
+pub use cutmix::{CutDraw, CutMix, CutMixConfig, CutMixParams};
+pub use error::MixError;
+pub use mixer::{LamMode, Mixed, Mixer};
+pub use mixup::{Mixup, MixupConfig, MixupParams};
+pub use pairing::{Pairing, Permutation};
+pub use rng::{MixRng, StreamKey};
+pub use target::{MixedTarget, check_smoothing};
