@@ -1,1 +1,130 @@
-fn main(){}
+//! Mixup and CutMix beside a plain device copy of the same batch (the memory-bound floor).
+//!
+//! `apply` times the device half only (parameters sampled once); `mix` adds the host-side
+//! sampling. The ratio table printed at the end divides each median by the copy's median
+//! of the same shape.
+
+use std::hint::black_box;
+
+use burn::prelude::*;
+use criterion::{BenchmarkId, Criterion};
+use mixaug_benches::criterion_dir;
+use mixaug_masks::{BatchShape, CutMixConfig, MixConfig, MixRng, Mixer, MixupConfig};
+
+const SHAPES: [[usize; 4]; 2] = [[128, 3, 32, 32], [64, 3, 224, 224]];
+
+fn shape_id(s: [usize; 4]) -> String {
+    format!("{}x{}x{}x{}", s[0], s[1], s[2], s[3])
+}
+
+fn methods() -> Vec<MixConfig> {
+    vec![
+        MixConfig::Mixup(MixupConfig::new()),
+        MixConfig::CutMix(CutMixConfig::new()),
+    ]
+}
+
+fn device() -> Device {
+    #[cfg(feature = "flex")]
+    return Device::flex();
+    #[cfg(all(not(feature = "flex"), feature = "tch"))]
+    #[allow(deprecated)]
+    return Device::libtorch();
+    #[cfg(all(not(feature = "flex"), not(feature = "tch"), feature = "wgpu"))]
+    return Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
+    #[cfg(not(any(feature = "flex", feature = "tch", feature = "wgpu")))]
+    compile_error!("enable one of the features flex, tch or wgpu for the benches");
+}
+
+fn bench(c: &mut Criterion, device: &Device) {
+    for shape in SHAPES {
+        let [n, ch, h, w] = shape;
+        let mut group = c.benchmark_group(format!("mix/{}", shape_id(shape)));
+        group.sample_size(20);
+        device.seed(0);
+        let images = Tensor::<4>::random(shape, burn::tensor::Distribution::Default, device);
+        let labels = Tensor::<1, Int>::arange(0..n as i64, device);
+        let sync = || device.sync().expect("device sync");
+        group.bench_function("copy", |b| {
+            b.iter(|| {
+                black_box(images.clone().mul_scalar(1.0));
+                sync();
+            })
+        });
+        for config in methods() {
+            let method = config.init().expect("valid config");
+            let params = method
+                .sample(&mut MixRng::from_seed(1), BatchShape::new(n, ch, h, w))
+                .expect("sample");
+            group.bench_function(BenchmarkId::new("apply", config.name()), |b| {
+                b.iter(|| {
+                    black_box(
+                        method
+                            .apply(&params, images.clone(), labels.clone())
+                            .unwrap(),
+                    );
+                    sync();
+                })
+            });
+            let mut rng = MixRng::from_seed(2);
+            group.bench_function(BenchmarkId::new("mix", config.name()), |b| {
+                b.iter(|| {
+                    black_box(
+                        method
+                            .mix(&mut rng, images.clone(), labels.clone())
+                            .unwrap(),
+                    );
+                    sync();
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+fn median_ns(group: &str, id: &str) -> Option<f64> {
+    let path = criterion_dir()
+        .join(group)
+        .join(id)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+fn print_ratios() {
+    println!("\nratio to a device copy of the same batch (medians, this run):");
+    println!(
+        "{:<20} {:<8} {:>10} {:>10} {:>8}",
+        "shape", "method", "apply", "mix", "copy µs"
+    );
+    for shape in SHAPES {
+        let group = format!("mix/{}", shape_id(shape)).replace('/', "_");
+        let Some(copy) = median_ns(&group, "copy") else {
+            continue;
+        };
+        for config in methods() {
+            let ratio = |kind: &str| {
+                median_ns(&group, &format!("{kind}/{}", config.name()))
+                    .map_or("-".to_string(), |t| format!("{:.2}×", t / copy))
+            };
+            println!(
+                "{:<20} {:<8} {:>10} {:>10} {:>8.1}",
+                shape_id(shape),
+                config.name(),
+                ratio("apply"),
+                ratio("mix"),
+                copy / 1e3
+            );
+        }
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .output_directory(&criterion_dir())
+        .configure_from_args();
+    bench(&mut c, &device());
+    c.final_summary();
+    print_ratios();
+}

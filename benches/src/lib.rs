@@ -1,1 +1,15 @@
-//! Criterion benches of mixaug; see `benches/`.
+//! Criterion benches of mixaug (`cargo bench -p mixaug-benches`, or `cargo xtask bench`).
+//!
+//! Backends are features of this crate (`flex` by default). Each bench prints, after
+//! criterion's own report, a table of ratios against a reference measured in the same
+//! run (e.g. a mixer against a plain device copy of the same batch).
+
+use std::path::PathBuf;
+
+/// Where criterion writes its results for these benches.
+pub fn criterion_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("criterion")
+}

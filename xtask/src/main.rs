@@ -1,1 +1,166 @@
-fn main() {}
+//! `cargo xtask`: the project's workflows, as cargo commands.
+//!
+//! * `cargo xtask test [--backend B]…` — the test command of README.md: the whole
+//!   workspace (unit tests, doctests) and the shared backend suite on every backend named
+//!   (default `flex`), in one build.
+//! * `cargo xtask gallery [ARGS]…` — `mixaug gallery` in release mode (the main job until
+//!   the experiment runner lands).
+//! * `cargo xtask bench [--backend B] [ARGS]…` — the criterion benches.
+//! * `cargo xtask lint` — `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
+//!
+//! xtask itself depends on no backend: it forwards `--backend` to the cargo features of
+//! the crate it runs (`mixaug-runner`, `mixaug-benches`, `mixaug-backend-tests`).
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(about = "mixaug workflows")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand, Debug)]
+enum Task {
+    /// Run every test on the backends named (default: flex).
+    Test {
+        /// flex, ndarray, wgpu or tch (repeatable). cuda/cpu/vulkan/metal cannot run here.
+        #[arg(long = "backend", value_name = "B")]
+        backends: Vec<String>,
+        /// Extra arguments for the test binaries (after `--`).
+        #[arg(last = true)]
+        rest: Vec<String>,
+    },
+    /// Draw the gallery of mixing methods (arguments go to `mixaug gallery`).
+    Gallery {
+        /// Backend compiled into the runner.
+        #[arg(long, default_value = "flex")]
+        backend: String,
+        /// Arguments for `mixaug gallery`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run the criterion benches.
+    Bench {
+        /// Backend compiled into the benches.
+        #[arg(long, default_value = "flex")]
+        backend: String,
+        /// Arguments for criterion (e.g. a filter, `--warm-up-time 1`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Check formatting and lints.
+    Lint,
+}
+
+/// Backends the shared suite can be compiled with.
+const SUITE_BACKENDS: &[&str] = &["flex", "ndarray", "wgpu", "tch"];
+/// Backends the runner and benches can be compiled with.
+const BINARY_BACKENDS: &[&str] = &["flex", "ndarray", "wgpu", "vulkan", "metal", "tch", "cuda"];
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(mut cmd: Command) -> Result<()> {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn check_backend(backend: &str, allowed: &[&str]) -> Result<()> {
+    if !allowed.contains(&backend) {
+        bail!(
+            "backend `{backend}` is not available here: expected one of {}",
+            allowed.join(", ")
+        );
+    }
+    if backend == "tch"
+        && std::env::var_os("LIBTORCH").is_none()
+        && std::env::var_os("LIBTORCH_USE_PYTORCH").is_none()
+    {
+        bail!(
+            "the tch backend needs LibTorch at build time: install torch==2.9.0 with pip into a \
+             virtual environment, then set VIRTUAL_ENV, LIBTORCH_USE_PYTORCH=1 and \
+             LD_LIBRARY_PATH=<venv>/lib/python3.*/site-packages/torch/lib (or set LIBTORCH); \
+             see README.md, section Backends"
+        );
+    }
+    Ok(())
+}
+
+fn test(backends: Vec<String>, rest: Vec<String>) -> Result<()> {
+    let backends = if backends.is_empty() {
+        vec!["flex".to_string()]
+    } else {
+        backends
+    };
+    for b in &backends {
+        check_backend(b, SUITE_BACKENDS)?;
+    }
+    let features: Vec<String> = backends
+        .iter()
+        .filter(|b| b.as_str() != "flex")
+        .map(|b| format!("mixaug-backend-tests/{b}"))
+        .collect();
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace"]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    if !rest.is_empty() {
+        cmd.arg("--").args(rest);
+    }
+    run(cmd)
+}
+
+fn with_backend(cmd: &mut Command, backend: &str) -> Result<()> {
+    check_backend(backend, BINARY_BACKENDS)?;
+    if backend != "flex" {
+        cmd.args(["--no-default-features", "--features", backend]);
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().task {
+        Task::Test { backends, rest } => test(backends, rest),
+        Task::Gallery { backend, args } => {
+            let mut cmd = cargo();
+            cmd.args(["run", "--release", "--package", "mixaug-runner"]);
+            with_backend(&mut cmd, &backend)?;
+            cmd.args(["--", "gallery", "--device", &backend]).args(args);
+            run(cmd)
+        }
+        Task::Bench { backend, args } => {
+            let mut cmd = cargo();
+            cmd.args(["bench", "--package", "mixaug-benches"]);
+            with_backend(&mut cmd, &backend)?;
+            cmd.arg("--").args(args);
+            run(cmd)
+        }
+        Task::Lint => {
+            let mut fmt = cargo();
+            fmt.args(["fmt", "--all", "--check"]);
+            run(fmt)?;
+            let mut clippy = cargo();
+            clippy.args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]);
+            run(clippy)
+        }
+    }
+}

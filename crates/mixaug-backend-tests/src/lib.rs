@@ -19,7 +19,10 @@ pub mod cases;
 /// # Shapes
 /// - output: `[n, c, h, w]`
 pub fn ramp_batch(n: usize, c: usize, h: usize, w: usize, device: &Device) -> Tensor<4> {
-    Tensor::<4>::from_data(TensorData::new(ramp_values(n, c, h, w), [n, c, h, w]), device)
+    Tensor::<4>::from_data(
+        TensorData::new(ramp_values(n, c, h, w), [n, c, h, w]),
+        device,
+    )
 }
 
 /// The host copy of [`ramp_batch`], in row-major NCHW order.
@@ -39,12 +42,12 @@ pub fn ramp_values(n: usize, c: usize, h: usize, w: usize) -> Vec<f32> {
 
 /// A float tensor's values, row-major.
 pub fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().to_vec().expect("f32 data")
+    t.into_data().try_into_vec_as::<f32>().expect("f32 data")
 }
 
 /// An integer tensor's values, row-major, whatever the backend's integer type.
 pub fn ints<const D: usize>(t: Tensor<D, Int>) -> Vec<i64> {
-    t.into_data().convert::<i64>().to_vec().expect("i64 data")
+    t.into_data().try_into_vec_as::<i64>().expect("i64 data")
 }
 
 /// Asserts that two float slices agree element-wise within `tol`.

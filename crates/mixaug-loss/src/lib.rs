@@ -39,7 +39,9 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum LossError {
     /// The logits do not fit the target.
-    #[error("logits of shape {logits:?} do not fit a target for {batch} sample(s): expected [{batch}, num_classes]")]
+    #[error(
+        "logits of shape {logits:?} do not fit a target for {batch} sample(s): expected [{batch}, num_classes]"
+    )]
     LogitsShape {
         /// Shape of the logits.
         logits: [usize; 2],

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     BatchShape, CutMix, CutMixConfig, CutMixParams, MixError, MixRng, Mixed, MixedTarget, Mixer,
-    Mixup, MixupConfig, MixupParams, Permutation,
+    Mixup, MixupConfig, MixupParams, Pairing, Permutation,
 };
 
 /// Any mixing method with its hyper-parameters, as written in an experiment file.
@@ -29,12 +29,35 @@ pub enum MixConfig {
 }
 
 impl MixConfig {
+    /// Every method with its default hyper-parameters, in the order of the docs.
+    pub fn all_defaults() -> Vec<MixConfig> {
+        vec![
+            MixConfig::None,
+            MixConfig::Mixup(MixupConfig::default()),
+            MixConfig::CutMix(CutMixConfig::default()),
+        ]
+    }
+
+    /// The method called `name` (as written in configuration files) with its defaults.
+    pub fn from_name(name: &str) -> Option<MixConfig> {
+        Self::all_defaults().into_iter().find(|c| c.name() == name)
+    }
+
     /// The method's name as written in configuration files.
     pub fn name(&self) -> &'static str {
         match self {
             MixConfig::None => "none",
             MixConfig::Mixup(_) => "mixup",
             MixConfig::CutMix(_) => "cutmix",
+        }
+    }
+
+    /// Replaces the partner rule of the method (no effect on `none`).
+    pub fn set_pairing(&mut self, pairing: Pairing) {
+        match self {
+            MixConfig::None => {}
+            MixConfig::Mixup(c) => c.pairing = pairing,
+            MixConfig::CutMix(c) => c.pairing = pairing,
         }
     }
 

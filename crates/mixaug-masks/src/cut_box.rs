@@ -91,7 +91,12 @@ impl CutBox {
 ///
 /// # Shapes
 /// - output: `[boxes.len(), 1, H, W]`
-pub fn boxes_mask(boxes: &[CutBox], height: usize, width: usize, device: &Device) -> Tensor<4, Bool> {
+pub fn boxes_mask(
+    boxes: &[CutBox],
+    height: usize,
+    width: usize,
+    device: &Device,
+) -> Tensor<4, Bool> {
     let n = boxes.len();
     let bounds = |f: fn(&CutBox) -> usize| {
         let v: Vec<i64> = boxes.iter().map(|b| f(b) as i64).collect();
@@ -131,7 +136,15 @@ mod tests {
     fn odd_cut_loses_a_pixel_and_non_square_uses_rows_for_h() {
         // H=5, W=9, λ=0.36: ρ=0.8, cut_h=⌊4.0⌋=4 → side 4; cut_w=⌊7.2⌋=7 → side 6.
         let b = CutBox::around(5, 9, 0.36, 2, 4);
-        assert_eq!(b, CutBox { y0: 0, x0: 1, h: 4, w: 6 });
+        assert_eq!(
+            b,
+            CutBox {
+                y0: 0,
+                x0: 1,
+                h: 4,
+                w: 6
+            }
+        );
     }
 
     #[test]
@@ -144,10 +157,26 @@ mod tests {
     #[test]
     fn lambda_zero_covers_the_image_from_the_centre() {
         let b = CutBox::around(4, 6, 0.0, 2, 3);
-        assert_eq!(b, CutBox { y0: 0, x0: 0, h: 4, w: 6 });
+        assert_eq!(
+            b,
+            CutBox {
+                y0: 0,
+                x0: 0,
+                h: 4,
+                w: 6
+            }
+        );
         // From a corner only a quarter is covered.
         let c = CutBox::around(4, 6, 0.0, 0, 0);
-        assert_eq!(c, CutBox { y0: 0, x0: 0, h: 2, w: 3 });
+        assert_eq!(
+            c,
+            CutBox {
+                y0: 0,
+                x0: 0,
+                h: 2,
+                w: 3
+            }
+        );
     }
 
     #[test]

@@ -130,7 +130,13 @@ impl Mixer for CutMix {
         let draws = self.config.lam_mode.draws(batch.n);
         let mixing = rng.gate(self.config.prob);
         let lams: Vec<f64> = (0..draws)
-            .map(|_| if mixing { rng.beta(self.config.alpha) } else { 1.0 })
+            .map(|_| {
+                if mixing {
+                    rng.beta(self.config.alpha)
+                } else {
+                    1.0
+                }
+            })
             .collect();
         let perm = self.config.pairing.draw(rng, batch.n);
         let cuts = lams
@@ -150,7 +156,12 @@ impl Mixer for CutMix {
         labels: Tensor<1, Int>,
     ) -> Result<Mixed, MixError> {
         let batch = BatchShape::of_batch(&images, &labels)?;
-        check_params_fit("cutmix parameters", &params.perm, params.cuts.len(), batch.n)?;
+        check_params_fit(
+            "cutmix parameters",
+            &params.perm,
+            params.cuts.len(),
+            batch.n,
+        )?;
         let device = images.device();
         let perm = params.perm.to_tensor(&device);
         let images = match params.cuts.as_slice() {

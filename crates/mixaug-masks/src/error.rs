@@ -22,7 +22,9 @@ pub enum MixError {
         n: usize,
     },
     /// The images are too small for the method.
-    #[error("images of {h}×{w} pixels are too small for {method}: it needs at least {min_h}×{min_w}")]
+    #[error(
+        "images of {h}×{w} pixels are too small for {method}: it needs at least {min_h}×{min_w}"
+    )]
     ImageTooSmall {
         /// Method that refused the images.
         method: &'static str,

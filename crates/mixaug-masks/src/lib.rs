@@ -26,7 +26,7 @@
 //! let mixed = mixup.mix(&mut rng, images, labels).unwrap();
 //! // The soft targets of a pair method sum to one.
 //! let dense = mixed.target.to_dense(2, 0.0).unwrap();
-//! let sums: Vec<f32> = dense.sum_dim(1).into_data().to_vec().unwrap();
+//! let sums: Vec<f32> = dense.sum_dim(1).into_data().try_into_vec_as::<f32>().unwrap();
 //! assert!(sums.iter().all(|s| (s - 1.0).abs() < 1e-6));
 //! ```
 

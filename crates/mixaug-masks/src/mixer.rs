@@ -106,10 +106,7 @@ pub(crate) fn check_params_fit(
         return Err(MixError::ShapeMismatch {
             what: method,
             expected: format!("parameters for a batch of {batch_n}"),
-            got: format!(
-                "a permutation of {} with {draws} draw(s)",
-                perm.len()
-            ),
+            got: format!("a permutation of {} with {draws} draw(s)", perm.len()),
         });
     }
     Ok(())

@@ -87,11 +87,7 @@ impl MixRng {
     /// `true` with probability `p` (the probability gate of a mixer). `p = 1` never draws
     /// a number, so methods that always mix consume the same stream with or without a gate.
     pub fn gate(&mut self, p: f64) -> bool {
-        if p >= 1.0 {
-            true
-        } else {
-            self.uniform() < p
-        }
+        if p >= 1.0 { true } else { self.uniform() < p }
     }
 
     /// A uniform random permutation of `0..n` (Fisher–Yates; fixed points allowed, like

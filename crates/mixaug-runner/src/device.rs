@@ -84,7 +84,10 @@ pub fn parse_device(name: &str) -> Result<Device> {
         }
         other => {
             let known: Vec<&str> = DEVICE_NAMES.iter().map(|(n, _)| *n).collect();
-            bail!("unknown device `{other}`: expected one of {}", known.join(", "))
+            bail!(
+                "unknown device `{other}`: expected one of {}",
+                known.join(", ")
+            )
         }
     }
 }

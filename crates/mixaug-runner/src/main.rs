@@ -1,1 +1,154 @@
-fn main() {}
+//! `mixaug`: the command line of the mixaug workspace.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use mixaug_masks::MixConfig;
+use mixaug_runner::{
+    device::parse_device,
+    gallery::{GalleryOptions, render_gallery},
+    render::{Normalization, save_png},
+};
+
+/// Mixing data augmentation for image classification.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Draw what mixing methods do to a few photos, as one PNG grid.
+    Gallery(GalleryArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct GalleryArgs {
+    /// Photos to mix (PNG or JPEG, two or more). Default: two of the bundled photos.
+    images: Vec<PathBuf>,
+    /// A method to show (repeatable): none, mixup, cutmix. Default: every method.
+    #[arg(long = "method", value_name = "NAME")]
+    methods: Vec<String>,
+    /// A TOML file with one mixer configuration (e.g. `method = "cutmix"` and `alpha = 0.2`),
+    /// shown in addition to the `--method`s.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Override a hyper-parameter of every `--method`, as TOML (`--set alpha=0.2`).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Seed of the random draws.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Size the photos are resized to, HEIGHTxWIDTH.
+    #[arg(long, default_value = "144x192", value_parser = parse_size)]
+    size: (u32, u32),
+    /// Channel means of the normalisation (of x/255), comma separated. Default: ImageNet.
+    #[arg(long, value_parser = parse_triple)]
+    mean: Option<[f32; 3]>,
+    /// Channel standard deviations of the normalisation, comma separated. Default: ImageNet.
+    #[arg(long, value_parser = parse_triple)]
+    std: Option<[f32; 3]>,
+    /// Output PNG.
+    #[arg(long, default_value = "gallery.png")]
+    out: PathBuf,
+    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX].
+    #[arg(long, default_value = "flex")]
+    device: String,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (h, w) = s
+        .split_once('x')
+        .ok_or("expected HEIGHTxWIDTH, e.g. 144x192")?;
+    let num = |v: &str| v.trim().parse::<u32>().map_err(|e| format!("`{v}`: {e}"));
+    Ok((num(h)?, num(w)?))
+}
+
+fn parse_triple(s: &str) -> Result<[f32; 3], String> {
+    let v: Vec<f32> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f32>().map_err(|e| format!("`{x}`: {e}")))
+        .collect::<Result<_, _>>()?;
+    v.try_into()
+        .map_err(|v: Vec<f32>| format!("expected 3 values, got {}", v.len()))
+}
+
+fn bundled_photos() -> Vec<PathBuf> {
+    let assets = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets");
+    vec![assets.join("astronaut.png"), assets.join("chelsea.png")]
+}
+
+fn method_configs(args: &GalleryArgs) -> Result<Vec<MixConfig>> {
+    let mut configs = Vec::new();
+    let names: Vec<String> = if args.methods.is_empty() && args.config.is_none() {
+        MixConfig::all_defaults()
+            .iter()
+            .map(|c| c.name().to_string())
+            .filter(|n| n != "none")
+            .collect()
+    } else {
+        args.methods.clone()
+    };
+    for name in names {
+        let mut text = format!("method = {name:?}\n");
+        for o in &args.overrides {
+            text.push_str(o);
+            text.push('\n');
+        }
+        if MixConfig::from_name(&name).is_none() {
+            let known: Vec<&str> = MixConfig::all_defaults().iter().map(|c| c.name()).collect();
+            bail!(
+                "unknown method `{name}`: expected one of {}",
+                known.join(", ")
+            );
+        }
+        let config: MixConfig =
+            toml::from_str(&text).with_context(|| format!("invalid --set for method `{name}`"))?;
+        configs.push(config);
+    }
+    if let Some(path) = &args.config {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        configs.push(
+            toml::from_str(&text)
+                .with_context(|| format!("invalid mixer configuration in {}", path.display()))?,
+        );
+    }
+    for c in &configs {
+        c.validate()
+            .with_context(|| format!("method `{}`", c.name()))?;
+    }
+    Ok(configs)
+}
+
+fn gallery(args: GalleryArgs) -> Result<()> {
+    let device = parse_device(&args.device)?;
+    let defaults = Normalization::IMAGENET;
+    let options = GalleryOptions {
+        images: if args.images.is_empty() {
+            bundled_photos()
+        } else {
+            args.images.clone()
+        },
+        methods: method_configs(&args)?,
+        seed: args.seed,
+        size: args.size,
+        normalization: Normalization {
+            mean: args.mean.unwrap_or(defaults.mean),
+            std: args.std.unwrap_or(defaults.std),
+        },
+    };
+    let picture = render_gallery(&options, &device)?;
+    save_png(&picture, &args.out)?;
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Gallery(args) => gallery(args),
+    }
+}

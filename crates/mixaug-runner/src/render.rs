@@ -68,10 +68,14 @@ pub fn photos_to_batch(photos: &[RgbImage], norm: Normalization, device: &Device
 /// - `image`: `[3, H, W]`
 pub fn tensor_to_photo(image: Tensor<3>, norm: Normalization) -> Result<RgbImage> {
     let [_, h, w] = image.dims();
-    let values: Vec<f32> = image.into_data().convert::<f32>().to_vec()?;
+    let values: Vec<f32> = image.into_data().try_into_vec_as::<f32>()?;
     Ok(RgbImage::from_fn(w as u32, h as u32, |x, y| {
         let at = |c: usize| values[(c * h + y as usize) * w + x as usize];
-        let px = |c: usize| ((at(c) * norm.std[c] + norm.mean[c]) * 255.0).round().clamp(0.0, 255.0) as u8;
+        let px = |c: usize| {
+            ((at(c) * norm.std[c] + norm.mean[c]) * 255.0)
+                .round()
+                .clamp(0.0, 255.0) as u8
+        };
         Rgb([px(0), px(1), px(2)])
     }))
 }
@@ -82,9 +86,11 @@ pub fn tensor_to_photo(image: Tensor<3>, norm: Normalization) -> Result<RgbImage
 /// - `map`: `[H, W]`
 pub fn map_to_photo(map: Tensor<2>) -> Result<RgbImage> {
     let [h, w] = map.dims();
-    let values: Vec<f32> = map.into_data().convert::<f32>().to_vec()?;
+    let values: Vec<f32> = map.into_data().try_into_vec_as::<f32>()?;
     Ok(RgbImage::from_fn(w as u32, h as u32, |x, y| {
-        let v = (values[y as usize * w + x as usize] * 255.0).round().clamp(0.0, 255.0) as u8;
+        let v = (values[y as usize * w + x as usize] * 255.0)
+            .round()
+            .clamp(0.0, 255.0) as u8;
         Rgb([v, v, v])
     }))
 }
@@ -124,6 +130,7 @@ pub fn save_png(image: &RgbImage, path: &Path) -> Result<()> {
     image
         .save_with_format(&partial, image::ImageFormat::Png)
         .with_context(|| format!("cannot write {}", partial.display()))?;
-    std::fs::rename(&partial, path).with_context(|| format!("cannot move into {}", path.display()))?;
+    std::fs::rename(&partial, path)
+        .with_context(|| format!("cannot move into {}", path.display()))?;
     Ok(())
 }

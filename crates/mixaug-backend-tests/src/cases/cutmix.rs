@@ -42,7 +42,12 @@ fn draw(region: CutBox) -> CutDraw {
 /// from the partner; λ' = 1 − 6/24 = 0.75.
 pub fn cutmix_hand_case(device: &Device) {
     let [n, c, h, w] = SHAPE;
-    let region = CutBox { y0: 1, x0: 2, h: 2, w: 3 };
+    let region = CutBox {
+        y0: 1,
+        x0: 2,
+        h: 2,
+        w: 3,
+    };
     let params = CutMixParams {
         perm: Permutation::new(vec![1, 0]).unwrap(),
         cuts: vec![draw(region)],
@@ -54,7 +59,11 @@ pub fn cutmix_hand_case(device: &Device) {
         .unwrap();
     assert_eq!(floats(mixed.images), expected_paste(&[region], &[1, 0]));
     assert_eq!(ints(mixed.target.classes()), vec![4, 9, 9, 4]);
-    assert_close(&floats(mixed.target.weights()), &[0.75, 0.25, 0.75, 0.25], 1e-7);
+    assert_close(
+        &floats(mixed.target.weights()),
+        &[0.75, 0.25, 0.75, 0.25],
+        1e-7,
+    );
 }
 
 /// METHODS.md §0.3: H = W = 32, λ = 0.7, centre (2, 20) → rows [0,10), cols [12,28),
@@ -83,7 +92,11 @@ pub fn cutmix_worked_example(device: &Device) {
         let pasted: f32 = mixed.images.slice(s![0..1]).sum().into_scalar();
         assert_eq!(pasted, (1.0 - expected) * 1024.0);
         let weights = floats(mixed.target.weights());
-        assert_close(&weights, &[expected, 1.0 - expected, expected, 1.0 - expected], 1e-7);
+        assert_close(
+            &weights,
+            &[expected, 1.0 - expected, expected, 1.0 - expected],
+            1e-7,
+        );
     }
 }
 
@@ -92,8 +105,18 @@ pub fn cutmix_worked_example(device: &Device) {
 pub fn cutmix_per_sample_hand_case(device: &Device) {
     let [n, c, h, w] = SHAPE;
     let boxes = [
-        CutBox { y0: 0, x0: 0, h: 2, w: 6 },
-        CutBox { y0: 2, x0: 5, h: 2, w: 1 },
+        CutBox {
+            y0: 0,
+            x0: 0,
+            h: 2,
+            w: 6,
+        },
+        CutBox {
+            y0: 2,
+            x0: 5,
+            h: 2,
+            w: 1,
+        },
     ];
     let params = CutMixParams {
         perm: Permutation::new(vec![1, 0]).unwrap(),
@@ -129,7 +152,12 @@ pub fn cutmix_identity_cases(device: &Device) {
     assert_close(&floats(mixed.target.weights()), &[1.0, 0.0, 1.0, 0.0], 0.0);
     let fixed = CutMixParams {
         perm: Permutation::identity(2),
-        cuts: vec![draw(CutBox { y0: 0, x0: 1, h: 3, w: 4 })],
+        cuts: vec![draw(CutBox {
+            y0: 0,
+            x0: 1,
+            h: 3,
+            w: 4,
+        })],
     };
     let mixed = cutmix
         .apply(&fixed, ramp_batch(n, c, h, w, device), labels(device))
@@ -148,24 +176,48 @@ pub fn cutmix_area_property(device: &Device) {
         .reshape([n, 1, 1, 1])
         .expand([n, c, h, w]);
     let labels = Tensor::<1, Int>::from_ints([0, 1, 2, 3], device);
-    for (k, mode) in (0..40).map(|k| (k, if k % 2 == 0 { LamMode::PerBatch } else { LamMode::PerSample })) {
+    for (k, mode) in (0..40).map(|k| {
+        (
+            k,
+            if k % 2 == 0 {
+                LamMode::PerBatch
+            } else {
+                LamMode::PerSample
+            },
+        )
+    }) {
         let cutmix = CutMixConfig::new()
             .with_lam_mode(mode)
             .with_pairing(Pairing::Roll { shift: 1 })
             .init()
             .unwrap();
         let mut rng = MixRng::from_seed(k);
-        let params = cutmix.sample(&mut rng, BatchShape::new(n, c, h, w)).unwrap();
-        let mixed = cutmix.apply(&params, images.clone(), labels.clone()).unwrap();
+        let params = cutmix
+            .sample(&mut rng, BatchShape::new(n, c, h, w))
+            .unwrap();
+        let mixed = cutmix
+            .apply(&params, images.clone(), labels.clone())
+            .unwrap();
         let own = Tensor::<1, Int>::arange(0..n as i64, device)
             .float()
             .reshape([n, 1, 1, 1]);
-        let changed = floats(mixed.images.not_equal(own.expand([n, c, h, w])).float().sum_dim(3).sum_dim(2).reshape([n, c]));
+        let changed = floats(
+            mixed
+                .images
+                .not_equal(own.expand([n, c, h, w]))
+                .float()
+                .sum_dim(3)
+                .sum_dim(2)
+                .reshape([n, c]),
+        );
         let weights = floats(mixed.target.weights());
         for i in 0..n {
             assert_eq!(changed[i * c], changed[i * c + 1], "channels share the box");
             let expected = 1.0 - changed[i * c] / (h * w) as f32;
-            assert!((weights[2 * i] - expected).abs() < 1e-6, "seed {k}, sample {i}");
+            assert!(
+                (weights[2 * i] - expected).abs() < 1e-6,
+                "seed {k}, sample {i}"
+            );
             let b = params.cuts[i.min(params.cuts.len() - 1)].region;
             assert_eq!(changed[i * c] as usize, b.area());
         }
@@ -179,7 +231,12 @@ pub fn cutmix_uncorrected_lambda(device: &Device) {
         perm: Permutation::new(vec![1, 0]).unwrap(),
         cuts: vec![CutDraw {
             sampled_lam: 0.7,
-            region: CutBox { y0: 1, x0: 2, h: 2, w: 3 },
+            region: CutBox {
+                y0: 1,
+                x0: 2,
+                h: 2,
+                w: 3,
+            },
         }],
     };
     let mixed = CutMixConfig::new()

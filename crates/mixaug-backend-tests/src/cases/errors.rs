@@ -1,8 +1,7 @@
 use burn::prelude::*;
 use mixaug_loss::{LossError, pair_cross_entropy, soft_target_cross_entropy};
 use mixaug_masks::{
-    BatchShape, CutMixConfig, LamMode, MixConfig, MixError, MixRng, Mixer, MixupConfig,
-    MixedTarget,
+    BatchShape, CutMixConfig, LamMode, MixConfig, MixError, MixRng, MixedTarget, Mixer, MixupConfig,
 };
 
 use crate::ramp_batch;
@@ -24,14 +23,23 @@ pub fn errors_bad_batches(device: &Device) {
             ramp_batch(1, 3, 4, 6, device),
             Tensor::from_ints([0], device),
         );
-        assert!(matches!(one, Err(MixError::BatchTooSmall { n: 1 })), "{one:?}");
+        assert!(
+            matches!(one, Err(MixError::BatchTooSmall { n: 1 })),
+            "{one:?}"
+        );
         let mismatched = method.mix(
             &mut MixRng::from_seed(0),
             ramp_batch(3, 3, 4, 6, device),
             Tensor::from_ints([0, 1], device),
         );
         assert!(
-            matches!(mismatched, Err(MixError::LabelCountMismatch { images: 3, labels: 2 })),
+            matches!(
+                mismatched,
+                Err(MixError::LabelCountMismatch {
+                    images: 3,
+                    labels: 2
+                })
+            ),
             "{mismatched:?}"
         );
         let params = method
@@ -42,7 +50,10 @@ pub fn errors_bad_batches(device: &Device) {
             ramp_batch(2, 3, 4, 6, device),
             Tensor::from_ints([0, 1], device),
         );
-        assert!(matches!(wrong, Err(MixError::ShapeMismatch { .. })), "{wrong:?}");
+        assert!(
+            matches!(wrong, Err(MixError::ShapeMismatch { .. })),
+            "{wrong:?}"
+        );
     }
 }
 
@@ -52,13 +63,19 @@ pub fn errors_bad_labels(device: &Device) {
     let target = MixedTarget::single(Tensor::from_ints([0, 5], device));
     assert_eq!(
         target.to_dense(5, 0.0).unwrap_err(),
-        MixError::LabelOutOfRange { label: 5, num_classes: 5 }
+        MixError::LabelOutOfRange {
+            label: 5,
+            num_classes: 5
+        }
     );
     let logits = Tensor::<2>::zeros([2, 5], device);
     for loss in [soft_target_cross_entropy, pair_cross_entropy] {
         assert_eq!(
             loss(logits.clone(), &target, 0.0).unwrap_err(),
-            LossError::Target(MixError::LabelOutOfRange { label: 5, num_classes: 5 })
+            LossError::Target(MixError::LabelOutOfRange {
+                label: 5,
+                num_classes: 5
+            })
         );
         assert!(matches!(
             loss(Tensor::zeros([3, 6], device), &target, 0.0),
@@ -66,7 +83,10 @@ pub fn errors_bad_labels(device: &Device) {
         ));
         assert!(matches!(
             loss(Tensor::zeros([2, 6], device), &target, 1.0),
-            Err(LossError::Target(MixError::InvalidHyperParameter { name: "smoothing", .. }))
+            Err(LossError::Target(MixError::InvalidHyperParameter {
+                name: "smoothing",
+                ..
+            }))
         ));
     }
     let negative = MixedTarget::single(Tensor::from_ints([-1, 0], device));
@@ -86,12 +106,19 @@ pub fn errors_bad_hyper_parameters(_device: &Device) {
     ];
     for config in bad {
         assert!(
-            matches!(config.validate(), Err(MixError::InvalidHyperParameter { .. })),
+            matches!(
+                config.validate(),
+                Err(MixError::InvalidHyperParameter { .. })
+            ),
             "{config:?}"
         );
     }
     // α ≤ 0 is valid and means no mixing, as in the references.
-    let off = MixConfig::CutMix(CutMixConfig::new().with_alpha(0.0).with_lam_mode(LamMode::PerSample));
+    let off = MixConfig::CutMix(
+        CutMixConfig::new()
+            .with_alpha(0.0)
+            .with_lam_mode(LamMode::PerSample),
+    );
     let params = off
         .init()
         .unwrap()

@@ -23,8 +23,16 @@ fn pair(device: &Device, y_a: [i64; 1], y_b: [i64; 1], w_a: f32, w_b: f32) -> Mi
 /// (0, 2) weighted (0.75, 0.25) give (0.625, 0.1, 0.275).
 pub fn dense_target_with_smoothing(device: &Device) {
     let target = pair(device, [0], [2], 0.75, 0.25);
-    assert_close(&floats(target.to_dense(3, 0.3).unwrap()), &[0.625, 0.1, 0.275], 1e-6);
-    assert_close(&floats(target.to_dense(3, 0.0).unwrap()), &[0.75, 0.0, 0.25], 0.0);
+    assert_close(
+        &floats(target.to_dense(3, 0.3).unwrap()),
+        &[0.625, 0.1, 0.275],
+        1e-6,
+    );
+    assert_close(
+        &floats(target.to_dense(3, 0.0).unwrap()),
+        &[0.75, 0.0, 0.25],
+        0.0,
+    );
 }
 
 /// Hand computation with softmax (1/6, 2/6, 3/6), classes (0, 2) weighted (0.5, 0.5):
@@ -41,8 +49,14 @@ pub fn cross_entropy_hand_case(device: &Device) {
         let pair: f32 = pair_cross_entropy(logits_123(device), &target, eps)
             .unwrap()
             .into_scalar();
-        assert!((soft as f64 - expected).abs() < 1e-5, "soft {soft} vs {expected}");
-        assert!((pair as f64 - expected).abs() < 1e-5, "pair {pair} vs {expected}");
+        assert!(
+            (soft as f64 - expected).abs() < 1e-5,
+            "soft {soft} vs {expected}"
+        );
+        assert!(
+            (pair as f64 - expected).abs() < 1e-5,
+            "pair {pair} vs {expected}"
+        );
     }
 }
 
@@ -52,7 +66,9 @@ pub fn soft_equals_pair_cross_entropy(device: &Device) {
     let (n, classes) = (5, 7);
     let logits = Tensor::<2>::from_data(
         TensorData::new(
-            (0..n * classes).map(|k| ((k * 37 % 23) as f32 - 11.0) / 4.0).collect::<Vec<_>>(),
+            (0..n * classes)
+                .map(|k| ((k * 37 % 23) as f32 - 11.0) / 4.0)
+                .collect::<Vec<_>>(),
             [n, classes],
         ),
         device,

@@ -59,7 +59,11 @@ pub fn mixup_per_sample_hand_case(device: &Device) {
         &expected_mix(&[0.25, 0.8], &[1, 0]),
         1e-3,
     );
-    assert_close(&floats(mixed.target.weights()), &[0.25, 0.75, 0.8, 0.2], 1e-7);
+    assert_close(
+        &floats(mixed.target.weights()),
+        &[0.25, 0.75, 0.8, 0.2],
+        1e-7,
+    );
 }
 
 /// λ = 1 and π = identity leave the images exactly unchanged.

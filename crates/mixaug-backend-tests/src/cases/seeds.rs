@@ -1,7 +1,6 @@
 use burn::prelude::*;
 use mixaug_masks::{
-    BatchShape, CutMixConfig, LamMode, MixConfig, MixParams, MixRng, Mixer, MixupConfig,
-    StreamKey,
+    BatchShape, CutMixConfig, LamMode, MixConfig, MixParams, MixRng, Mixer, MixupConfig, StreamKey,
 };
 
 use crate::{assert_close, floats, ints, ramp_batch, ramp_values};
@@ -74,7 +73,11 @@ pub fn probability_gate_off(device: &Device) {
     let (n, c, h, w) = (3, 2, 4, 6);
     for config in [
         MixConfig::Mixup(MixupConfig::new().with_prob(0.0)),
-        MixConfig::CutMix(CutMixConfig::new().with_prob(0.0).with_lam_mode(LamMode::PerSample)),
+        MixConfig::CutMix(
+            CutMixConfig::new()
+                .with_prob(0.0)
+                .with_lam_mode(LamMode::PerSample),
+        ),
     ] {
         let mixed = config
             .init()
@@ -86,7 +89,10 @@ pub fn probability_gate_off(device: &Device) {
             )
             .unwrap();
         assert_eq!(floats(mixed.images), ramp_values(n, c, h, w));
-        assert_eq!(floats(mixed.target.weights()), vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(
+            floats(mixed.target.weights()),
+            vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+        );
     }
 }
 

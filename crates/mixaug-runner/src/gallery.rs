@@ -1,0 +1,156 @@
+//! `mixaug gallery`: one picture showing what mixing methods do to a few photos.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, ensure};
+use burn::prelude::*;
+use image::{Rgb, RgbImage, imageops};
+use mixaug_masks::{BatchShape, MixConfig, MixRng, Mixer, Pairing};
+
+use crate::render::{
+    Normalization, draw_text, load_photo, map_to_photo, photos_to_batch, tensor_to_photo,
+};
+
+/// What to draw.
+#[derive(Debug, Clone)]
+pub struct GalleryOptions {
+    /// Two or more photos (PNG or JPEG).
+    pub images: Vec<PathBuf>,
+    /// The methods, one row each.
+    pub methods: Vec<MixConfig>,
+    /// Seed of the draws.
+    pub seed: u64,
+    /// Size every photo is resized to, `(height, width)`.
+    pub size: (u32, u32),
+    /// Normalisation applied before mixing and undone for display.
+    pub normalization: Normalization,
+}
+
+const GAP: u32 = 4;
+const TITLE: u32 = 20;
+const CAPTION: u32 = 12;
+const WHITE: Rgb<u8> = Rgb([255, 255, 255]);
+const GREY: Rgb<u8> = Rgb([190, 190, 190]);
+
+/// Renders the gallery: a row with the source photos, then per method one row holding,
+/// for every photo, the mixed image and its mask (white = pixels of the photo itself,
+/// black = pixels of its partner), captioned with the label weights.
+///
+/// Each photo's partner is the previous photo (`Pairing::Roll { shift: 1 }`), so every
+/// row shows mixing even with two photos.
+pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbImage> {
+    let n = options.images.len();
+    ensure!(n >= 2, "the gallery needs at least two images, got {n}");
+    options.normalization.validate()?;
+    let (h, w) = options.size;
+    ensure!(
+        h >= 2 && w >= 2,
+        "image size must be at least 2×2, got {h}×{w}"
+    );
+    let photos = options
+        .images
+        .iter()
+        .map(|p| load_photo(p, h, w))
+        .collect::<Result<Vec<_>>>()?;
+    let names: Vec<String> = options
+        .images
+        .iter()
+        .map(|p| {
+            p.file_stem()
+                .map_or_else(|| "?".into(), |s| s.to_string_lossy().into_owned())
+        })
+        .collect();
+    let norm = options.normalization;
+    let batch = photos_to_batch(&photos, norm, device);
+    let labels = Tensor::<1, Int>::arange(0..n as i64, device);
+    let shape = BatchShape::new(n, 3, h as usize, w as usize);
+
+    let columns = 2 * n as u32;
+    let row_height = TITLE + h + CAPTION + GAP;
+    let mut canvas = RgbImage::from_pixel(
+        columns * (w + GAP) + GAP,
+        (1 + options.methods.len() as u32) * row_height + GAP,
+        Rgb([24, 24, 24]),
+    );
+    draw_text(
+        &mut canvas,
+        GAP,
+        GAP + 2,
+        &format!("sources (seed {})", options.seed),
+        2,
+        WHITE,
+    );
+    for (i, photo) in photos.iter().enumerate() {
+        let x = GAP + i as u32 * (w + GAP);
+        imageops::replace(&mut canvas, photo, x as i64, (GAP + TITLE) as i64);
+        draw_text(&mut canvas, x, GAP + TITLE + h + 2, &names[i], 1, GREY);
+    }
+
+    for (row, config) in options.methods.iter().enumerate() {
+        let mut config = config.clone();
+        config.set_pairing(Pairing::Roll { shift: 1 });
+        let method = config
+            .init()
+            .with_context(|| format!("invalid configuration for {}", config.name()))?;
+        let params = method.sample(&mut MixRng::from_seed(options.seed), shape)?;
+        let mixed = method.apply(&params, batch.clone(), labels.clone())?;
+        let classes: Vec<i64> = mixed
+            .target
+            .classes()
+            .into_data()
+            .try_into_vec_as::<i64>()?;
+        let weights: Vec<f32> = mixed
+            .target
+            .weights()
+            .into_data()
+            .try_into_vec_as::<f32>()?;
+        let k = mixed.target.num_sources();
+        let top = GAP + (row as u32 + 1) * row_height;
+        draw_text(&mut canvas, GAP, top + 2, config.name(), 2, WHITE);
+        for i in 0..n {
+            // The mask of sample i: mix a batch that is 1 on sample i and 0 elsewhere.
+            let indicator = Tensor::<1, Int>::arange(0..n as i64, device)
+                .equal_elem(i as i64)
+                .float()
+                .reshape([n, 1, 1, 1])
+                .expand([n, 3, h as usize, w as usize]);
+            let mask = method
+                .apply(&params, indicator, labels.clone())?
+                .images
+                .slice(s![i..i + 1, 0..1])
+                .reshape([h as usize, w as usize]);
+            let image = mixed
+                .images
+                .clone()
+                .slice(s![i..i + 1])
+                .reshape([3, h as usize, w as usize]);
+            let x = GAP + 2 * i as u32 * (w + GAP);
+            imageops::replace(
+                &mut canvas,
+                &tensor_to_photo(image, norm)?,
+                x as i64,
+                (top + TITLE) as i64,
+            );
+            imageops::replace(
+                &mut canvas,
+                &map_to_photo(mask)?,
+                (x + w + GAP) as i64,
+                (top + TITLE) as i64,
+            );
+            let caption: Vec<String> = (0..k)
+                .map(|j| (classes[i * k + j], weights[i * k + j]))
+                .filter(|&(_, wt)| wt != 0.0)
+                .map(|(c, wt)| format!("{} {wt:.3}", names[c as usize]))
+                .collect();
+            draw_text(
+                &mut canvas,
+                x,
+                top + TITLE + h + 2,
+                &caption.join(" + "),
+                1,
+                GREY,
+            );
+        }
+    }
+    Ok(canvas)
+}
