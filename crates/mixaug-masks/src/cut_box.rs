@@ -31,7 +31,12 @@ impl CutBox {
     /// assert_eq!(b.kept_fraction(32, 32), 0.84375);
     /// ```
     pub fn around(height: usize, width: usize, lam: f64, r: usize, c: usize) -> Self {
-        let ratio = (1.0 - lam).max(0.0).sqrt();
+        Self::with_side_ratio(height, width, (1.0 - lam).max(0.0).sqrt(), r, c)
+    }
+
+    /// The §0.3 box whose cut sides are `⌊height·ρ⌋ × ⌊width·ρ⌋` for a side ratio `ρ`
+    /// given directly (ResizeMix's τ), centred at row `r`, column `c`, clipped.
+    pub fn with_side_ratio(height: usize, width: usize, ratio: f64, r: usize, c: usize) -> Self {
         let half_h = ((height as f64 * ratio).floor() as usize) / 2;
         let half_w = ((width as f64 * ratio).floor() as usize) / 2;
         let (y0, y1) = (r.saturating_sub(half_h), (r + half_h).min(height));

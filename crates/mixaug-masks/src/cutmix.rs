@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cut_box::boxes_mask;
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::{check_params_fit, pair_target};
+use crate::mixer::{check_params_fit, pair_target, per_sample};
 use crate::{BatchShape, CutBox, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`CutMix`].
@@ -191,7 +191,7 @@ impl Mixer for CutMix {
                 }
             })
             .collect();
-        let target = pair_target(labels, &perm, &w_a)?;
+        let target = pair_target(labels, &perm, per_sample(&w_a, batch.n, &device))?;
         Ok(Mixed {
             images,
             target,

@@ -7,8 +7,11 @@
 //! tensor work batched over `N`). Every method returns the mixed images, a
 //! [`MixedTarget`] (class indices and weights, `[N, K]`) and the permutation π.
 //!
-//! Methods: [`Mixup`] (Zhang et al., ICLR 2018) and [`CutMix`] (Yun et al., ICCV 2019);
-//! [`MixConfig`] names them for configuration files.
+//! Methods: [`Mixup`] (Zhang et al., ICLR 2018), [`SamplePairing`] (Inoue 2018),
+//! [`CutMix`] (Yun et al., ICCV 2019), [`Cutout`] (DeVries & Taylor 2017), [`FMix`]
+//! (Harris et al. 2020), [`ResizeMix`] (Qin et al. 2020), [`SmoothMix`] (Lee et al.,
+//! CVPRW 2020) and [`Ricap`] (Takahashi et al., ACML 2018); [`MixConfig`] names them for
+//! configuration files.
 //!
 //! ```
 //! use burn::prelude::*;
@@ -34,20 +37,34 @@ mod batch;
 mod config;
 mod cut_box;
 mod cutmix;
+mod cutout;
 mod error;
+mod fmix;
 mod mixer;
 mod mixup;
 mod pairing;
+mod resizemix;
+mod ricap;
 mod rng;
+mod sample_pairing;
+mod smoothmix;
 mod target;
 
 pub use batch::BatchShape;
 pub use config::{MixConfig, MixMethod, MixParams};
 pub use cut_box::{CutBox, boxes_mask};
 pub use cutmix::{CutDraw, CutMix, CutMixConfig, CutMixParams};
+pub use cutout::{Cutout, CutoutConfig, CutoutMode, CutoutParams};
 pub use error::MixError;
+pub use fmix::{FMix, FMixConfig, FMixParams, binarise, fourier_grey};
 pub use mixer::{LamMode, Mixed, Mixer};
 pub use mixup::{Mixup, MixupConfig, MixupParams};
 pub use pairing::{Pairing, Permutation};
+pub use resizemix::{ResizeMix, ResizeMixConfig, ResizeMixParams, nearest_indices};
+pub use ricap::{Ricap, RicapConfig, RicapParams, RicapPatch};
 pub use rng::{MixRng, StreamKey};
+pub use sample_pairing::{
+    PairingSchedule, SamplePairing, SamplePairingConfig, SamplePairingParams,
+};
+pub use smoothmix::{SmoothMix, SmoothMixConfig, SmoothMixLabel, SmoothMixParams};
 pub use target::{MixedTarget, check_smoothing};

@@ -112,18 +112,35 @@ pub(crate) fn check_params_fit(
     Ok(())
 }
 
-/// The pair target `(y, y[π])` with base weights `w_a` (one per batch or one per sample)
-/// and partner weights `1 − w_a`.
+/// Per-sample values (one for the batch, or one per sample) as a `[N]` tensor.
+pub(crate) fn per_sample(values: &[f64], n: usize, device: &Device) -> Tensor<1> {
+    let v: Vec<f32> = (0..n)
+        .map(|i| values[i.min(values.len() - 1)] as f32)
+        .collect();
+    Tensor::from_data(TensorData::new(v, [n]), device)
+}
+
+/// The pair target `(y, y[π])` with base weights `w_a` and partner weights `1 − w_a`.
+///
+/// # Shapes
+/// - `labels`, `perm`, `w_a`: `[N]`
 pub(crate) fn pair_target(
     labels: Tensor<1, Int>,
     perm: &Tensor<1, Int>,
-    w_a: &[f64],
+    w_a: Tensor<1>,
 ) -> Result<MixedTarget, MixError> {
-    let [n] = labels.dims();
-    let device = labels.device();
     let y_b = labels.clone().select(0, perm.clone());
-    let base: Vec<f32> = (0..n).map(|i| w_a[i.min(w_a.len() - 1)] as f32).collect();
-    let partner: Vec<f32> = base.iter().map(|w| 1.0 - w).collect();
-    let weights = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [n]), &device);
-    MixedTarget::pair(labels, y_b, weights(base), weights(partner))
+    let w_b = w_a.clone().neg().add_scalar(1.0);
+    MixedTarget::pair(labels, y_b, w_a, w_b)
+}
+
+/// `mask·x + (1 − mask)·partner`: the base image where the mask is 1.
+///
+/// # Shapes
+/// - `images`, `partners`: `[N, C, H, W]`
+/// - `mask`: broadcastable to `[N, C, H, W]` (e.g. `[1, 1, H, W]` or `[N, 1, H, W]`)
+pub(crate) fn blend(images: Tensor<4>, partners: Tensor<4>, mask: Tensor<4>) -> Tensor<4> {
+    let dims = images.dims();
+    let mask = mask.expand(dims);
+    images * mask.clone() + partners * mask.neg().add_scalar(1.0)
 }

@@ -8,7 +8,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::{check_params_fit, pair_target};
+use crate::mixer::{check_params_fit, pair_target, per_sample};
 use crate::{BatchShape, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`Mixup`].
@@ -141,7 +141,7 @@ impl Mixer for Mixup {
                 }
             }
         };
-        let target = pair_target(labels, &perm, &params.lam)?;
+        let target = pair_target(labels, &perm, per_sample(&params.lam, batch.n, &device))?;
         Ok(Mixed {
             images,
             target,

@@ -35,6 +35,7 @@ pub struct StreamKey {
 /// ```
 #[derive(Debug, Clone)]
 pub struct MixRng {
+    key: StreamKey,
     inner: ChaCha12Rng,
 }
 
@@ -49,8 +50,15 @@ impl MixRng {
             chunk.copy_from_slice(&word.to_le_bytes());
         }
         Self {
+            key,
             inner: ChaCha12Rng::from_seed(bytes),
         }
+    }
+
+    /// The training position this stream belongs to (epoch-dependent policies such as
+    /// SamplePairing's schedule read it).
+    pub fn key(&self) -> StreamKey {
+        self.key
     }
 
     /// The stream of epoch 0, step 0, rank 0 for `seed` (handy for one-off draws and tests).
@@ -77,6 +85,11 @@ impl MixRng {
     /// A draw of `U(0, 1)` (half-open).
     pub fn uniform(&mut self) -> f64 {
         self.inner.random::<f64>()
+    }
+
+    /// A draw of `N(0, 1)`.
+    pub fn normal(&mut self) -> f64 {
+        rand_distr::StandardNormal.sample(&mut self.inner)
     }
 
     /// A draw of the discrete uniform `U{0..n-1}`; `n` must be positive.

@@ -1,0 +1,184 @@
+//! Cutout: erase a box of every image (a baseline in the SnapMix and SaliencyMix tables).
+//!
+//! DeVries & Taylor, *Improved Regularization of Convolutional Neural Networks with
+//! Cutout*, arXiv 1708.04552, 2017 (uoguelph-mlrg/Cutout `util/cutout.py`); the per-batch
+//! variant is SnapMix's `utils/mixmethod.py` `cutout`. Spec: METHODS.md §5.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::cut_box::boxes_mask;
+use crate::error::check_probability;
+use crate::mixer::check_params_fit;
+use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, MixedTarget, Mixer, Permutation};
+
+/// Which Cutout.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum CutoutMode {
+    /// DeVries & Taylor: per image, a square of side `side` (16 for CIFAR-10, 8 for
+    /// CIFAR-100) around a uniform centre, clipped. The stored revision of the reference
+    /// uses `centre ± side` (side 2L); the paper and this port use side L.
+    PerImage {
+        /// Side of the square, in pixels.
+        side: usize,
+    },
+    /// SnapMix's variant: one §0.3 box of ratio `lam` (0.75 ⇒ side ≈ H/2) shared by the batch.
+    PerBatch {
+        /// Ratio of the box (λ of §0.3).
+        lam: f64,
+    },
+}
+
+/// Configuration of [`Cutout`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CutoutConfig {
+    /// Default: per image, side 16 (DeVries, CIFAR-10).
+    pub mode: CutoutMode,
+    /// Value written into the box, in the normalised space the batch is in. Default 0
+    /// (the dataset mean colour after normalisation), as both references.
+    pub fill: f64,
+    /// Probability that a batch is cut. Default 1.
+    pub prob: f64,
+}
+
+impl Default for CutoutConfig {
+    fn default() -> Self {
+        Self {
+            mode: CutoutMode::PerImage { side: 16 },
+            fill: 0.0,
+            prob: 1.0,
+        }
+    }
+}
+
+impl CutoutConfig {
+    /// The defaults (see the fields).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets [`mode`](Self::mode).
+    pub fn with_mode(mut self, mode: CutoutMode) -> Self {
+        self.mode = mode;
+        self
+    }
+    /// Sets [`fill`](Self::fill).
+    pub fn with_fill(mut self, fill: f64) -> Self {
+        self.fill = fill;
+        self
+    }
+    /// Sets [`prob`](Self::prob).
+    pub fn with_prob(mut self, prob: f64) -> Self {
+        self.prob = prob;
+        self
+    }
+    /// Rejects invalid hyper-parameters.
+    pub fn validate(&self) -> Result<(), MixError> {
+        check_probability("cutout.prob", self.prob)?;
+        if !self.fill.is_finite() {
+            return Err(MixError::InvalidHyperParameter {
+                name: "cutout.fill",
+                value: self.fill,
+                expected: "a finite value",
+            });
+        }
+        match self.mode {
+            CutoutMode::PerImage { side: 0 } => Err(MixError::InvalidHyperParameter {
+                name: "cutout.mode.per_image.side",
+                value: 0.0,
+                expected: "a positive side length",
+            }),
+            CutoutMode::PerBatch { lam } => check_probability("cutout.mode.per_batch.lam", lam),
+            CutoutMode::PerImage { .. } => Ok(()),
+        }
+    }
+    /// A validated [`Cutout`].
+    pub fn init(&self) -> Result<Cutout, MixError> {
+        self.validate()?;
+        Ok(Cutout {
+            config: self.clone(),
+        })
+    }
+}
+
+/// What Cutout draws for one batch: one box, or one per image (empty when the gate did
+/// not fire).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CutoutParams {
+    /// The erased regions.
+    pub regions: Vec<CutBox>,
+}
+
+/// Cutout: the box is set to `fill`; labels are untouched (a one-source target) and π is
+/// the identity.
+#[derive(Debug, Clone)]
+pub struct Cutout {
+    config: CutoutConfig,
+}
+
+impl Mixer for Cutout {
+    type Params = CutoutParams;
+
+    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<Self::Params, MixError> {
+        batch.require_size("cutout", 1, 1)?;
+        let active = rng.gate(self.config.prob);
+        let regions = match self.config.mode {
+            CutoutMode::PerImage { side } => (0..batch.n)
+                .map(|_| {
+                    let (r, c) = (rng.below(batch.h), rng.below(batch.w));
+                    let (y0, y1) = (r.saturating_sub(side / 2), (r + side / 2).min(batch.h));
+                    let (x0, x1) = (c.saturating_sub(side / 2), (c + side / 2).min(batch.w));
+                    let region = CutBox {
+                        y0,
+                        x0,
+                        h: y1 - y0,
+                        w: x1 - x0,
+                    };
+                    if active { region } else { CutBox::default() }
+                })
+                .collect(),
+            CutoutMode::PerBatch { lam } => {
+                let region = CutBox::sample(rng, batch.h, batch.w, lam);
+                vec![if active { region } else { CutBox::default() }]
+            }
+        };
+        Ok(CutoutParams { regions })
+    }
+
+    fn apply(
+        &self,
+        params: &Self::Params,
+        images: Tensor<4>,
+        labels: Tensor<1, Int>,
+    ) -> Result<Mixed, MixError> {
+        let [n, c, h, w] = images.dims();
+        let [l] = labels.dims();
+        if l != n {
+            return Err(MixError::LabelCountMismatch {
+                images: n,
+                labels: l,
+            });
+        }
+        let identity = Permutation::identity(n);
+        check_params_fit("cutout parameters", &identity, params.regions.len(), n)?;
+        let device = images.device();
+        let images = if params.regions.iter().all(CutBox::is_empty) {
+            images
+        } else {
+            let mask = boxes_mask(&params.regions, h, w, &device);
+            let [m, ..] = mask.dims();
+            let mask = if m == n {
+                mask
+            } else {
+                mask.expand([n, 1, h, w])
+            };
+            images.mask_fill(mask.expand([n, c, h, w]), self.config.fill)
+        };
+        Ok(Mixed {
+            images,
+            target: MixedTarget::single(labels),
+            perm: identity.to_tensor(&device),
+        })
+    }
+}

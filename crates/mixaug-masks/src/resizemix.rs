@@ -1,0 +1,220 @@
+//! ResizeMix: paste the whole partner, shrunk, into a box of the base image.
+//!
+//! Qin, Fang, Zhang, Wang, Wei, Wang, *ResizeMix: Mixing Data with Preserved Object
+//! Information and True Labels*, arXiv 2012.11101, 2020. Reference code (the variant the
+//! SUMix tables use): openmixup `openmixup/models/augments/resizemix.py`. Spec: METHODS.md §7.
+//!
+//! Non-square images: the box has `⌊H·τ⌋` rows and `⌊W·τ⌋` columns (rows ↔ H throughout;
+//! the reference swaps the names and is only right for square images).
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{check_alpha, check_probability};
+use crate::mixer::{check_params_fit, pair_target, per_sample};
+use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+
+/// Configuration of [`ResizeMix`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ResizeMixConfig {
+    /// Range `[lo, hi]` of the scale τ. Default `[0.1, 0.8]`.
+    pub scope: [f64; 2],
+    /// Draw τ from `Beta(α, α)`, redrawn once from `U(scope)` when outside the scope
+    /// (every SUMix config; with α = 1 identical to `U(scope)`). `false`: τ ~ U(scope)
+    /// (the original ResizeMix). Default true.
+    pub use_alpha: bool,
+    /// α of the Beta draw. Default 1 (SUMix tables).
+    pub alpha: f64,
+    /// Probability that a batch is mixed. Default 1.
+    pub prob: f64,
+    /// How partners are chosen. Default: a random permutation (reference).
+    pub pairing: Pairing,
+}
+
+impl Default for ResizeMixConfig {
+    fn default() -> Self {
+        Self {
+            scope: [0.1, 0.8],
+            use_alpha: true,
+            alpha: 1.0,
+            prob: 1.0,
+            pairing: Pairing::RandomPermutation,
+        }
+    }
+}
+
+impl ResizeMixConfig {
+    /// The defaults (see the fields).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets [`scope`](Self::scope).
+    pub fn with_scope(mut self, scope: [f64; 2]) -> Self {
+        self.scope = scope;
+        self
+    }
+    /// Sets [`use_alpha`](Self::use_alpha).
+    pub fn with_use_alpha(mut self, use_alpha: bool) -> Self {
+        self.use_alpha = use_alpha;
+        self
+    }
+    /// Sets [`alpha`](Self::alpha).
+    pub fn with_alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+    /// Sets [`pairing`](Self::pairing).
+    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
+        self.pairing = pairing;
+        self
+    }
+    /// Rejects invalid hyper-parameters.
+    pub fn validate(&self) -> Result<(), MixError> {
+        check_alpha("resizemix.alpha", self.alpha)?;
+        check_probability("resizemix.prob", self.prob)?;
+        let [lo, hi] = self.scope;
+        if !(0.0 <= lo && lo <= hi && hi <= 1.0) {
+            return Err(MixError::InvalidHyperParameter {
+                name: "resizemix.scope",
+                value: if (0.0..=1.0).contains(&lo) { hi } else { lo },
+                expected: "0 ≤ lo ≤ hi ≤ 1",
+            });
+        }
+        Ok(())
+    }
+    /// A validated [`ResizeMix`].
+    pub fn init(&self) -> Result<ResizeMix, MixError> {
+        self.validate()?;
+        Ok(ResizeMix {
+            config: self.clone(),
+        })
+    }
+}
+
+/// What ResizeMix draws for one batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResizeMixParams {
+    /// The partner of each sample.
+    pub perm: Permutation,
+    /// The scale τ (0 when the gate did not fire).
+    pub tau: f64,
+    /// Where the shrunk partner goes (clipped; empty when nothing is pasted).
+    pub region: CutBox,
+}
+
+/// ResizeMix: the whole partner `x_π(i)`, resized with PyTorch's legacy `nearest` to the
+/// clipped box, replaces the box of `x_i`; the base label's weight is `1 − area/(HW)`.
+#[derive(Debug, Clone)]
+pub struct ResizeMix {
+    config: ResizeMixConfig,
+}
+
+/// Source indices of PyTorch's legacy `nearest` resize from `input` to `output` pixels:
+/// `min(⌊dst · fl32(input/output)⌋, input − 1)` (METHODS.md §0.4).
+pub fn nearest_indices(input: usize, output: usize) -> Vec<i64> {
+    let scale = input as f32 / output as f32;
+    (0..output)
+        .map(|d| ((d as f32 * scale).floor() as usize).min(input - 1) as i64)
+        .collect()
+}
+
+impl Mixer for ResizeMix {
+    type Params = ResizeMixParams;
+
+    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<Self::Params, MixError> {
+        batch.require_mixable()?;
+        let [lo, hi] = self.config.scope;
+        let mixing = rng.gate(self.config.prob);
+        let mut tau = 0.0;
+        if mixing {
+            tau = if self.config.use_alpha {
+                rng.beta(self.config.alpha)
+            } else {
+                -1.0
+            };
+            if !(lo..=hi).contains(&tau) {
+                tau = lo + (hi - lo) * rng.uniform();
+            }
+        }
+        let perm = self.config.pairing.draw(rng, batch.n);
+        let (r, c) = (rng.below(batch.h), rng.below(batch.w));
+        let region = if mixing {
+            CutBox::with_side_ratio(batch.h, batch.w, tau, r, c)
+        } else {
+            CutBox::default()
+        };
+        Ok(ResizeMixParams { perm, tau, region })
+    }
+
+    fn apply(
+        &self,
+        params: &Self::Params,
+        images: Tensor<4>,
+        labels: Tensor<1, Int>,
+    ) -> Result<Mixed, MixError> {
+        let batch = BatchShape::of_batch(&images, &labels)?;
+        check_params_fit("resizemix parameters", &params.perm, 1, batch.n)?;
+        let device = images.device();
+        let perm = params.perm.to_tensor(&device);
+        let b = params.region;
+        if b.y1() > batch.h || b.x1() > batch.w {
+            return Err(MixError::ShapeMismatch {
+                what: "resizemix box",
+                expected: format!("inside {}×{}", batch.h, batch.w),
+                got: format!("{b:?}"),
+            });
+        }
+        let images = if b.is_empty() {
+            images
+        } else {
+            let index = |v: Vec<i64>| {
+                let n = v.len();
+                Tensor::<1, Int>::from_data(TensorData::new(v, [n]), &device)
+            };
+            let shrunk = images
+                .clone()
+                .select(0, perm.clone())
+                .select(2, index(nearest_indices(batch.h, b.h)))
+                .select(3, index(nearest_indices(batch.w, b.w)));
+            images.slice_assign(s![.., .., b.y0..b.y1(), b.x0..b.x1()], shrunk)
+        };
+        let lam = b.kept_fraction(batch.h, batch.w);
+        let target = pair_target(labels, &perm, per_sample(&[lam], batch.n, &device))?;
+        Ok(Mixed {
+            images,
+            target,
+            perm,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_matches_pytorch_legacy() {
+        // 6 → 4: scale 1.5 → 0, 1, 3, 4; 4 → 6: scale 0.667 → 0, 0, 1, 2, 2, 3.
+        assert_eq!(nearest_indices(6, 4), vec![0, 1, 3, 4]);
+        assert_eq!(nearest_indices(4, 6), vec![0, 0, 1, 2, 2, 3]);
+        assert_eq!(nearest_indices(32, 1), vec![0]);
+    }
+
+    #[test]
+    fn tau_stays_in_scope_and_is_flat_for_alpha_one() {
+        let m = ResizeMixConfig::new().init().unwrap();
+        let mut rng = MixRng::from_seed(9);
+        let mut bins = [0usize; 7];
+        for _ in 0..7000 {
+            let p = m.sample(&mut rng, BatchShape::new(2, 3, 32, 32)).unwrap();
+            assert!((0.1..=0.8).contains(&p.tau));
+            bins[(((p.tau - 0.1) / 0.1) as usize).min(6)] += 1;
+        }
+        // 1000 per bin expected; binomial sd ≈ 29, allow 5 sd.
+        assert!(
+            bins.iter().all(|&b| (b as i64 - 1000).abs() < 150),
+            "{bins:?}"
+        );
+    }
+}

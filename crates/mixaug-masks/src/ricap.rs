@@ -1,0 +1,220 @@
+//! RICAP: four random crops from four images, tiled into one.
+//!
+//! Takahashi, Matsubara, Uehara, *RICAP: Random Image Cropping and Patching Data
+//! Augmentation for Deep CNNs*, ACML 2018. Reference code: jackryo/ricap `trainers.py`.
+//! Spec: METHODS.md §12.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::check_probability;
+use crate::mixer::check_params_fit;
+use crate::{
+    BatchShape, CutBox, MixError, MixRng, Mixed, MixedTarget, Mixer, Pairing, Permutation,
+};
+
+/// Configuration of [`Ricap`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RicapConfig {
+    /// β of the boundary draws `Beta(β, β)`; must be positive. Default 0.3 (paper).
+    pub beta: f64,
+    /// Probability that a batch is mixed. Default 1.
+    pub prob: f64,
+}
+
+impl Default for RicapConfig {
+    fn default() -> Self {
+        Self {
+            beta: 0.3,
+            prob: 1.0,
+        }
+    }
+}
+
+impl RicapConfig {
+    /// The defaults (see the fields).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets [`beta`](Self::beta).
+    pub fn with_beta(mut self, beta: f64) -> Self {
+        self.beta = beta;
+        self
+    }
+    /// Rejects invalid hyper-parameters.
+    pub fn validate(&self) -> Result<(), MixError> {
+        check_probability("ricap.prob", self.prob)?;
+        if !(self.beta.is_finite() && self.beta > 0.0) {
+            return Err(MixError::InvalidHyperParameter {
+                name: "ricap.beta",
+                value: self.beta,
+                expected: "a positive β",
+            });
+        }
+        Ok(())
+    }
+    /// A validated [`Ricap`].
+    pub fn init(&self) -> Result<Ricap, MixError> {
+        self.validate()?;
+        Ok(Ricap {
+            config: self.clone(),
+        })
+    }
+}
+
+/// One of RICAP's four patches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RicapPatch {
+    /// Whose image it is cut from: sample `i` takes the patch of image `perm[i]`.
+    pub perm: Permutation,
+    /// The crop in the source image.
+    pub crop: CutBox,
+    /// Where it goes in the output: top-left, bottom-left, top-right, bottom-right.
+    pub place: CutBox,
+}
+
+/// What RICAP draws for one batch: four patches (k = 0 top-left, 1 bottom-left,
+/// 2 top-right, 3 bottom-right).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RicapParams {
+    /// Split row `w` (rows of the top patches).
+    pub split_row: usize,
+    /// Split column `h` (columns of the left patches).
+    pub split_col: usize,
+    /// The four patches.
+    pub patches: [RicapPatch; 4],
+}
+
+/// RICAP: the output is tiled from four crops; the target has K = 4 sources weighted by
+/// their areas `W_k = rows_k·cols_k/(HW)`. The returned π is the first patch's permutation.
+#[derive(Debug, Clone)]
+pub struct Ricap {
+    config: RicapConfig,
+}
+
+impl Ricap {
+    /// The parameters for given split point, crop origins and permutations.
+    pub fn params(
+        batch: BatchShape,
+        split_row: usize,
+        split_col: usize,
+        origins: [(usize, usize); 4],
+        perms: [Permutation; 4],
+    ) -> RicapParams {
+        let (h, w) = (batch.h, batch.w);
+        let sizes = [
+            (split_row, split_col),
+            (h - split_row, split_col),
+            (split_row, w - split_col),
+            (h - split_row, w - split_col),
+        ];
+        let places = [
+            (0, 0),
+            (split_row, 0),
+            (0, split_col),
+            (split_row, split_col),
+        ];
+        let patches = std::array::from_fn(|k| RicapPatch {
+            perm: perms[k].clone(),
+            crop: CutBox {
+                y0: origins[k].0,
+                x0: origins[k].1,
+                h: sizes[k].0,
+                w: sizes[k].1,
+            },
+            place: CutBox {
+                y0: places[k].0,
+                x0: places[k].1,
+                h: sizes[k].0,
+                w: sizes[k].1,
+            },
+        });
+        RicapParams {
+            split_row,
+            split_col,
+            patches,
+        }
+    }
+}
+
+impl Mixer for Ricap {
+    type Params = RicapParams;
+
+    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<Self::Params, MixError> {
+        batch.require_mixable()?;
+        batch.require_size("ricap", 2, 2)?;
+        let (h, w) = (batch.h, batch.w);
+        let (split_row, split_col) = if rng.gate(self.config.prob) {
+            // numpy's round: half to even.
+            let r = (h as f64 * rng.beta(self.config.beta)).round_ties_even() as usize;
+            let c = (w as f64 * rng.beta(self.config.beta)).round_ties_even() as usize;
+            (r, c)
+        } else {
+            (h, w)
+        };
+        let sizes = [
+            (split_row, split_col),
+            (h - split_row, split_col),
+            (split_row, w - split_col),
+            (h - split_row, w - split_col),
+        ];
+        let mut origins = [(0, 0); 4];
+        let mut perms: [Permutation; 4] = std::array::from_fn(|_| Permutation::identity(batch.n));
+        for k in 0..4 {
+            perms[k] = Pairing::RandomPermutation.draw(rng, batch.n);
+            origins[k] = (rng.below(h - sizes[k].0 + 1), rng.below(w - sizes[k].1 + 1));
+        }
+        Ok(Self::params(batch, split_row, split_col, origins, perms))
+    }
+
+    fn apply(
+        &self,
+        params: &Self::Params,
+        images: Tensor<4>,
+        labels: Tensor<1, Int>,
+    ) -> Result<Mixed, MixError> {
+        let batch = BatchShape::of_batch(&images, &labels)?;
+        for p in &params.patches {
+            check_params_fit("ricap parameters", &p.perm, 1, batch.n)?;
+            if p.crop.y1() > batch.h
+                || p.crop.x1() > batch.w
+                || p.place.y1() > batch.h
+                || p.place.x1() > batch.w
+            {
+                return Err(MixError::ShapeMismatch {
+                    what: "ricap patch",
+                    expected: format!("inside {}×{}", batch.h, batch.w),
+                    got: format!("crop {:?}, place {:?}", p.crop, p.place),
+                });
+            }
+        }
+        let device = images.device();
+        let mut out = Tensor::<4>::zeros([batch.n, batch.c, batch.h, batch.w], &device);
+        let mut classes = Vec::with_capacity(4);
+        let mut weights = Vec::with_capacity(4);
+        for p in &params.patches {
+            let perm = p.perm.to_tensor(&device);
+            if !p.crop.is_empty() {
+                let (c, d) = (p.crop, p.place);
+                let patch = images
+                    .clone()
+                    .slice(s![.., .., c.y0..c.y1(), c.x0..c.x1()])
+                    .select(0, perm.clone());
+                out = out.slice_assign(s![.., .., d.y0..d.y1(), d.x0..d.x1()], patch);
+            }
+            classes.push(labels.clone().select(0, perm));
+            weights.push(Tensor::<1>::full(
+                [batch.n],
+                p.crop.area() as f64 / batch.area() as f64,
+                &device,
+            ));
+        }
+        let target = MixedTarget::new(Tensor::stack(classes, 1), Tensor::stack(weights, 1))?;
+        Ok(Mixed {
+            images: out,
+            target,
+            perm: params.patches[0].perm.to_tensor(&device),
+        })
+    }
+}
