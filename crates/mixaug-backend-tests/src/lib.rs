@@ -73,7 +73,16 @@ macro_rules! backend_suite {
             dense_target_with_smoothing, soft_equals_pair_cross_entropy,
             cross_entropy_hand_case, pair_cross_entropy_unnormalised_weights,
             errors_bad_batches, errors_bad_labels, errors_bad_hyper_parameters,
-            none_method_is_identity
+            errors_images_too_small, none_method_is_identity, base_weight_is_pixel_fraction,
+            sample_pairing_hand_case, sample_pairing_schedule_gates_epochs,
+            cutout_per_image_hand_case, cutout_sampled_boxes,
+            fmix_hand_case, fmix_top_k_mask_and_coin,
+            resizemix_hand_case, resizemix_sampled_paste,
+            smoothmix_hand_case, smoothmix_sampled_and_identity,
+            ricap_hand_case, ricap_zero_size_patches_and_sampling,
+            mixed_example_concat_hand_cases, mixed_example_quadrant_hand_cases,
+            mixed_example_vh_mixup_hand_case, mixed_example_interval_hand_cases,
+            mixed_example_bits_hand_cases, mixed_example_sampled_sources
         );
     };
     (@cases $device:expr; $($case:ident),* $(,)?) => {

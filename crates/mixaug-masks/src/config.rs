@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     BatchShape, CutMix, CutMixConfig, CutMixParams, Cutout, CutoutConfig, CutoutParams, FMix,
-    FMixConfig, FMixParams, MixError, MixRng, Mixed, MixedTarget, Mixer, Mixup, MixupConfig,
-    MixupParams, Pairing, Permutation, ResizeMix, ResizeMixConfig, ResizeMixParams, Ricap,
-    RicapConfig, RicapParams, SamplePairing, SamplePairingConfig, SamplePairingParams, SmoothMix,
+    FMixConfig, FMixParams, MixError, MixRng, Mixed, MixedExample, MixedExampleConfig,
+    MixedExampleKind, MixedExampleParams, MixedTarget, Mixer, Mixup, MixupConfig, MixupParams,
+    Pairing, Permutation, ResizeMix, ResizeMixConfig, ResizeMixParams, Ricap, RicapConfig,
+    RicapParams, SamplePairing, SamplePairingConfig, SamplePairingParams, SmoothMix,
     SmoothMixConfig, SmoothMixParams,
 };
 
@@ -68,8 +69,8 @@ macro_rules! methods {
         }
 
         impl MixConfig {
-            /// Every method with its default hyper-parameters, in the order of the docs.
-            pub fn all_defaults() -> Vec<MixConfig> {
+            /// One default configuration per variant of this enum.
+            fn variant_defaults() -> Vec<MixConfig> {
                 vec![MixConfig::None $(, MixConfig::$variant($config::default()))*]
             }
 
@@ -159,12 +160,45 @@ methods! {
     ResizeMix("resizemix") = ResizeMixConfig => ResizeMix, ResizeMixParams;
     SmoothMix("smoothmix") = SmoothMixConfig => SmoothMix, SmoothMixParams;
     Ricap("ricap") = RicapConfig => Ricap, RicapParams;
+    MixedExample("mixed_example") = MixedExampleConfig => MixedExample, MixedExampleParams;
 }
 
 impl MixConfig {
-    /// The method called `name` (as written in configuration files) with its defaults.
+    /// Every method with its default hyper-parameters, in the order of the docs; the
+    /// Summers & Dinneen family contributes one entry per [`MixedExampleKind`].
+    pub fn all_defaults() -> Vec<MixConfig> {
+        Self::variant_defaults()
+            .into_iter()
+            .flat_map(|c| match c {
+                MixConfig::MixedExample(_) => MixedExampleKind::ALL
+                    .iter()
+                    .map(|k| MixConfig::MixedExample(MixedExampleConfig::new(*k)))
+                    .collect(),
+                other => vec![other],
+            })
+            .collect()
+    }
+
+    /// The most specific name of the method: [`name`](Self::name), except for the
+    /// Summers & Dinneen family where it is the variant (`vh_mixup`, …).
+    pub fn label(&self) -> &'static str {
+        match self {
+            MixConfig::MixedExample(c) => c.kind.name(),
+            other => other.name(),
+        }
+    }
+
+    /// The method called `name` with its defaults; `name` is a [`label`](Self::label)
+    /// (`cutmix`, `vh_mixup`, …) or `mixed_example` (its default variant).
     pub fn from_name(name: &str) -> Option<MixConfig> {
-        Self::all_defaults().into_iter().find(|c| c.name() == name)
+        Self::all_defaults()
+            .into_iter()
+            .find(|c| c.label() == name)
+            .or_else(|| {
+                Self::variant_defaults()
+                    .into_iter()
+                    .find(|c| c.name() == name)
+            })
     }
 
     /// Replaces the partner rule of the method (no effect on methods whose partners are
@@ -172,6 +206,7 @@ impl MixConfig {
     pub fn set_pairing(&mut self, pairing: Pairing) {
         match self {
             MixConfig::None | MixConfig::Cutout(_) | MixConfig::Ricap(_) => {}
+            MixConfig::MixedExample(c) => c.pairing = pairing,
             MixConfig::Mixup(c) => c.pairing = pairing,
             MixConfig::SamplePairing(c) => c.pairing = pairing,
             MixConfig::CutMix(c) => c.pairing = pairing,

@@ -10,8 +10,9 @@
 //! Methods: [`Mixup`] (Zhang et al., ICLR 2018), [`SamplePairing`] (Inoue 2018),
 //! [`CutMix`] (Yun et al., ICCV 2019), [`Cutout`] (DeVries & Taylor 2017), [`FMix`]
 //! (Harris et al. 2020), [`ResizeMix`] (Qin et al. 2020), [`SmoothMix`] (Lee et al.,
-//! CVPRW 2020) and [`Ricap`] (Takahashi et al., ACML 2018); [`MixConfig`] names them for
-//! configuration files.
+//! CVPRW 2020), [`Ricap`] (Takahashi et al., ACML 2018) and the eleven
+//! [`MixedExample`] variants of Summers & Dinneen (WACV 2019); [`MixConfig`] names them
+//! for configuration files.
 //!
 //! ```
 //! use burn::prelude::*;
@@ -40,6 +41,7 @@ mod cutmix;
 mod cutout;
 mod error;
 mod fmix;
+mod mixed_example;
 mod mixer;
 mod mixup;
 mod pairing;
@@ -57,6 +59,10 @@ pub use cutmix::{CutDraw, CutMix, CutMixConfig, CutMixParams};
 pub use cutout::{Cutout, CutoutConfig, CutoutMode, CutoutParams};
 pub use error::MixError;
 pub use fmix::{FMix, FMixConfig, FMixParams, binarise, fourier_grey};
+pub use mixed_example::{
+    Axis, Interval, MixedExample, MixedExampleConfig, MixedExampleDraws, MixedExampleKind,
+    MixedExampleParams, Quadrants, RatioDraw, quadrant_mask,
+};
 pub use mixer::{LamMode, Mixed, Mixer};
 pub use mixup::{Mixup, MixupConfig, MixupParams};
 pub use pairing::{Pairing, Permutation};

@@ -145,14 +145,14 @@ impl Mixer for Ricap {
         batch.require_mixable()?;
         batch.require_size("ricap", 2, 2)?;
         let (h, w) = (batch.h, batch.w);
-        let (split_row, split_col) = if rng.gate(self.config.prob) {
-            // numpy's round: half to even.
-            let r = (h as f64 * rng.beta(self.config.beta)).round_ties_even() as usize;
-            let c = (w as f64 * rng.beta(self.config.beta)).round_ties_even() as usize;
-            (r, c)
-        } else {
-            (h, w)
-        };
+        if !rng.gate(self.config.prob) {
+            // Not mixing: the top-left "patch" is every image itself.
+            let identity = std::array::from_fn(|_| Permutation::identity(batch.n));
+            return Ok(Self::params(batch, h, w, [(0, 0); 4], identity));
+        }
+        // numpy's round: half to even.
+        let split_row = (h as f64 * rng.beta(self.config.beta)).round_ties_even() as usize;
+        let split_col = (w as f64 * rng.beta(self.config.beta)).round_ties_even() as usize;
         let sizes = [
             (split_row, split_col),
             (h - split_row, split_col),

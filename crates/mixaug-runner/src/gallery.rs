@@ -91,7 +91,7 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
         config.set_pairing(Pairing::Roll { shift: 1 });
         let method = config
             .init()
-            .with_context(|| format!("invalid configuration for {}", config.name()))?;
+            .with_context(|| format!("invalid configuration for {}", config.label()))?;
         let params = method.sample(&mut MixRng::from_seed(options.seed), shape)?;
         let mixed = method.apply(&params, batch.clone(), labels.clone())?;
         let classes: Vec<i64> = mixed
@@ -106,7 +106,7 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
             .try_into_vec_as::<f32>()?;
         let k = mixed.target.num_sources();
         let top = GAP + (row as u32 + 1) * row_height;
-        draw_text(&mut canvas, GAP, top + 2, config.name(), 2, WHITE);
+        draw_text(&mut canvas, GAP, top + 2, config.label(), 2, WHITE);
         for i in 0..n {
             // The mask of sample i: mix a batch that is 1 on sample i and 0 elsewhere.
             let indicator = Tensor::<1, Int>::arange(0..n as i64, device)

@@ -86,7 +86,7 @@ fn method_configs(args: &GalleryArgs) -> Result<Vec<MixConfig>> {
     let names: Vec<String> = if args.methods.is_empty() && args.config.is_none() {
         MixConfig::all_defaults()
             .iter()
-            .map(|c| c.name().to_string())
+            .map(|c| c.label().to_string())
             .filter(|n| n != "none")
             .collect()
     } else {
@@ -99,7 +99,10 @@ fn method_configs(args: &GalleryArgs) -> Result<Vec<MixConfig>> {
             text.push('\n');
         }
         if MixConfig::from_name(&name).is_none() {
-            let known: Vec<&str> = MixConfig::all_defaults().iter().map(|c| c.name()).collect();
+            let known: Vec<&str> = MixConfig::all_defaults()
+                .iter()
+                .map(|c| c.label())
+                .collect();
             bail!(
                 "unknown method `{name}`: expected one of {}",
                 known.join(", ")
@@ -119,7 +122,7 @@ fn method_configs(args: &GalleryArgs) -> Result<Vec<MixConfig>> {
     }
     for c in &configs {
         c.validate()
-            .with_context(|| format!("method `{}`", c.name()))?;
+            .with_context(|| format!("method `{}`", c.label()))?;
     }
     Ok(configs)
 }

@@ -1,16 +1,19 @@
 use burn::prelude::*;
 use mixaug_loss::{LossError, pair_cross_entropy, soft_target_cross_entropy};
 use mixaug_masks::{
-    BatchShape, CutMixConfig, LamMode, MixConfig, MixError, MixRng, MixedTarget, Mixer, MixupConfig,
+    BatchShape, CutMixConfig, CutoutConfig, CutoutMode, FMixConfig, LamMode, MixConfig, MixError,
+    MixRng, MixedExampleConfig, MixedExampleKind, MixedTarget, Mixer, MixupConfig, PairingSchedule,
+    RatioDraw, ResizeMixConfig, RicapConfig, SamplePairingConfig, SmoothMixConfig,
 };
 
 use crate::ramp_batch;
 
+/// Every method that mixes a sample with a partner (all but `none` and Cutout).
 fn methods() -> Vec<MixConfig> {
-    vec![
-        MixConfig::Mixup(MixupConfig::new()),
-        MixConfig::CutMix(CutMixConfig::new()),
-    ]
+    MixConfig::all_defaults()
+        .into_iter()
+        .filter(|c| !matches!(c, MixConfig::None | MixConfig::Cutout(_)))
+        .collect()
 }
 
 /// A batch of one, labels that do not match the images, and parameters drawn for another
@@ -25,7 +28,8 @@ pub fn errors_bad_batches(device: &Device) {
         );
         assert!(
             matches!(one, Err(MixError::BatchTooSmall { n: 1 })),
-            "{one:?}"
+            "{}: {one:?}",
+            config.label()
         );
         let mismatched = method.mix(
             &mut MixRng::from_seed(0),
@@ -96,13 +100,43 @@ pub fn errors_bad_labels(device: &Device) {
     ));
 }
 
-/// Probabilities outside [0, 1] and non-finite α are rejected by `validate()`.
+/// Probabilities outside [0, 1], non-finite α, RICAP's β ≤ 0, and the other
+/// method-specific ranges are rejected by `validate()`.
 pub fn errors_bad_hyper_parameters(_device: &Device) {
     let bad = [
         MixConfig::Mixup(MixupConfig::new().with_prob(1.5)),
         MixConfig::Mixup(MixupConfig::new().with_alpha(f64::NAN)),
         MixConfig::CutMix(CutMixConfig::new().with_prob(-0.1)),
         MixConfig::CutMix(CutMixConfig::new().with_alpha(f64::INFINITY)),
+        MixConfig::SamplePairing(SamplePairingConfig {
+            prob: 2.0,
+            ..SamplePairingConfig::new()
+        }),
+        MixConfig::SamplePairing(SamplePairingConfig::new().with_schedule(PairingSchedule {
+            start: 0,
+            end: 10,
+            on: 0,
+            off: 2,
+        })),
+        MixConfig::Cutout(CutoutConfig::new().with_mode(CutoutMode::PerImage { side: 0 })),
+        MixConfig::Cutout(CutoutConfig::new().with_mode(CutoutMode::PerBatch { lam: 1.5 })),
+        MixConfig::Cutout(CutoutConfig::new().with_prob(-1.0)),
+        MixConfig::FMix(FMixConfig::new().with_decay_power(0.0)),
+        MixConfig::FMix(FMixConfig::new().with_max_soft(0.7)),
+        MixConfig::FMix(FMixConfig::new().with_alpha(f64::NAN)),
+        MixConfig::ResizeMix(ResizeMixConfig::new().with_scope([0.8, 0.1])),
+        MixConfig::ResizeMix(ResizeMixConfig::new().with_scope([0.1, 1.2])),
+        MixConfig::SmoothMix(SmoothMixConfig {
+            prob: 1.01,
+            ..SmoothMixConfig::new()
+        }),
+        MixConfig::Ricap(RicapConfig::new().with_beta(0.0)),
+        MixConfig::Ricap(RicapConfig::new().with_beta(-0.3)),
+        MixConfig::MixedExample(
+            MixedExampleConfig::new(MixedExampleKind::RandomPixels)
+                .with_ratio(RatioDraw::Beta { alpha: -1.0 }),
+        ),
+        MixConfig::MixedExample(MixedExampleConfig::new(MixedExampleKind::VhMixup).with_prob(3.0)),
     ];
     for config in bad {
         assert!(
@@ -127,5 +161,37 @@ pub fn errors_bad_hyper_parameters(_device: &Device) {
     match params {
         mixaug_masks::MixParams::CutMix(p) => assert!(p.cuts.iter().all(|c| c.region.is_empty())),
         other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// Methods that split or resample the image refuse images with fewer than two rows or
+/// columns (RICAP, FMix, SmoothMix and every concat / interval / mask variant).
+pub fn errors_images_too_small(_device: &Device) {
+    let splitting = MixConfig::all_defaults().into_iter().filter(|c| {
+        matches!(
+            c,
+            MixConfig::Ricap(_)
+                | MixConfig::FMix(_)
+                | MixConfig::SmoothMix(_)
+                | MixConfig::MixedExample(_)
+        )
+    });
+    for config in splitting {
+        let method = config.init().unwrap();
+        for shape in [BatchShape::new(4, 3, 1, 6), BatchShape::new(4, 3, 5, 1)] {
+            let result = method.sample(&mut MixRng::from_seed(0), shape);
+            assert!(
+                matches!(result, Err(MixError::ImageTooSmall { .. })),
+                "{} on {shape:?}: {result:?}",
+                config.label()
+            );
+        }
+        assert!(
+            method
+                .sample(&mut MixRng::from_seed(0), BatchShape::new(4, 3, 2, 2))
+                .is_ok(),
+            "{} accepts 2×2",
+            config.label()
+        );
     }
 }

@@ -1,13 +1,27 @@
 //! The cases of the suite, each a function of the device it runs on.
 
 mod cutmix;
+mod cutout;
 mod errors;
+mod fmix;
 mod loss;
+mod mixed_example;
 mod mixup;
+mod resizemix;
+mod ricap;
+mod sample_pairing;
 mod seeds;
+mod smoothmix;
 
 pub use cutmix::*;
+pub use cutout::*;
 pub use errors::*;
+pub use fmix::*;
 pub use loss::*;
+pub use mixed_example::*;
 pub use mixup::*;
+pub use resizemix::*;
+pub use ricap::*;
+pub use sample_pairing::*;
 pub use seeds::*;
+pub use smoothmix::*;

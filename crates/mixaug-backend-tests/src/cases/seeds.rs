@@ -1,17 +1,42 @@
 use burn::prelude::*;
 use mixaug_masks::{
-    BatchShape, CutMixConfig, LamMode, MixConfig, MixParams, MixRng, Mixer, MixupConfig, StreamKey,
+    BatchShape, CutMixConfig, CutoutConfig, CutoutMode, FMixConfig, LamMode, MixConfig, MixParams,
+    MixRng, MixedExampleConfig, MixedExampleKind, Mixer, MixupConfig, Pairing, PairingSchedule,
+    RatioDraw, ResizeMixConfig, RicapConfig, SamplePairingConfig, SmoothMixConfig, SmoothMixLabel,
+    StreamKey,
 };
 
 use crate::{assert_close, floats, ints, ramp_batch, ramp_values};
 
+/// Every method with its defaults (Cutout's side scaled from 16 to 3 for these 5×7
+/// images), plus the per-sample and always-on variants.
 fn configs() -> Vec<MixConfig> {
-    vec![
+    let mut configs: Vec<MixConfig> = MixConfig::all_defaults()
+        .into_iter()
+        .filter(|c| *c != MixConfig::None)
+        .map(|c| match c {
+            MixConfig::Cutout(c) => {
+                MixConfig::Cutout(c.with_mode(CutoutMode::PerImage { side: 3 }))
+            }
+            other => other,
+        })
+        .collect();
+    configs.extend([
         MixConfig::Mixup(MixupConfig::new().with_alpha(0.4)),
         MixConfig::Mixup(MixupConfig::new().with_lam_mode(LamMode::PerSample)),
-        MixConfig::CutMix(CutMixConfig::new()),
         MixConfig::CutMix(CutMixConfig::new().with_lam_mode(LamMode::PerSample)),
-    ]
+        MixConfig::SamplePairing(
+            SamplePairingConfig::new().with_schedule(PairingSchedule::always()),
+        ),
+        MixConfig::Cutout(CutoutConfig::new().with_mode(CutoutMode::PerBatch { lam: 0.75 })),
+        MixConfig::FMix(FMixConfig::new().with_max_soft(0.2)),
+        MixConfig::SmoothMix(SmoothMixConfig::new().with_label(SmoothMixLabel::OpenmixupCompat)),
+        MixConfig::MixedExample(
+            MixedExampleConfig::new(MixedExampleKind::VhMixup)
+                .with_ratio(RatioDraw::Beta { alpha: 0.4 }),
+        ),
+    ]);
+    configs
 }
 
 const KEY: StreamKey = StreamKey {
@@ -31,8 +56,8 @@ pub fn same_seed_same_params(_device: &Device) {
         let c = method
             .sample(&mut MixRng::new(StreamKey { step: 18, ..KEY }), batch)
             .unwrap();
-        assert_eq!(a, b, "{}", config.name());
-        assert_ne!(a, c, "{}", config.name());
+        assert_eq!(a, b, "{}", config.label());
+        assert_ne!(a, c, "{}", config.label());
     }
 }
 
@@ -68,17 +93,31 @@ pub fn same_seed_same_mix_as_flex(device: &Device) {
     }
 }
 
-/// A gate that never fires leaves the batch unchanged, with target weights (1, 0).
+/// `config` with its probability gate closed (`prob = 0`).
+fn gate_closed(config: MixConfig) -> MixConfig {
+    match config {
+        MixConfig::None => MixConfig::None,
+        MixConfig::Mixup(c) => MixConfig::Mixup(c.with_prob(0.0)),
+        MixConfig::SamplePairing(c) => MixConfig::SamplePairing(SamplePairingConfig {
+            prob: 0.0,
+            schedule: PairingSchedule::always(),
+            ..c
+        }),
+        MixConfig::CutMix(c) => MixConfig::CutMix(c.with_prob(0.0)),
+        MixConfig::Cutout(c) => MixConfig::Cutout(c.with_prob(0.0)),
+        MixConfig::FMix(c) => MixConfig::FMix(FMixConfig { prob: 0.0, ..c }),
+        MixConfig::ResizeMix(c) => MixConfig::ResizeMix(ResizeMixConfig { prob: 0.0, ..c }),
+        MixConfig::SmoothMix(c) => MixConfig::SmoothMix(SmoothMixConfig { prob: 0.0, ..c }),
+        MixConfig::Ricap(c) => MixConfig::Ricap(RicapConfig { prob: 0.0, ..c }),
+        MixConfig::MixedExample(c) => MixConfig::MixedExample(c.with_prob(0.0)),
+    }
+}
+
+/// A gate that never fires leaves the batch unchanged, with all the weight on the base
+/// label (weights (1, 0), (1, 0, 0, 0) for RICAP, (1) for Cutout), for every method.
 pub fn probability_gate_off(device: &Device) {
     let (n, c, h, w) = (3, 2, 4, 6);
-    for config in [
-        MixConfig::Mixup(MixupConfig::new().with_prob(0.0)),
-        MixConfig::CutMix(
-            CutMixConfig::new()
-                .with_prob(0.0)
-                .with_lam_mode(LamMode::PerSample),
-        ),
-    ] {
+    for config in configs().into_iter().map(gate_closed) {
         let mixed = config
             .init()
             .unwrap()
@@ -88,11 +127,87 @@ pub fn probability_gate_off(device: &Device) {
                 Tensor::from_ints([0, 1, 2], device),
             )
             .unwrap();
-        assert_eq!(floats(mixed.images), ramp_values(n, c, h, w));
         assert_eq!(
-            floats(mixed.target.weights()),
-            vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+            floats(mixed.images),
+            ramp_values(n, c, h, w),
+            "{}",
+            config.label()
         );
+        assert_eq!(
+            ints(mixed.target.classes().slice(s![.., 0..1])),
+            vec![0, 1, 2]
+        );
+        let k = mixed.target.num_sources();
+        let weights = floats(mixed.target.weights());
+        for (j, weight) in weights.iter().enumerate() {
+            let expected = if j % k == 0 { 1.0 } else { 0.0 };
+            assert_eq!(*weight, expected, "{}: {weights:?}", config.label());
+        }
+    }
+}
+
+/// For every pair method, the base label weight is the fraction of the base image in the
+/// result: with base = ones and partner = zeros (π = flip on a batch of two, 5×7 images),
+/// sample 0's mean is `w_a`. Exact for the pixel-counting methods; FMix's label is the
+/// sampled λ, within one pixel (1/35) of its mask's mean.
+pub fn base_weight_is_pixel_fraction(device: &Device) {
+    let (c, h, w) = (3, 5, 7);
+    let images = Tensor::<4>::cat(
+        vec![
+            Tensor::ones([1, c, h, w], device),
+            Tensor::zeros([1, c, h, w], device),
+        ],
+        0,
+    );
+    let mut methods: Vec<MixConfig> = MixConfig::all_defaults()
+        .into_iter()
+        .filter(|m| {
+            !matches!(
+                m,
+                MixConfig::None
+                    | MixConfig::Cutout(_)
+                    | MixConfig::SamplePairing(_)
+                    | MixConfig::Ricap(_)
+            )
+        })
+        .collect();
+    methods.push(MixConfig::CutMix(
+        CutMixConfig::new().with_lam_mode(LamMode::PerSample),
+    ));
+    methods.push(MixConfig::Mixup(
+        MixupConfig::new().with_lam_mode(LamMode::PerSample),
+    ));
+    for mut config in methods {
+        config.set_pairing(Pairing::Flip);
+        let tolerance = match config {
+            MixConfig::FMix(_) => 1.0 / (h * w) as f32 + 1e-6,
+            _ => 1e-5,
+        };
+        let method = config.init().unwrap();
+        for seed in 0..6 {
+            let mixed = method
+                .mix(
+                    &mut MixRng::from_seed(seed),
+                    images.clone(),
+                    Tensor::from_ints([0, 1], device),
+                )
+                .unwrap();
+            let means = floats(
+                mixed
+                    .images
+                    .mean_dim(1)
+                    .mean_dim(2)
+                    .mean_dim(3)
+                    .reshape([2]),
+            );
+            let weights = floats(mixed.target.weights());
+            // Sample 1's base is the zeros image: its mean is the partner's share.
+            assert_close(
+                &[means[0], 1.0 - means[1]],
+                &[weights[0], weights[2]],
+                tolerance,
+            );
+        }
     }
 }
 
