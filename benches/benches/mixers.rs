@@ -1,15 +1,17 @@
-//! Mixup and CutMix beside a plain device copy of the same batch (the memory-bound floor).
+//! Every input-only mixer beside a plain device copy of the same batch (the memory-bound
+//! floor).
 //!
 //! `apply` times the device half only (parameters sampled once); `mix` adds the host-side
 //! sampling. The ratio table printed at the end divides each median by the copy's median
-//! of the same shape.
+//! of the same shape. FMix's host-side spectrum (`sample` alone) is timed on its own at
+//! 224×224 (`fmix_spectrum`).
 
 use std::hint::black_box;
 
 use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion};
 use mixaug_benches::criterion_dir;
-use mixaug_masks::{BatchShape, CutMixConfig, MixConfig, MixRng, Mixer, MixupConfig};
+use mixaug_masks::{BatchShape, FMixConfig, MixConfig, MixRng, Mixer};
 
 const SHAPES: [[usize; 4]; 2] = [[128, 3, 32, 32], [64, 3, 224, 224]];
 
@@ -17,11 +19,12 @@ fn shape_id(s: [usize; 4]) -> String {
     format!("{}x{}x{}x{}", s[0], s[1], s[2], s[3])
 }
 
+/// Every method with its defaults (all input-only mixers).
 fn methods() -> Vec<MixConfig> {
-    vec![
-        MixConfig::Mixup(MixupConfig::new()),
-        MixConfig::CutMix(CutMixConfig::new()),
-    ]
+    MixConfig::all_defaults()
+        .into_iter()
+        .filter(|c| *c != MixConfig::None)
+        .collect()
 }
 
 fn device() -> Device {
@@ -56,7 +59,7 @@ fn bench(c: &mut Criterion, device: &Device) {
             let params = method
                 .sample(&mut MixRng::from_seed(1), BatchShape::new(n, ch, h, w))
                 .expect("sample");
-            group.bench_function(BenchmarkId::new("apply", config.name()), |b| {
+            group.bench_function(BenchmarkId::new("apply", config.label()), |b| {
                 b.iter(|| {
                     black_box(
                         method
@@ -67,7 +70,7 @@ fn bench(c: &mut Criterion, device: &Device) {
                 })
             });
             let mut rng = MixRng::from_seed(2);
-            group.bench_function(BenchmarkId::new("mix", config.name()), |b| {
+            group.bench_function(BenchmarkId::new("mix", config.label()), |b| {
                 b.iter(|| {
                     black_box(
                         method
@@ -80,6 +83,19 @@ fn bench(c: &mut Criterion, device: &Device) {
         }
         group.finish();
     }
+    let fmix = FMixConfig::new().init().expect("valid config");
+    let mut rng = MixRng::from_seed(3);
+    let mut group = c.benchmark_group("fmix_spectrum");
+    group.sample_size(20);
+    group.bench_function("64x3x224x224", |b| {
+        b.iter(|| {
+            black_box(
+                fmix.sample(&mut rng, BatchShape::new(64, 3, 224, 224))
+                    .unwrap(),
+            )
+        })
+    });
+    group.finish();
 }
 
 fn median_ns(group: &str, id: &str) -> Option<f64> {
@@ -95,7 +111,7 @@ fn median_ns(group: &str, id: &str) -> Option<f64> {
 fn print_ratios() {
     println!("\nratio to a device copy of the same batch (medians, this run):");
     println!(
-        "{:<20} {:<8} {:>10} {:>10} {:>8}",
+        "{:<20} {:<24} {:>10} {:>10} {:>8}",
         "shape", "method", "apply", "mix", "copy µs"
     );
     for shape in SHAPES {
@@ -105,18 +121,27 @@ fn print_ratios() {
         };
         for config in methods() {
             let ratio = |kind: &str| {
-                median_ns(&group, &format!("{kind}/{}", config.name()))
+                median_ns(&group, &format!("{kind}/{}", config.label()))
                     .map_or("-".to_string(), |t| format!("{:.2}×", t / copy))
             };
             println!(
-                "{:<20} {:<8} {:>10} {:>10} {:>8.1}",
+                "{:<20} {:<24} {:>10} {:>10} {:>8.1}",
                 shape_id(shape),
-                config.name(),
+                config.label(),
                 ratio("apply"),
                 ratio("mix"),
                 copy / 1e3
             );
         }
+    }
+}
+
+fn print_spectrum() {
+    if let Some(t) = median_ns("fmix_spectrum", "64x3x224x224") {
+        println!(
+            "\nFMix host spectrum + binarisation at 224×224: {:.2} ms per batch",
+            t / 1e6
+        );
     }
 }
 
@@ -127,4 +152,5 @@ fn main() {
     bench(&mut c, &device());
     c.final_summary();
     print_ratios();
+    print_spectrum();
 }

@@ -43,6 +43,7 @@ pub enum MixedExampleKind {
     MixedConcat,
     /// A split inside the central half (`round(H/4) ≤ r < H − round(H/4)`, same for
     /// columns); each of the four cells comes from the base with probability `q ~ U(0,1)`.
+    #[serde(rename = "random_2x2")]
     Random2x2,
     /// Columns `[i1, i2)` of the base are replaced by `i2 − i1` columns of the partner
     /// starting at `i3` (`i1 ~ U{0..W−1}`, `i2 ~ U{i1..W−1}`, `i3 ~ U{0..W−len−1}`).
@@ -710,6 +711,16 @@ mod tests {
                 }
                 other => panic!("{kind:?} gave {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn configuration_names_are_the_kind_names() {
+        for kind in MixedExampleKind::ALL {
+            let text = format!("method = \"mixed_example\"\nkind = \"{}\"", kind.name());
+            let config: crate::MixConfig = toml::from_str(&text).unwrap();
+            assert_eq!(config.label(), kind.name());
+            assert_eq!(crate::MixConfig::from_name(kind.name()), Some(config));
         }
     }
 

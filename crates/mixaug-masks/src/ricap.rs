@@ -19,7 +19,8 @@ use crate::{
 pub struct RicapConfig {
     /// β of the boundary draws `Beta(β, β)`; must be positive. Default 0.3 (paper).
     pub beta: f64,
-    /// Probability that a batch is mixed. Default 1.
+    /// Probability that a batch is mixed (otherwise it is returned unchanged with weights
+    /// (1, 0, 0, 0)). Default 1 (the reference always mixes).
     pub prob: f64,
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, ensure};
 use burn::prelude::*;
 use image::{Rgb, RgbImage, imageops};
-use mixaug_masks::{BatchShape, MixConfig, MixRng, Mixer, Pairing};
+use mixaug_masks::{BatchShape, MixConfig, MixRng, Mixer, Pairing, PairingSchedule};
 
 use crate::render::{
     Normalization, draw_text, load_photo, map_to_photo, photos_to_batch, tensor_to_photo,
@@ -89,6 +89,13 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
     for (row, config) in options.methods.iter().enumerate() {
         let mut config = config.clone();
         config.set_pairing(Pairing::Roll { shift: 1 });
+        if let MixConfig::SamplePairing(c) = &mut config {
+            // The draws are those of epoch 0, where the paper's schedule is still off: show
+            // what the method does when it is on.
+            if !c.schedule.is_on(0) {
+                c.schedule = PairingSchedule::always();
+            }
+        }
         let method = config
             .init()
             .with_context(|| format!("invalid configuration for {}", config.label()))?;

@@ -93,12 +93,7 @@ fn method_configs(args: &GalleryArgs) -> Result<Vec<MixConfig>> {
         args.methods.clone()
     };
     for name in names {
-        let mut text = format!("method = {name:?}\n");
-        for o in &args.overrides {
-            text.push_str(o);
-            text.push('\n');
-        }
-        if MixConfig::from_name(&name).is_none() {
+        let Some(base) = MixConfig::from_name(&name) else {
             let known: Vec<&str> = MixConfig::all_defaults()
                 .iter()
                 .map(|c| c.label())
@@ -107,6 +102,17 @@ fn method_configs(args: &GalleryArgs) -> Result<Vec<MixConfig>> {
                 "unknown method `{name}`: expected one of {}",
                 known.join(", ")
             );
+        };
+        let mut text = match &base {
+            // The Summers & Dinneen variants are one method with a `kind`.
+            MixConfig::MixedExample(c) => {
+                format!("method = {:?}\nkind = {:?}\n", base.name(), c.kind.name())
+            }
+            other => format!("method = {:?}\n", other.name()),
+        };
+        for o in &args.overrides {
+            text.push_str(o);
+            text.push('\n');
         }
         let config: MixConfig =
             toml::from_str(&text).with_context(|| format!("invalid --set for method `{name}`"))?;
