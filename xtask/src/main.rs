@@ -7,11 +7,17 @@
 //!   the experiment runner lands).
 //! * `cargo xtask bench [--backend B] [ARGS]…` — the criterion benches.
 //! * `cargo xtask lint` — `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
+//! * `cargo xtask data fetch NAME [--from DIR] [--data-dir DIR] [--offline]` — find a local
+//!   copy of a data set (or download it), verify it and link it into the data directory;
+//!   `cargo xtask data list` shows what is there.
 //!
 //! xtask itself depends on no backend: it forwards `--backend` to the cargo features of
 //! the crate it runs (`mixaug-runner`, `mixaug-benches`, `mixaug-backend-tests`).
 
+use std::path::PathBuf;
 use std::process::Command;
+
+mod data;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -54,6 +60,36 @@ enum Task {
     },
     /// Check formatting and lints.
     Lint,
+    /// Find, verify and link (or download) the data sets.
+    Data {
+        #[command(subcommand)]
+        action: DataAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DataAction {
+    /// Make data set NAME available in the data directory.
+    Fetch {
+        /// fashion-mnist, mnist, cifar10, cifar100, cub200, aircraft, stanford-cars or
+        /// tiny-imagenet.
+        name: String,
+        /// A folder holding a copy (the extracted archive or its parent).
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+        /// The data directory (default: $MIXAUG_DATA, else ./data).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Never download; fail with what was looked for.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// List the known data sets and whether the data directory holds them.
+    List {
+        /// The data directory (default: $MIXAUG_DATA, else ./data).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 /// Backends the shared suite can be compiled with.
@@ -147,6 +183,15 @@ fn main() -> Result<()> {
             cmd.arg("--").args(args);
             run(cmd)
         }
+        Task::Data { action } => match action {
+            DataAction::Fetch {
+                name,
+                from,
+                data_dir,
+                offline,
+            } => data::fetch(&name, from, data_dir, offline),
+            DataAction::List { data_dir } => data::list(data_dir),
+        },
         Task::Lint => {
             let mut fmt = cargo();
             fmt.args(["fmt", "--all", "--check"]);

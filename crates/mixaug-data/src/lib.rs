@@ -11,6 +11,9 @@
 //! - [`Loader`]: decoding and augmentation on a thread pool, prefetched, shuffled and
 //!   augmented deterministically from `(seed, epoch, index)`.
 //!
+//! - [`DatasetId`]: the data sets by name, how to find, check and download them (used by
+//!   `cargo xtask data fetch`).
+//!
 //! Every failure is a typed [`DataError`] that names the file and what is wrong.
 //!
 //! ```
@@ -21,6 +24,7 @@
 //! assert_eq!(flipped.pixels, vec![3, 2, 1, 6, 5, 4]);
 //! ```
 
+mod catalog;
 mod cifar;
 mod dataset;
 mod error;
@@ -31,6 +35,7 @@ mod loader;
 mod rng;
 mod transform;
 
+pub use catalog::{CopySummary, DatasetId, Download, idx_sha256};
 pub use cifar::{Cifar, cifar_record};
 pub use dataset::{ImageDataset, InMemoryDataset};
 pub use error::DataError;

@@ -19,7 +19,9 @@ fn reads_all_70000_records_with_balanced_classes() {
         eprintln!("skipped: {DEBIAN_FASHION_MNIST} is not installed");
         return;
     }
-    let train = Mnist::Fashion.load(std::slice::from_ref(&dir), Split::Train).unwrap();
+    let train = Mnist::Fashion
+        .load(std::slice::from_ref(&dir), Split::Train)
+        .unwrap();
     let test = Mnist::Fashion.load(&[dir], Split::Test).unwrap();
     assert_eq!((train.len(), test.len()), (60_000, 10_000));
     assert_eq!(train.class_counts(), vec![6_000; 10]);
