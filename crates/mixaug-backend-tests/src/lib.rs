@@ -82,7 +82,9 @@ macro_rules! backend_suite {
             ricap_hand_case, ricap_zero_size_patches_and_sampling,
             mixed_example_concat_hand_cases, mixed_example_quadrant_hand_cases,
             mixed_example_vh_mixup_hand_case, mixed_example_interval_hand_cases,
-            mixed_example_bits_hand_cases, mixed_example_sampled_sources
+            mixed_example_bits_hand_cases, mixed_example_sampled_sources,
+            sumix_worked_example, sumix_ratio_properties, sumix_gradient_flow,
+            sumix_with_mixers
         );
     };
     (@cases $device:expr; $($case:ident),* $(,)?) => {

@@ -30,6 +30,13 @@
 //! assert!((soft - pair).abs() < 1e-6);
 //! ```
 
+mod sumix;
+
+pub use sumix::{
+    CorrectedRatio, PooledClassifier, SumixConfig, SumixLoss, SumixReduction, SumixStep,
+    UncertaintyHead, UncertaintyHeadConfig, corrected_ratio, sumix_forward, sumix_loss,
+};
+
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use mixaug_masks::{MixError, MixedTarget, check_smoothing};
@@ -51,6 +58,24 @@ pub enum LossError {
     /// The target is invalid for these logits (class index out of range, bad smoothing).
     #[error(transparent)]
     Target(#[from] MixError),
+    /// The loss needs a different number of sources per sample.
+    #[error("{loss} needs a pair target (K = 2), got K = {sources}")]
+    UnsupportedTarget {
+        /// The loss.
+        loss: &'static str,
+        /// The target's K.
+        sources: usize,
+    },
+    /// A hyper-parameter is outside its valid range.
+    #[error("invalid {name} = {value}: expected {expected}")]
+    InvalidHyperParameter {
+        /// The parameter.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// What is valid.
+        expected: &'static str,
+    },
 }
 
 fn check_logits(logits: &Tensor<2>, target: &MixedTarget) -> Result<usize, LossError> {

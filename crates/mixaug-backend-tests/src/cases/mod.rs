@@ -12,6 +12,7 @@ mod ricap;
 mod sample_pairing;
 mod seeds;
 mod smoothmix;
+mod sumix;
 
 pub use cutmix::*;
 pub use cutout::*;
@@ -25,3 +26,4 @@ pub use ricap::*;
 pub use sample_pairing::*;
 pub use seeds::*;
 pub use smoothmix::*;
+pub use sumix::*;
