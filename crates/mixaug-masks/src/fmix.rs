@@ -12,7 +12,7 @@ use rustfft::{FftPlanner, num_complex::Complex};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::{blend, check_params_fit, pair_target, per_sample};
+use crate::mixer::{blend, blend_hard, check_params_fit, pair_target, per_sample};
 use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`FMix`].
@@ -251,7 +251,11 @@ impl Mixer for FMix {
                 &device,
             );
             let partners = images.clone().select(0, perm.clone());
-            blend(images, partners, mask)
+            if params.mask.iter().all(|&m| m == 0.0 || m == 1.0) {
+                blend_hard(images, partners, mask.equal_elem(1.0))
+            } else {
+                blend(images, partners, mask)
+            }
         };
         let target = pair_target(labels, &perm, per_sample(&[params.lam], batch.n, &device))?;
         Ok(Mixed {

@@ -25,7 +25,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::mixer::{blend, check_params_fit, pair_target, per_sample};
+use crate::mixer::{blend, blend_hard, check_params_fit, pair_target, per_sample};
 use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Which member of the family.
@@ -530,11 +530,20 @@ impl Mixer for MixedExample {
         let lam = self.base_fractions(params, batch)?;
         let device = images.device();
         let perm = params.perm.to_tensor(&device);
-        let partners = images.clone().select(0, perm.clone());
+        let pi = params.perm.as_slice();
         let mixed = match &params.draws {
             MixedExampleDraws::Quadrants { masks } => {
                 check_quadrants(name, masks, h, w)?;
-                blend(images, partners, quadrant_mask(masks, h, w, &device))
+                let partners = images.clone().select(0, perm.clone());
+                let mask = quadrant_mask(masks, h, w, &device);
+                if masks
+                    .iter()
+                    .all(|q| q.weights.iter().all(|v| *v == 0.0 || *v == 1.0))
+                {
+                    blend_hard(images, partners, mask.equal_elem(1.0))
+                } else {
+                    blend(images, partners, mask)
+                }
             }
             MixedExampleDraws::Interval { axis, strips } => {
                 let len = match axis {
@@ -551,14 +560,19 @@ impl Mixer for MixedExample {
                         got: format!("{s:?}"),
                     });
                 }
-                let (index, keep) = strip_maps(strips, len, &device);
-                let (shape, dim) = match axis {
-                    Axis::Rows => ([n, 1, h, 1], 2),
-                    Axis::Columns => ([n, 1, 1, w], 3),
-                };
-                let index = index.reshape(shape).expand([n, c, h, w]);
-                let moved = partners.gather(dim, index);
-                blend(images, moved, keep.reshape(shape))
+                // Line j of sample i reads the partner's line `source + j − start` inside
+                // the strip and its own line j elsewhere.
+                let sources = (0..n).flat_map(|i| {
+                    let s = strips[i];
+                    (0..len).map(move |j| {
+                        if (s.start..s.start + s.len).contains(&j) {
+                            pi[i] * len + s.source + j - s.start
+                        } else {
+                            i * len + j
+                        }
+                    })
+                });
+                select_lines(images, *axis, sources.collect())
             }
             MixedExampleDraws::Bits { dims, bits } => {
                 let [mc, mh, mw] = *dims;
@@ -569,10 +583,31 @@ impl Mixer for MixedExample {
                         got: format!("{dims:?}"),
                     });
                 }
-                let values: Vec<f32> = bits.iter().map(|b| f32::from(u8::from(*b))).collect();
-                let mask =
-                    Tensor::<4>::from_data(TensorData::new(values, [n, mc, mh, mw]), &device);
-                blend(images, partners, mask)
+                // Whole rows or columns are a line selection; finer masks a `mask_where`.
+                let line = match (mc, mh, mw) {
+                    (1, 1, l) if l == w && w > 1 => Some((Axis::Columns, w)),
+                    (1, l, 1) if l == h && h > 1 => Some((Axis::Rows, h)),
+                    _ => None,
+                };
+                match line {
+                    Some((axis, len)) => {
+                        let sources = (0..n * len).map(|k| {
+                            let (i, j) = (k / len, k % len);
+                            if bits[k] { k } else { pi[i] * len + j }
+                        });
+                        select_lines(images, axis, sources.collect())
+                    }
+                    None => {
+                        let partners = images.clone().select(0, perm.clone());
+                        let values: Vec<f32> =
+                            bits.iter().map(|b| f32::from(u8::from(*b))).collect();
+                        let mask = Tensor::<4>::from_data(
+                            TensorData::new(values, [n, mc, mh, mw]),
+                            &device,
+                        );
+                        blend_hard(images, partners, mask.equal_elem(1.0))
+                    }
+                }
             }
         };
         let target = pair_target(labels, &perm, per_sample(&lam, n, &device))?;
@@ -629,27 +664,37 @@ pub fn quadrant_mask(masks: &[Quadrants], h: usize, w: usize, device: &Device) -
     top * upper + bottom * lower
 }
 
-/// For strips along a line of `len`: the partner position each output position reads
-/// (`[N, len]`) and whether it keeps the base (`[N, len]`, 1 outside the strip).
-fn strip_maps(strips: &[Interval], len: usize, device: &Device) -> (Tensor<2, Int>, Tensor<2>) {
-    let n = strips.len();
-    let mut index = Vec::with_capacity(n * len);
-    let mut keep = Vec::with_capacity(n * len);
-    for s in strips {
-        for j in 0..len {
-            let inside = (s.start..s.start + s.len).contains(&j);
-            index.push(if inside {
-                (s.source + j - s.start) as i64
-            } else {
-                j as i64
-            });
-            keep.push(if inside { 0.0f32 } else { 1.0 });
-        }
+/// Rebuilds a batch line by line: output line `k = i·L + j` (row or column `j` of sample
+/// `i`, `L` lines per image) is input line `sources[k]`, for all channels at once. One
+/// row gather on a `[N·L, C·(other side)]` view, so the strip transplants and line masks
+/// cost two copies instead of a full-size index tensor.
+///
+/// # Shapes
+/// - `images`: `[N, C, H, W]`; `sources`: `N·H` (rows) or `N·W` (columns) entries
+fn select_lines(images: Tensor<4>, axis: Axis, sources: Vec<usize>) -> Tensor<4> {
+    let [n, c, h, w] = images.dims();
+    let device = images.device();
+    let index = Tensor::<1, Int>::from_data(
+        TensorData::new(
+            sources.iter().map(|&v| v as i64).collect::<Vec<_>>(),
+            [sources.len()],
+        ),
+        &device,
+    );
+    match axis {
+        Axis::Rows => images
+            .swap_dims(1, 2)
+            .reshape([n * h, c * w])
+            .select(0, index)
+            .reshape([n, h, c, w])
+            .swap_dims(1, 2),
+        Axis::Columns => images
+            .permute([0, 3, 1, 2])
+            .reshape([n * w, c * h])
+            .select(0, index)
+            .reshape([n, w, c, h])
+            .permute([0, 2, 3, 1]),
     }
-    (
-        Tensor::from_data(TensorData::new(index, [n, len]), device),
-        Tensor::from_data(TensorData::new(keep, [n, len]), device),
-    )
 }
 
 #[cfg(test)]
