@@ -174,10 +174,22 @@ pub fn fourier_grey(rng: &mut MixRng, h: usize, w: usize, decay_power: f64) -> V
 /// `soft` ranks on each side of the threshold replaced by a linear ramp from 1 to 0.
 pub fn binarise(grey: &[f32], ones: usize, soft: usize) -> Vec<f32> {
     let mut order: Vec<usize> = (0..grey.len()).collect();
-    // Descending, ties broken by the later index first (numpy's argsort()[::-1]).
-    order.sort_by(|&a, &b| grey[b].total_cmp(&grey[a]).then(b.cmp(&a)));
+    // Descending, ties broken by the later index first (numpy's argsort()[::-1]). Only the
+    // set of the `low` first ranks and the order inside the soft band matter, so two
+    // linear-time partitions replace a full sort.
+    let rank = |a: &usize, b: &usize| grey[*b].total_cmp(&grey[*a]).then(b.cmp(a));
     let low = ones.saturating_sub(soft);
     let high = (ones + soft).min(grey.len());
+    if low > 0 && low < order.len() {
+        order.select_nth_unstable_by(low, rank);
+    }
+    let band_slice = &mut order[low..];
+    if high - low > 0 {
+        if high - low < band_slice.len() {
+            band_slice.select_nth_unstable_by(high - low, rank);
+        }
+        band_slice[..high - low].sort_by(rank);
+    }
     let mut mask = vec![0.0f32; grey.len()];
     for &p in &order[..low] {
         mask[p] = 1.0;
