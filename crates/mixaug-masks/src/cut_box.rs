@@ -92,7 +92,8 @@ impl CutBox {
 }
 
 /// One box per sample as a boolean mask (`true` inside box `i` in plane `i`), built on the
-/// device from row/column index comparisons.
+/// device as the outer product of a per-row and a per-column indicator (`N·(H + W)`
+/// values drawn up on the host, three device operations).
 ///
 /// # Shapes
 /// - output: `[boxes.len(), 1, H, W]`
@@ -103,26 +104,19 @@ pub fn boxes_mask(
     device: &Device,
 ) -> Tensor<4, Bool> {
     let n = boxes.len();
-    let bounds = |f: fn(&CutBox) -> usize| {
-        let v: Vec<i64> = boxes.iter().map(|b| f(b) as i64).collect();
-        Tensor::<1, Int>::from_data(TensorData::new(v, [n]), device)
+    let indicator = |len: usize, range: fn(&CutBox) -> std::ops::Range<usize>| {
+        let v: Vec<f32> = boxes
+            .iter()
+            .flat_map(|b| {
+                let r = range(b);
+                (0..len).map(move |i| f32::from(u8::from(r.contains(&i))))
+            })
+            .collect();
+        Tensor::<1>::from_data(TensorData::new(v, [n * len]), device)
     };
-    let rows = Tensor::<1, Int>::arange(0..height as i64, device)
-        .reshape([1, 1, height, 1])
-        .expand([n, 1, height, width]);
-    let cols = Tensor::<1, Int>::arange(0..width as i64, device)
-        .reshape([1, 1, 1, width])
-        .expand([n, 1, height, width]);
-    let edge = |v: Tensor<1, Int>| v.reshape([n, 1, 1, 1]).expand([n, 1, height, width]);
-    let inside_rows = rows
-        .clone()
-        .greater_equal(edge(bounds(|b| b.y0)))
-        .bool_and(rows.lower(edge(bounds(|b| b.y1()))));
-    let inside_cols = cols
-        .clone()
-        .greater_equal(edge(bounds(|b| b.x0)))
-        .bool_and(cols.lower(edge(bounds(|b| b.x1()))));
-    inside_rows.bool_and(inside_cols)
+    let rows = indicator(height, |b| b.y0..b.y1()).reshape([n, 1, height, 1]);
+    let cols = indicator(width, |b| b.x0..b.x1()).reshape([n, 1, 1, width]);
+    (rows.expand([n, 1, height, width]) * cols).equal_elem(1.0)
 }
 
 #[cfg(test)]
