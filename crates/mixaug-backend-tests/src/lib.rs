@@ -40,6 +40,30 @@ pub fn ramp_values(n: usize, c: usize, h: usize, w: usize) -> Vec<f32> {
     v
 }
 
+/// What a two-image ramp batch (`[2, c, h, w]`) becomes when each image is blended with the
+/// other (π = (1, 0)) with base weight `m(i, ch, y, x)`:
+/// `m·x_i + (1 − m)·x_{1−i}` at every element, row-major.
+pub fn swapped_pair_blend(
+    [c, h, w]: [usize; 3],
+    m: impl Fn(usize, usize, usize, usize) -> f32,
+) -> Vec<f32> {
+    let x = ramp_values(2, c, h, w);
+    let at = |i: usize, ch: usize, y: usize, xx: usize| ((i * c + ch) * h + y) * w + xx;
+    let mut out = x.clone();
+    for i in 0..2 {
+        for ch in 0..c {
+            for y in 0..h {
+                for xx in 0..w {
+                    let k = m(i, ch, y, xx);
+                    out[at(i, ch, y, xx)] =
+                        k * x[at(i, ch, y, xx)] + (1.0 - k) * x[at(1 - i, ch, y, xx)];
+                }
+            }
+        }
+    }
+    out
+}
+
 /// A float tensor's values, row-major.
 pub fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_into_vec_as::<f32>().expect("f32 data")

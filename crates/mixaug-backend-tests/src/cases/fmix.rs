@@ -1,7 +1,7 @@
 use burn::prelude::*;
 use mixaug_masks::{BatchShape, FMixConfig, FMixParams, MixRng, Mixer, Pairing, Permutation};
 
-use crate::{assert_close, floats, ints, ramp_batch, ramp_values};
+use crate::{assert_close, floats, ints, ramp_batch, swapped_pair_blend};
 
 /// A hand-written 4×6 mask with ones, zeros and a soft 0.25 applied with π = (1, 0):
 /// `x̃ = M·x + (1 − M)·x_π` on every channel; the label weight is the stored λ = 0.4.
@@ -30,15 +30,7 @@ pub fn fmix_hand_case(device: &Device) {
             Tensor::from_ints([4, 9], device),
         )
         .unwrap();
-    let x = ramp_values(n, c, h, w);
-    let plane = c * h * w;
-    let expected: Vec<f32> = (0..n * plane)
-        .map(|k| {
-            let m = mask[k % (h * w)];
-            let partner = (1 - k / plane) * plane + k % plane;
-            m * x[k] + (1.0 - m) * x[partner]
-        })
-        .collect();
+    let expected = swapped_pair_blend([c, h, w], |_, _, y, x| mask[y * w + x]);
     assert_close(&floats(mixed.images), &expected, 1e-3);
     assert_eq!(ints(mixed.target.classes()), vec![4, 9, 9, 4]);
     assert_close(&floats(mixed.target.weights()), &[0.4, 0.6, 0.4, 0.6], 1e-7);

@@ -4,7 +4,7 @@ use mixaug_masks::{
     MixedExampleParams, Mixer, Permutation, Quadrants,
 };
 
-use crate::{assert_close, floats, ints, ramp_batch, ramp_values};
+use crate::{assert_close, floats, ints, ramp_batch, ramp_values, swapped_pair_blend};
 
 const SHAPE: [usize; 4] = [2, 3, 4, 6];
 
@@ -39,22 +39,8 @@ fn apply(
 
 /// The ramp blended with its partner (π = (1, 0)) by a base weight `m(i, ch, y, x)`.
 fn expected_blend(m: impl Fn(usize, usize, usize, usize) -> f32) -> Vec<f32> {
-    let [n, c, h, w] = SHAPE;
-    let x = ramp_values(n, c, h, w);
-    let at = |i: usize, ch: usize, y: usize, xx: usize| ((i * c + ch) * h + y) * w + xx;
-    let mut out = x.clone();
-    for i in 0..n {
-        for ch in 0..c {
-            for y in 0..h {
-                for xx in 0..w {
-                    let k = m(i, ch, y, xx);
-                    out[at(i, ch, y, xx)] =
-                        k * x[at(i, ch, y, xx)] + (1.0 - k) * x[at(1 - i, ch, y, xx)];
-                }
-            }
-        }
-    }
-    out
+    let [_, c, h, w] = SHAPE;
+    swapped_pair_blend([c, h, w], m)
 }
 
 fn pair_weights(lam: [f32; 2]) -> Vec<f32> {

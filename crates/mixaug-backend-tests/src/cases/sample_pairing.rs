@@ -4,7 +4,7 @@ use mixaug_masks::{
     SamplePairingParams, StreamKey,
 };
 
-use crate::{floats, ints, ramp_batch, ramp_values};
+use crate::{floats, ints, ramp_batch, ramp_values, swapped_pair_blend};
 
 /// π = (1, 0) on the 2×3×4×6 ramp: every pixel is the exact mean `(x_i + x_π(i))/2`, and
 /// the target is the base label alone (weights (1, 0)).
@@ -23,14 +23,7 @@ pub fn sample_pairing_hand_case(device: &Device) {
             Tensor::from_ints([4, 9], device),
         )
         .unwrap();
-    let x = ramp_values(n, c, h, w);
-    let plane = c * h * w;
-    let expected: Vec<f32> = (0..n * plane)
-        .map(|k| {
-            let partner = (1 - k / plane) * plane + k % plane;
-            (x[k] + x[partner]) / 2.0
-        })
-        .collect();
+    let expected = swapped_pair_blend([c, h, w], |_, _, _, _| 0.5);
     assert_eq!(floats(mixed.images), expected);
     assert_eq!(ints(mixed.target.classes()), vec![4, 9, 9, 4]);
     assert_eq!(floats(mixed.target.weights()), vec![1.0, 0.0, 1.0, 0.0]);

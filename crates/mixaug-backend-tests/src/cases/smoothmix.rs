@@ -4,7 +4,7 @@ use mixaug_masks::{
     SmoothMixParams,
 };
 
-use crate::{assert_close, floats, ints, ramp_batch, ramp_values};
+use crate::{assert_close, floats, ints, ramp_batch, ramp_values, swapped_pair_blend};
 
 /// σ = 2, centre (1, 2) on 4×6 with π = (1, 0): by hand `G = exp(−((y−1)² + (x−2)²)/8)`,
 /// `x̃ = (1 − G)·x + G·x_π` (G = 1 at the peak: the partner's pixel exactly), base weight
@@ -34,13 +34,7 @@ pub fn smoothmix_hand_case(device: &Device) {
     assert!(mask.iter().all(|m| *m > 0.0 && *m <= 1.0));
     let x = ramp_values(n, c, h, w);
     let plane = c * h * w;
-    let expected: Vec<f32> = (0..n * plane)
-        .map(|k| {
-            let m = g[k % (h * w)] as f32;
-            let partner = (1 - k / plane) * plane + k % plane;
-            (1.0 - m) * x[k] + m * x[partner]
-        })
-        .collect();
+    let expected = swapped_pair_blend([c, h, w], |_, _, y, xx| 1.0 - g[y * w + xx] as f32);
     for (label, w_a) in [
         (SmoothMixLabel::Paper, 1.0 - mean_g),
         (SmoothMixLabel::OpenmixupCompat, mean_g),
