@@ -1,8 +1,24 @@
 //! # mixaug-models
 //!
 //! The networks the mixing papers train, written with burn's `Config` + `init` + `Module`
-//! idiom and usable on any device: ResNet-18/34/50/101, ResNeXt-50 32×4d,
-//! PreAct-ResNet-18 and WideResNet-28-{8,10}, with CIFAR and ImageNet stems and import of
-//! torchvision checkpoints.
+//! idiom and usable on any device. Implemented: [`ResNet`] — ResNet-18/34/50/101 and
+//! ResNeXt-50 32×4d — with the ImageNet stem (7×7 stride-2 convolution + max-pool) or the
+//! CIFAR stem (3×3 stride-1, no max-pool), optional zero-init of the last BatchNorm of each
+//! residual branch, module paths shaped like torchvision's state-dict keys
+//! (`layer1.0.conv1.weight`, `fc.weight`, …), and SUMix's [`PooledClassifier`] split.
+//! PreAct-ResNet-18, WideResNet-28-{8,10} and checkpoint import are still to come.
 //!
-//! Not implemented yet; the crate exists so the workspace's layering is in place.
+//! ```
+//! use burn::prelude::*;
+//! use mixaug_models::{ResNetConfig, Stem};
+//! let device = Device::flex();
+//! let model = ResNetConfig::resnet18(10).with_stem(Stem::Cifar).init(&device);
+//! let logits = model.forward(Tensor::<4>::zeros([2, 3, 16, 12], &device));
+//! assert_eq!(logits.dims(), [2, 10]);
+//! ```
+//!
+//! [`PooledClassifier`]: mixaug_loss::PooledClassifier
+
+mod resnet;
+
+pub use resnet::{BlockKind, Bottleneck, Downsample, ResNet, ResNetConfig, Stem};

@@ -1,0 +1,337 @@
+//! ResNet and ResNeXt (He et al., CVPR 2016; Xie et al., CVPR 2017), torchvision's layout.
+
+use burn::module::Param;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+use mixaug_loss::PooledClassifier;
+use serde::{Deserialize, Serialize};
+
+/// The first layers of the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stem {
+    /// 7×7 stride-2 convolution, BatchNorm, ReLU, 3×3 stride-2 max-pool (224×224 inputs).
+    #[default]
+    ImageNet,
+    /// 3×3 stride-1 convolution, BatchNorm, ReLU, no max-pool (32×32 and 64×64 inputs).
+    Cifar,
+}
+
+/// The residual block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockKind {
+    /// Two 3×3 convolutions (ResNet-18/34), expansion 1.
+    Basic,
+    /// 1×1, 3×3 (grouped for ResNeXt), 1×1 with expansion 4 (ResNet-50/101, ResNeXt).
+    Bottleneck,
+}
+
+impl BlockKind {
+    fn expansion(&self) -> usize {
+        match self {
+            BlockKind::Basic => 1,
+            BlockKind::Bottleneck => 4,
+        }
+    }
+}
+
+/// Configuration of a [`ResNet`].
+#[derive(Config, Debug)]
+pub struct ResNetConfig {
+    /// Block type.
+    pub block: BlockKind,
+    /// Blocks per stage.
+    pub layers: [usize; 4],
+    /// Number of classes of the classifier.
+    pub num_classes: usize,
+    /// Stem. Default: ImageNet.
+    #[config(default = "Stem::ImageNet")]
+    pub stem: Stem,
+    /// Groups of the 3×3 bottleneck convolution (32 for ResNeXt-50 32×4d). Default 1.
+    #[config(default = 1)]
+    pub groups: usize,
+    /// Channels per group of the bottleneck (4 for ResNeXt-50 32×4d). Default 64.
+    #[config(default = 64)]
+    pub width_per_group: usize,
+    /// Start the last BatchNorm of every residual branch at γ = 0 (the SUMix/openmixup
+    /// CIFAR recipe). Default false.
+    #[config(default = false)]
+    pub zero_init_residual: bool,
+}
+
+impl ResNetConfig {
+    /// ResNet-18 (BasicBlock, 2-2-2-2).
+    pub fn resnet18(num_classes: usize) -> Self {
+        Self::new(BlockKind::Basic, [2, 2, 2, 2], num_classes)
+    }
+    /// ResNet-34 (BasicBlock, 3-4-6-3).
+    pub fn resnet34(num_classes: usize) -> Self {
+        Self::new(BlockKind::Basic, [3, 4, 6, 3], num_classes)
+    }
+    /// ResNet-50 (Bottleneck, 3-4-6-3).
+    pub fn resnet50(num_classes: usize) -> Self {
+        Self::new(BlockKind::Bottleneck, [3, 4, 6, 3], num_classes)
+    }
+    /// ResNet-101 (Bottleneck, 3-4-23-3).
+    pub fn resnet101(num_classes: usize) -> Self {
+        Self::new(BlockKind::Bottleneck, [3, 4, 23, 3], num_classes)
+    }
+    /// ResNeXt-50 32×4d.
+    pub fn resnext50_32x4d(num_classes: usize) -> Self {
+        Self::new(BlockKind::Bottleneck, [3, 4, 6, 3], num_classes)
+            .with_groups(32)
+            .with_width_per_group(4)
+    }
+
+    /// The network, initialised as torchvision does (Kaiming-normal fan-out convolutions,
+    /// BatchNorm γ = 1 and β = 0, default linear layer).
+    pub fn init(&self, device: &Device) -> ResNet {
+        let (conv1, maxpool) = match self.stem {
+            Stem::ImageNet => (
+                conv(3, 64, 7, 2, 3, 1, device),
+                Some(
+                    MaxPool2dConfig::new([3, 3])
+                        .with_strides([2, 2])
+                        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                        .init(),
+                ),
+            ),
+            Stem::Cifar => (conv(3, 64, 3, 1, 1, 1, device), None),
+        };
+        let mut in_planes = 64;
+        let mut stage = |planes: usize, blocks: usize, stride: usize| {
+            (0..blocks)
+                .map(|b| {
+                    let block =
+                        self.block(in_planes, planes, if b == 0 { stride } else { 1 }, device);
+                    in_planes = planes * self.block.expansion();
+                    block
+                })
+                .collect::<Vec<_>>()
+        };
+        let layer1 = stage(64, self.layers[0], 1);
+        let layer2 = stage(128, self.layers[1], 2);
+        let layer3 = stage(256, self.layers[2], 2);
+        let layer4 = stage(512, self.layers[3], 2);
+        ResNet {
+            conv1,
+            bn1: BatchNormConfig::new(64).init(device),
+            maxpool,
+            layer1,
+            layer2,
+            layer3,
+            layer4,
+            avgpool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
+            fc: LinearConfig::new(512 * self.block.expansion(), self.num_classes).init(device),
+        }
+    }
+
+    fn block(&self, in_planes: usize, planes: usize, stride: usize, device: &Device) -> Bottleneck {
+        let expansion = self.block.expansion();
+        let out = planes * expansion;
+        let downsample = (stride != 1 || in_planes != out).then(|| Downsample {
+            conv: conv(in_planes, out, 1, stride, 0, 1, device),
+            bn: BatchNormConfig::new(out).init(device),
+        });
+        let last_bn = |channels| {
+            let bn = BatchNormConfig::new(channels).init(device);
+            if self.zero_init_residual {
+                BatchNorm {
+                    gamma: Param::from_tensor(Tensor::zeros([channels], device)),
+                    ..bn
+                }
+            } else {
+                bn
+            }
+        };
+        match self.block {
+            BlockKind::Basic => Bottleneck {
+                conv1: conv(in_planes, planes, 3, stride, 1, 1, device),
+                bn1: BatchNormConfig::new(planes).init(device),
+                conv2: conv(planes, planes, 3, 1, 1, 1, device),
+                bn2: last_bn(planes),
+                conv3: None,
+                bn3: None,
+                downsample,
+            },
+            BlockKind::Bottleneck => {
+                let width = planes * self.width_per_group / 64 * self.groups;
+                Bottleneck {
+                    conv1: conv(in_planes, width, 1, 1, 0, 1, device),
+                    bn1: BatchNormConfig::new(width).init(device),
+                    conv2: conv(width, width, 3, stride, 1, self.groups, device),
+                    bn2: BatchNormConfig::new(width).init(device),
+                    conv3: Some(conv(width, out, 1, 1, 0, 1, device)),
+                    bn3: Some(last_bn(out)),
+                    downsample,
+                }
+            }
+        }
+    }
+}
+
+/// A bias-free convolution with Kaiming-normal (fan-out, ReLU gain) weights.
+fn conv(
+    input: usize,
+    output: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    groups: usize,
+    device: &Device,
+) -> Conv2d {
+    Conv2dConfig::new([input, output], [kernel, kernel])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(
+            padding, padding, padding, padding,
+        ))
+        .with_groups(groups)
+        .with_bias(false)
+        .with_initializer(Initializer::KaimingNormal {
+            gain: std::f64::consts::SQRT_2,
+            fan_out_only: true,
+        })
+        .init(device)
+}
+
+/// The 1×1 projection of a residual branch's input (torchvision's `downsample`).
+#[derive(Module, Debug)]
+pub struct Downsample {
+    /// 1×1 strided convolution.
+    pub conv: Conv2d,
+    /// Its BatchNorm.
+    pub bn: BatchNorm,
+}
+
+/// A residual block: BasicBlock when `conv3` is absent, Bottleneck otherwise.
+#[derive(Module, Debug)]
+pub struct Bottleneck {
+    /// First convolution (3×3 basic, 1×1 bottleneck).
+    pub conv1: Conv2d,
+    /// Its BatchNorm.
+    pub bn1: BatchNorm,
+    /// Second convolution (3×3, grouped for ResNeXt).
+    pub conv2: Conv2d,
+    /// Its BatchNorm.
+    pub bn2: BatchNorm,
+    /// Third, expanding 1×1 convolution (bottleneck only).
+    pub conv3: Option<Conv2d>,
+    /// Its BatchNorm.
+    pub bn3: Option<BatchNorm>,
+    /// Projection of the input when the shape changes.
+    pub downsample: Option<Downsample>,
+}
+
+impl Bottleneck {
+    /// # Shapes
+    /// - `x`: `[N, C_in, H, W]`; output `[N, C_out, H/stride, W/stride]`
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let identity = match &self.downsample {
+            Some(d) => d.bn.forward(d.conv.forward(x.clone())),
+            None => x.clone(),
+        };
+        let y = relu(self.bn1.forward(self.conv1.forward(x)));
+        let y = self.bn2.forward(self.conv2.forward(y));
+        let y = match (&self.conv3, &self.bn3) {
+            (Some(c), Some(b)) => b.forward(c.forward(relu(y))),
+            _ => y,
+        };
+        relu(y + identity)
+    }
+}
+
+/// ResNet / ResNeXt, torchvision's module layout.
+#[derive(Module, Debug)]
+pub struct ResNet {
+    /// Stem convolution.
+    pub conv1: Conv2d,
+    /// Stem BatchNorm.
+    pub bn1: BatchNorm,
+    /// Stem max-pool (ImageNet stem only).
+    pub maxpool: Option<MaxPool2d>,
+    /// Stage 1 (stride 1).
+    pub layer1: Vec<Bottleneck>,
+    /// Stage 2 (stride 2).
+    pub layer2: Vec<Bottleneck>,
+    /// Stage 3 (stride 2).
+    pub layer3: Vec<Bottleneck>,
+    /// Stage 4 (stride 2).
+    pub layer4: Vec<Bottleneck>,
+    /// Global average pool.
+    pub avgpool: AdaptiveAvgPool2d,
+    /// Classifier (burn's `[in, out]` weight layout).
+    pub fc: Linear,
+}
+
+impl ResNet {
+    /// The last stage's feature map (what CAMs are computed from).
+    ///
+    /// # Shapes
+    /// - `images`: `[N, 3, H, W]`; output `[N, D, h, w]`
+    pub fn features(&self, images: Tensor<4>) -> Tensor<4> {
+        let mut x = relu(self.bn1.forward(self.conv1.forward(images)));
+        if let Some(pool) = &self.maxpool {
+            x = pool.forward(x);
+        }
+        for block in self
+            .layer1
+            .iter()
+            .chain(&self.layer2)
+            .chain(&self.layer3)
+            .chain(&self.layer4)
+        {
+            x = block.forward(x);
+        }
+        x
+    }
+
+    /// Learnable parameters, as PyTorch's `parameters()` counts them. burn's `num_params`
+    /// also counts BatchNorm's running mean and variance; they are subtracted here.
+    pub fn num_trainable_params(&self) -> usize {
+        let bn_channels = |bn: &BatchNorm| bn.gamma.shape().num_elements();
+        let running: usize = std::iter::once(&self.bn1)
+            .chain(
+                self.layer1
+                    .iter()
+                    .chain(&self.layer2)
+                    .chain(&self.layer3)
+                    .chain(&self.layer4)
+                    .flat_map(|b| {
+                        [
+                            Some(&b.bn1),
+                            Some(&b.bn2),
+                            b.bn3.as_ref(),
+                            b.downsample.as_ref().map(|d| &d.bn),
+                        ]
+                    })
+                    .flatten(),
+            )
+            .map(bn_channels)
+            .sum();
+        self.num_params() - 2 * running
+    }
+
+    /// Logits.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, 3, H, W]`; output `[N, K]`
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.classify(self.pooled(images))
+    }
+}
+
+impl PooledClassifier for ResNet {
+    fn pooled(&self, images: Tensor<4>) -> Tensor<2> {
+        let f = self.avgpool.forward(self.features(images));
+        let [n, d, _, _] = f.dims();
+        f.reshape([n, d])
+    }
+
+    fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
+        self.fc.forward(pooled)
+    }
+}
