@@ -6,7 +6,8 @@
 //! CIFAR stem (3×3 stride-1, no max-pool), optional zero-init of the last BatchNorm of each
 //! residual branch, module paths shaped like torchvision's state-dict keys
 //! (`layer1.0.conv1.weight`, `fc.weight`, …), and SUMix's [`PooledClassifier`] split.
-//! PreAct-ResNet-18, WideResNet-28-{8,10} and checkpoint import are still to come.
+//! [`PreActNet`] covers PreAct-ResNet-18 and WideResNet-28-k (with dropout). Checkpoint
+//! import is still to come.
 //!
 //! ```
 //! use burn::prelude::*;
@@ -19,6 +20,8 @@
 //!
 //! [`PooledClassifier`]: mixaug_loss::PooledClassifier
 
+mod preact;
 mod resnet;
 
+pub use preact::{PreActBlock, PreActNet, PreActNetConfig};
 pub use resnet::{BlockKind, Bottleneck, Downsample, ResNet, ResNetConfig, Stem};

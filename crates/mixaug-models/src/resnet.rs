@@ -175,7 +175,7 @@ impl ResNetConfig {
 }
 
 /// A bias-free convolution with Kaiming-normal (fan-out, ReLU gain) weights.
-fn conv(
+pub(crate) fn conv(
     input: usize,
     output: usize,
     kernel: usize,

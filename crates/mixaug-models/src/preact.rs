@@ -1,0 +1,183 @@
+//! Pre-activation residual networks for 32×32 inputs: PreAct-ResNet-18 (He et al., ECCV
+//! 2016, as in the Mixup and Manifold-Mixup CIFAR code: no BatchNorm after the last stage)
+//! and WideResNet-28-k (Zagoruyko & Komodakis, BMVC 2016: final BatchNorm + ReLU, optional
+//! dropout between the two convolutions of a block).
+
+use burn::nn::conv::Conv2d;
+use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+use mixaug_loss::PooledClassifier;
+
+use crate::resnet::conv;
+
+/// A pre-activation block: `BN → ReLU → conv(stride) → BN → ReLU → [dropout] → conv`, the
+/// shortcut a 1×1 convolution of the pre-activated input when the shape changes.
+#[derive(Module, Debug)]
+pub struct PreActBlock {
+    /// First BatchNorm (on the block input).
+    pub bn1: BatchNorm,
+    /// 3×3 convolution, strided.
+    pub conv1: Conv2d,
+    /// Second BatchNorm.
+    pub bn2: BatchNorm,
+    /// Dropout between the convolutions (WideResNet; rate 0 = none).
+    pub dropout: Dropout,
+    /// 3×3 convolution.
+    pub conv2: Conv2d,
+    /// 1×1 projection shortcut.
+    pub shortcut: Option<Conv2d>,
+}
+
+impl PreActBlock {
+    fn new(input: usize, output: usize, stride: usize, drop: f64, device: &Device) -> Self {
+        Self {
+            bn1: BatchNormConfig::new(input).init(device),
+            conv1: conv(input, output, 3, stride, 1, 1, device),
+            bn2: BatchNormConfig::new(output).init(device),
+            dropout: DropoutConfig::new(drop).init(),
+            conv2: conv(output, output, 3, 1, 1, 1, device),
+            shortcut: (stride != 1 || input != output)
+                .then(|| conv(input, output, 1, stride, 0, 1, device)),
+        }
+    }
+
+    /// # Shapes
+    /// - `x`: `[N, C_in, H, W]`; output `[N, C_out, H/stride, W/stride]`
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let pre = relu(self.bn1.forward(x.clone()));
+        let identity = match &self.shortcut {
+            Some(s) => s.forward(pre.clone()),
+            None => x,
+        };
+        let y = self.conv1.forward(pre);
+        let y = self.dropout.forward(relu(self.bn2.forward(y)));
+        self.conv2.forward(y) + identity
+    }
+}
+
+/// Configuration of a [`PreActNet`].
+#[derive(Config, Debug)]
+pub struct PreActNetConfig {
+    /// Stem output channels.
+    pub stem: usize,
+    /// Output channels and blocks of each stage (the first block of stages after the
+    /// first has stride 2).
+    pub stages: Vec<(usize, usize)>,
+    /// Classes.
+    pub num_classes: usize,
+    /// BatchNorm + ReLU after the last stage (WideResNet) or not (PreAct-ResNet-18).
+    pub final_norm: bool,
+    /// Dropout rate inside the blocks. Default 0.
+    #[config(default = 0.0)]
+    pub dropout: f64,
+}
+
+impl PreActNetConfig {
+    /// PreAct-ResNet-18: 64-channel stem, stages 64/128/256/512 × 2 blocks, no final norm.
+    pub fn preact_resnet18(num_classes: usize) -> Self {
+        Self::new(
+            64,
+            vec![(64, 2), (128, 2), (256, 2), (512, 2)],
+            num_classes,
+            false,
+        )
+    }
+
+    /// WideResNet-28-`k`: 16-channel stem, stages 16k/32k/64k × 4 blocks, final norm.
+    pub fn wide_resnet28(k: usize, num_classes: usize) -> Self {
+        Self::new(
+            16,
+            vec![(16 * k, 4), (32 * k, 4), (64 * k, 4)],
+            num_classes,
+            true,
+        )
+    }
+
+    /// The network.
+    pub fn init(&self, device: &Device) -> PreActNet {
+        let mut input = self.stem;
+        let mut blocks = Vec::new();
+        for (s, &(width, count)) in self.stages.iter().enumerate() {
+            for b in 0..count {
+                let stride = if s > 0 && b == 0 { 2 } else { 1 };
+                blocks.push(PreActBlock::new(input, width, stride, self.dropout, device));
+                input = width;
+            }
+        }
+        PreActNet {
+            conv1: conv(3, self.stem, 3, 1, 1, 1, device),
+            blocks,
+            bn: self
+                .final_norm
+                .then(|| BatchNormConfig::new(input).init(device)),
+            avgpool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
+            fc: LinearConfig::new(input, self.num_classes).init(device),
+        }
+    }
+}
+
+/// PreAct-ResNet-18 or WideResNet-28-k.
+#[derive(Module, Debug)]
+pub struct PreActNet {
+    /// 3×3 stem convolution.
+    pub conv1: Conv2d,
+    /// Every block, in order.
+    pub blocks: Vec<PreActBlock>,
+    /// Final BatchNorm (WideResNet).
+    pub bn: Option<BatchNorm>,
+    /// Global average pool.
+    pub avgpool: AdaptiveAvgPool2d,
+    /// Classifier.
+    pub fc: Linear,
+}
+
+impl PreActNet {
+    /// The last stage's feature map (after the final BN + ReLU where there is one).
+    ///
+    /// # Shapes
+    /// - `images`: `[N, 3, H, W]`; output `[N, D, h, w]`
+    pub fn features(&self, images: Tensor<4>) -> Tensor<4> {
+        let mut x = self.conv1.forward(images);
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        match &self.bn {
+            Some(bn) => relu(bn.forward(x)),
+            None => x,
+        }
+    }
+
+    /// Logits.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, 3, H, W]`; output `[N, K]`
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.classify(self.pooled(images))
+    }
+
+    /// Learnable parameters (burn's `num_params` minus BatchNorm running statistics).
+    pub fn num_trainable_params(&self) -> usize {
+        let running: usize = self
+            .blocks
+            .iter()
+            .flat_map(|b| [&b.bn1, &b.bn2])
+            .chain(self.bn.as_ref())
+            .map(|bn| 2 * bn.gamma.shape().num_elements())
+            .sum();
+        self.num_params() - running
+    }
+}
+
+impl PooledClassifier for PreActNet {
+    fn pooled(&self, images: Tensor<4>) -> Tensor<2> {
+        let f = self.avgpool.forward(self.features(images));
+        let [n, d, _, _] = f.dims();
+        f.reshape([n, d])
+    }
+
+    fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
+        self.fc.forward(pooled)
+    }
+}
