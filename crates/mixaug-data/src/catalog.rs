@@ -253,8 +253,11 @@ impl DatasetId {
 
     /// Reads the copy in `dir` completely enough to trust it: checksums of the IDX
     /// contents (Fashion-MNIST), exact sizes of the CIFAR batches, every listed image of
-    /// the folder data sets present; returns the split sizes.
+    /// the folder data sets present; returns the split sizes. `dir` may be the data set's
+    /// folder or its parent; a folder without a copy is a [`DataError::NotFound`].
     pub fn verify(&self, dir: &Path) -> Result<CopySummary, DataError> {
+        let located = self.locate(&[dir.to_path_buf()])?;
+        let dir = located.as_path();
         let summary = |train: usize, test: usize, classes: usize| CopySummary {
             dir: dir.to_path_buf(),
             train,
@@ -291,30 +294,40 @@ impl DatasetId {
                 Ok(summary(train.len(), test.len(), 10))
             }
             Self::Cifar10 | Self::Cifar100 => {
-                let (kind, sizes) = if *self == Self::Cifar10 {
-                    (Cifar::Ten, [10_000usize; 6].to_vec())
+                // Every official batch holds 10,000 records except CIFAR-100's train.bin.
+                let kind = if *self == Self::Cifar10 {
+                    Cifar::Ten
                 } else {
-                    (Cifar::HundredFine, vec![50_000, 10_000])
+                    Cifar::HundredFine
                 };
-                let files = [kind.files(Split::Train), kind.files(Split::Test)].concat();
-                for (f, records) in files.iter().zip(sizes) {
-                    let path = dir.join(f);
-                    let len = std::fs::metadata(&path)
-                        .map_err(|source| DataError::Io {
-                            path: path.clone(),
-                            source,
-                        })?
-                        .len();
-                    let expected = (records * kind.record_len()) as u64;
-                    if len != expected {
-                        return Err(DataError::Truncated {
-                            path,
-                            expected,
-                            found: len,
-                        });
+                let records = |split: Split| -> Result<usize, DataError> {
+                    let mut total = 0;
+                    for f in kind.files(split) {
+                        let path = dir.join(f);
+                        let expected_records = if f == "train.bin" { 50_000 } else { 10_000 };
+                        let expected = (expected_records * kind.record_len()) as u64;
+                        let len = std::fs::metadata(&path)
+                            .map_err(|source| DataError::Io {
+                                path: path.clone(),
+                                source,
+                            })?
+                            .len();
+                        if len != expected {
+                            return Err(DataError::Truncated {
+                                path,
+                                expected,
+                                found: len,
+                            });
+                        }
+                        total += expected_records;
                     }
-                }
-                Ok(summary(50_000, 10_000, kind.num_classes()))
+                    Ok(total)
+                };
+                Ok(summary(
+                    records(Split::Train)?,
+                    records(Split::Test)?,
+                    kind.num_classes(),
+                ))
             }
             Self::Cub200 | Self::Aircraft | Self::StanfordCars | Self::TinyImagenet => {
                 let load = |split| match self {

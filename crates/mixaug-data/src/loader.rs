@@ -172,6 +172,12 @@ impl Loader {
 
     /// Loads the batch of the given data set indices (on the worker pool).
     pub fn load(&self, epoch: u64, indices: &[usize]) -> Result<Batch, DataError> {
+        if indices.is_empty() {
+            return Err(DataError::InvalidOption {
+                name: "loader.load",
+                reason: "a batch needs at least one index".into(),
+            });
+        }
         let images = self.pool.install(|| {
             indices
                 .par_iter()

@@ -177,7 +177,7 @@ impl Transform {
             } => {
                 let (top, left, h, w) =
                     resized_crop_box(image.height, image.width, scale, ratio, rng);
-                resize(&crop(&image, top, left, h, w), size, interpolation)
+                resize(crop(&image, top, left, h, w), size, interpolation)
             }
             Transform::ResizeShorter {
                 size,
@@ -189,12 +189,12 @@ impl Transform {
                 } else {
                     [(size as f64 * h as f64 / w as f64) as usize, size]
                 };
-                resize(&image, out, interpolation)
+                resize(image, out, interpolation)
             }
             Transform::Resize {
                 size,
                 interpolation,
-            } => resize(&image, size, interpolation),
+            } => resize(image, size, interpolation),
             Transform::CenterCrop { size } => {
                 let [h, w] = size;
                 if h > image.height || w > image.width {
@@ -327,9 +327,10 @@ pub fn pad(image: &ImageU8, p: usize, fill: Padding) -> Result<ImageU8, DataErro
     })
 }
 
-/// Resizes to `[height, width]` with the `image` crate's filter.
+/// Resizes to `[height, width]` with the `image` crate's filter (the pixels are moved into
+/// the filter's buffer, not copied).
 pub fn resize(
-    image: &ImageU8,
+    image: ImageU8,
     size: [usize; 2],
     interpolation: Interpolation,
 ) -> Result<ImageU8, DataError> {
@@ -341,26 +342,36 @@ pub fn resize(
         ));
     }
     if (h, w) == (image.height, image.width) {
-        return Ok(image.clone());
+        return Ok(image);
     }
     let filter = match interpolation {
         Interpolation::Bilinear => FilterType::Triangle,
         Interpolation::Bicubic => FilterType::CatmullRom,
     };
-    let (iw, ih) = (image.width as u32, image.height as u32);
-    let pixels = if image.channels == 1 {
-        let buf: ImageBuffer<Luma<u8>, _> =
-            ImageBuffer::from_raw(iw, ih, image.pixels.clone()).expect("length checked by ImageU8");
-        image::imageops::resize(&buf, w as u32, h as u32, filter).into_raw()
-    } else {
-        let buf: ImageBuffer<Rgb<u8>, _> =
-            ImageBuffer::from_raw(iw, ih, image.pixels.clone()).expect("length checked by ImageU8");
-        image::imageops::resize(&buf, w as u32, h as u32, filter).into_raw()
+    let (iw, ih, channels) = (image.width as u32, image.height as u32, image.channels);
+    let malformed = || {
+        invalid(
+            "image",
+            format!("{ih}×{iw}×{channels} does not match its pixel buffer"),
+        )
+    };
+    let pixels = match channels {
+        1 => {
+            let buf: ImageBuffer<Luma<u8>, _> =
+                ImageBuffer::from_raw(iw, ih, image.pixels).ok_or_else(malformed)?;
+            image::imageops::resize(&buf, w as u32, h as u32, filter).into_raw()
+        }
+        3 => {
+            let buf: ImageBuffer<Rgb<u8>, _> =
+                ImageBuffer::from_raw(iw, ih, image.pixels).ok_or_else(malformed)?;
+            image::imageops::resize(&buf, w as u32, h as u32, filter).into_raw()
+        }
+        _ => return Err(malformed()),
     };
     Ok(ImageU8 {
         height: h,
         width: w,
-        channels: image.channels,
+        channels,
         pixels,
     })
 }

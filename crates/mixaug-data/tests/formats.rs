@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::Path;
 
 use mixaug_data::{
-    Cifar, DataError, FolderDataset, ImageDataset, ImageU8, Mnist, Split, cifar_record, idx_bytes,
-    read_idx_pair,
+    Cifar, DataError, DatasetId, FolderDataset, ImageDataset, ImageU8, Mnist, Split, cifar_record,
+    idx_bytes, read_idx_pair,
 };
 
 /// A 32×32 RGB image whose pixel (y, x) is (y, x, y + x) + `offset`.
@@ -89,6 +89,26 @@ fn cifar_errors_name_the_file() {
             ..
         })
     ));
+    // A copy check on a folder without the data set is an error, never a panic; a batch of
+    // the wrong size is caught by its exact length (30,730,000 bytes for CIFAR-10).
+    assert!(matches!(
+        DatasetId::FashionMnist.verify(dir.path()),
+        Err(DataError::NotFound { .. })
+    ));
+    for i in 1..=5 {
+        write(&dir.path().join(format!("data_batch_{i}.bin")), &[0; 3073]);
+    }
+    match DatasetId::Cifar10.verify(dir.path()) {
+        Err(DataError::Truncated {
+            expected, found, ..
+        }) => {
+            assert_eq!((expected, found), (30_730_000, 3073))
+        }
+        other => panic!("{other:?}"),
+    }
+    for i in 1..=5 {
+        std::fs::remove_file(dir.path().join(format!("data_batch_{i}.bin"))).unwrap();
+    }
     let missing = Cifar::Ten.load(dir.path(), Split::Train).unwrap_err();
     let message = missing.to_string();
     assert!(message.contains("data_batch_1.bin") && message.contains("cifar-10-batches-bin"));

@@ -115,6 +115,13 @@ fn errors_surface_and_end_the_epoch() {
         matches!(&results[1], Err(DataError::Decode { path, .. }) if path.ends_with("broken.jpg"))
     );
     assert!(Loader::new(data(), Pipeline::default(), IDENTITY, LoaderConfig::new(0)).is_err());
+    assert!(matches!(
+        loader.load(0, &[]),
+        Err(DataError::InvalidOption {
+            name: "loader.load",
+            ..
+        })
+    ));
     // Mixed sizes without a fixed-size final step are a clear error.
     let mixed = InMemoryDataset::new(
         vec![

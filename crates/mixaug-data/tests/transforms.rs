@@ -89,7 +89,7 @@ fn flip_center_crop_and_warp() {
     // A flat image stays flat under any resize; an RGB 2×2 up to 4×6 keeps its shape.
     let flat = ImageU8::new(2, 2, 3, vec![77; 12]).unwrap();
     for interpolation in [Interpolation::Bilinear, Interpolation::Bicubic] {
-        let up = resize(&flat, [4, 6], interpolation).unwrap();
+        let up = resize(flat.clone(), [4, 6], interpolation).unwrap();
         assert_eq!((up.height, up.width, up.channels), (4, 6, 3));
         assert!(up.pixels.iter().all(|v| *v == 77));
     }
@@ -98,7 +98,7 @@ fn flip_center_crop_and_warp() {
     // weights 0.625, 0.875, 0.875, 0.625 | 0.375, 0.125 (sum 3.5), so by hand
     // 200·0.5/3.5 = 28.57 → 29, and symmetrically 200 − 28.57 → 171.
     let halves = ImageU8::new(2, 8, 1, [[0u8; 4], [200; 4]].concat().repeat(2)).unwrap();
-    let half = resize(&halves, [1, 2], Interpolation::Bilinear).unwrap();
+    let half = resize(halves, [1, 2], Interpolation::Bilinear).unwrap();
     assert_eq!(half.pixels, vec![29, 171]);
     // Shorter side to 6 on a 3×4 image: 6×8.
     let s = Transform::ResizeShorter {
