@@ -435,13 +435,6 @@ impl Mixer for MixedExample {
         let (n, c, h, w) = (batch.n, batch.c, batch.h, batch.w);
         let mixing = rng.gate(self.config.prob);
         let perm = self.config.pairing.draw(rng, n);
-        let bit_dims = |kind| match kind {
-            MixedExampleKind::RandomColumns => Some([1, 1, w]),
-            MixedExampleKind::RandomRows => Some([1, h, 1]),
-            MixedExampleKind::RandomPixels => Some([1, h, w]),
-            MixedExampleKind::RandomElements => Some([c, h, w]),
-            _ => None,
-        };
         let draws = match self.config.kind {
             MixedExampleKind::VerticalConcat
             | MixedExampleKind::HorizontalConcat
@@ -488,7 +481,12 @@ impl Mixer for MixedExample {
             | MixedExampleKind::RandomRows
             | MixedExampleKind::RandomPixels
             | MixedExampleKind::RandomElements) => {
-                let dims = bit_dims(kind).expect("a bit-mask kind");
+                let dims = match kind {
+                    MixedExampleKind::RandomColumns => [1, 1, w],
+                    MixedExampleKind::RandomRows => [1, h, 1],
+                    MixedExampleKind::RandomPixels => [1, h, w],
+                    _ => [c, h, w],
+                };
                 let per: usize = dims.iter().product();
                 let mut bits = Vec::with_capacity(n * per);
                 for _ in 0..n {
@@ -599,13 +597,12 @@ impl Mixer for MixedExample {
                     }
                     None => {
                         let partners = images.clone().select(0, perm.clone());
-                        let values: Vec<f32> =
-                            bits.iter().map(|b| f32::from(u8::from(*b))).collect();
-                        let mask = Tensor::<4>::from_data(
-                            TensorData::new(values, [n, mc, mh, mw]),
+                        // The drawn bits go up as a boolean tensor, as they are.
+                        let keep = Tensor::<4, Bool>::from_data(
+                            TensorData::new(bits.clone(), [n, mc, mh, mw]),
                             &device,
                         );
-                        blend_hard(images, partners, mask.equal_elem(1.0))
+                        blend_hard(images, partners, keep)
                     }
                 }
             }
