@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput};
-use mixaug_benches::criterion_dir;
+use mixaug_benches::{criterion_dir, median_ns};
 use mixaug_data::{
     FolderDataset, ImageU8, InMemoryDataset, Loader, LoaderConfig, Normalize, Pipeline,
 };
@@ -89,15 +89,7 @@ fn main() {
         ("cifar_32_crop_flip", CIFAR_IMAGES / BATCH * BATCH),
         ("jpeg_224_rrc_flip", JPEG_IMAGES),
     ] {
-        let path = criterion_dir()
-            .join("loader")
-            .join(id)
-            .join("new/estimates.json");
-        if let Some(ns) = std::fs::read_to_string(path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|j| j["median"]["point_estimate"].as_f64())
-        {
+        if let Some(ns) = median_ns("loader", id) {
             println!("{id}: {:.0} images/s (median)", n as f64 / (ns / 1e9));
         }
     }

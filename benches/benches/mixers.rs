@@ -10,7 +10,7 @@ use std::hint::black_box;
 
 use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion};
-use mixaug_benches::criterion_dir;
+use mixaug_benches::{criterion_dir, median_ns};
 use mixaug_masks::{BatchShape, FMixConfig, MixConfig, MixRng, Mixer, PairingSchedule};
 
 const SHAPES: [[usize; 4]; 2] = [[128, 3, 32, 32], [64, 3, 224, 224]];
@@ -105,16 +105,6 @@ fn bench(c: &mut Criterion, device: &Device) {
     group.finish();
 }
 
-fn median_ns(group: &str, id: &str) -> Option<f64> {
-    let path = criterion_dir()
-        .join(group)
-        .join(id)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
 fn print_ratios() {
     println!("\nratio to a device copy of the same batch (medians, this run):");
     println!(
@@ -122,7 +112,7 @@ fn print_ratios() {
         "shape", "method", "apply", "mix", "copy µs"
     );
     for shape in SHAPES {
-        let group = format!("mix/{}", shape_id(shape)).replace('/', "_");
+        let group = format!("mix/{}", shape_id(shape));
         let Some(copy) = median_ns(&group, "copy") else {
             continue;
         };

@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use burn::prelude::*;
 use criterion::Criterion;
-use mixaug_benches::criterion_dir;
+use mixaug_benches::{criterion_dir, median_ns};
 use mixaug_loss::{
     PooledClassifier, SumixConfig, UncertaintyHeadConfig, soft_target_cross_entropy, sumix_forward,
 };
@@ -23,16 +23,6 @@ fn device() -> Device {
     return Device::wgpu(burn::tensor::DeviceKind::DefaultDevice).autodiff();
     #[cfg(not(any(feature = "flex", feature = "tch", feature = "wgpu")))]
     compile_error!("enable one of the features flex, tch or wgpu for the benches");
-}
-
-fn median_ns(id: &str) -> Option<f64> {
-    let path = criterion_dir()
-        .join("train_step")
-        .join(id)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["median"]["point_estimate"].as_f64()
 }
 
 fn main() {
@@ -84,7 +74,10 @@ fn main() {
     });
     group.finish();
     c.final_summary();
-    if let (Some(plain), Some(sumix)) = (median_ns("mixup"), median_ns("cutmix_sumix")) {
+    if let (Some(plain), Some(sumix)) = (
+        median_ns("train_step", "mixup"),
+        median_ns("train_step", "cutmix_sumix"),
+    ) {
         println!(
             "\nResNet-18 CIFAR, batch 64: mixup step {:.2} s, CutMix+SUMix step {:.2} s, ratio {:.2}×",
             plain / 1e9,

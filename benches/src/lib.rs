@@ -13,3 +13,15 @@ pub fn criterion_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     target.join("criterion")
 }
+
+/// The median time (ns) criterion recorded in this run for benchmark `id` of `group`
+/// (group names with `/` are stored with `_`, as criterion does).
+pub fn median_ns(group: &str, id: &str) -> Option<f64> {
+    let path = criterion_dir()
+        .join(group.replace('/', "_"))
+        .join(id)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}

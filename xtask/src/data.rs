@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+
+use crate::run;
 use mixaug_data::{CopySummary, DatasetId};
 
 /// The data directory: `--data-dir`, else `$MIXAUG_DATA`, else `./data`.
@@ -102,16 +104,6 @@ pub fn fetch(name: &str, from: Option<PathBuf>, dir: Option<PathBuf>, offline: b
             Ok(())
         }
     }
-}
-
-fn run(cmd: &mut Command) -> Result<()> {
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot start {cmd:?} (is it installed?)"))?;
-    if !status.success() {
-        bail!("{cmd:?} failed with {status}");
-    }
-    Ok(())
 }
 
 /// Downloads with `curl` into `dir/.partial`, then extracts archives into `dir` or moves

@@ -101,11 +101,12 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-fn run(mut cmd: Command) -> Result<()> {
+/// Runs a command to completion; its failure (or absence) is an error naming it.
+fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("xtask: running {cmd:?}");
     let status = cmd
         .status()
-        .with_context(|| format!("cannot start {cmd:?}"))?;
+        .with_context(|| format!("cannot start {cmd:?} (is it installed?)"))?;
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
     }
@@ -155,7 +156,7 @@ fn test(backends: Vec<String>, rest: Vec<String>) -> Result<()> {
     if !rest.is_empty() {
         cmd.arg("--").args(rest);
     }
-    run(cmd)
+    run(&mut cmd)
 }
 
 fn with_backend(cmd: &mut Command, backend: &str) -> Result<()> {
@@ -174,14 +175,14 @@ fn main() -> Result<()> {
             cmd.args(["run", "--release", "--package", "mixaug-runner"]);
             with_backend(&mut cmd, &backend)?;
             cmd.args(["--", "gallery", "--device", &backend]).args(args);
-            run(cmd)
+            run(&mut cmd)
         }
         Task::Bench { backend, args } => {
             let mut cmd = cargo();
             cmd.args(["bench", "--package", "mixaug-benches"]);
             with_backend(&mut cmd, &backend)?;
             cmd.arg("--").args(args);
-            run(cmd)
+            run(&mut cmd)
         }
         Task::Data { action } => match action {
             DataAction::Fetch {
@@ -195,7 +196,7 @@ fn main() -> Result<()> {
         Task::Lint => {
             let mut fmt = cargo();
             fmt.args(["fmt", "--all", "--check"]);
-            run(fmt)?;
+            run(&mut fmt)?;
             let mut clippy = cargo();
             clippy.args([
                 "clippy",
@@ -205,7 +206,7 @@ fn main() -> Result<()> {
                 "-D",
                 "warnings",
             ]);
-            run(clippy)
+            run(&mut clippy)
         }
     }
 }
