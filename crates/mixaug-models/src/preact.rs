@@ -10,7 +10,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 use mixaug_loss::PooledClassifier;
 
-use crate::resnet::conv;
+use crate::resnet::{conv, pool_flat, trainable_params};
 
 /// A pre-activation block: `BN → ReLU → conv(stride) → BN → ReLU → [dropout] → conv`, the
 /// shortcut a 1×1 convolution of the pre-activated input when the shape changes.
@@ -159,22 +159,14 @@ impl PreActNet {
 
     /// Learnable parameters (burn's `num_params` minus BatchNorm running statistics).
     pub fn num_trainable_params(&self) -> usize {
-        let running: usize = self
-            .blocks
-            .iter()
-            .flat_map(|b| [&b.bn1, &b.bn2])
-            .chain(self.bn.as_ref())
-            .map(|bn| 2 * bn.gamma.shape().num_elements())
-            .sum();
-        self.num_params() - running
+        let norms = self.blocks.iter().flat_map(|b| [&b.bn1, &b.bn2]);
+        trainable_params(self.num_params(), norms.chain(self.bn.as_ref()))
     }
 }
 
 impl PooledClassifier for PreActNet {
     fn pooled(&self, images: Tensor<4>) -> Tensor<2> {
-        let f = self.avgpool.forward(self.features(images));
-        let [n, d, _, _] = f.dims();
-        f.reshape([n, d])
+        pool_flat(&self.avgpool, self.features(images))
     }
 
     fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {

@@ -198,6 +198,29 @@ pub(crate) fn conv(
         .init(device)
 }
 
+/// The global average of a feature map, flattened: the pooled feature of both networks.
+///
+/// # Shapes
+/// - `features`: `[N, D, h, w]`; output `[N, D]`
+pub(crate) fn pool_flat(avgpool: &AdaptiveAvgPool2d, features: Tensor<4>) -> Tensor<2> {
+    let f = avgpool.forward(features);
+    let [n, d, _, _] = f.dims();
+    f.reshape([n, d])
+}
+
+/// burn's `num_params` minus the BatchNorm running mean and variance it also counts, i.e.
+/// what PyTorch's `parameters()` counts.
+pub(crate) fn trainable_params<'a>(
+    all: usize,
+    norms: impl IntoIterator<Item = &'a BatchNorm>,
+) -> usize {
+    let running: usize = norms
+        .into_iter()
+        .map(|bn| 2 * bn.gamma.shape().num_elements())
+        .sum();
+    all - running
+}
+
 /// The 1×1 projection of a residual branch's input (torchvision's `downsample`).
 #[derive(Module, Debug)]
 pub struct Downsample {
@@ -292,27 +315,23 @@ impl ResNet {
     /// Learnable parameters, as PyTorch's `parameters()` counts them. burn's `num_params`
     /// also counts BatchNorm's running mean and variance; they are subtracted here.
     pub fn num_trainable_params(&self) -> usize {
-        let bn_channels = |bn: &BatchNorm| bn.gamma.shape().num_elements();
-        let running: usize = std::iter::once(&self.bn1)
-            .chain(
-                self.layer1
-                    .iter()
-                    .chain(&self.layer2)
-                    .chain(&self.layer3)
-                    .chain(&self.layer4)
-                    .flat_map(|b| {
-                        [
-                            Some(&b.bn1),
-                            Some(&b.bn2),
-                            b.bn3.as_ref(),
-                            b.downsample.as_ref().map(|d| &d.bn),
-                        ]
-                    })
-                    .flatten(),
-            )
-            .map(bn_channels)
-            .sum();
-        self.num_params() - 2 * running
+        let blocks = self
+            .layer1
+            .iter()
+            .chain(&self.layer2)
+            .chain(&self.layer3)
+            .chain(&self.layer4);
+        let norms = blocks.flat_map(|b| {
+            [
+                Some(&b.bn1),
+                Some(&b.bn2),
+                b.bn3.as_ref(),
+                b.downsample.as_ref().map(|d| &d.bn),
+            ]
+            .into_iter()
+            .flatten()
+        });
+        trainable_params(self.num_params(), std::iter::once(&self.bn1).chain(norms))
     }
 
     /// Logits.
@@ -326,9 +345,7 @@ impl ResNet {
 
 impl PooledClassifier for ResNet {
     fn pooled(&self, images: Tensor<4>) -> Tensor<2> {
-        let f = self.avgpool.forward(self.features(images));
-        let [n, d, _, _] = f.dims();
-        f.reshape([n, d])
+        pool_flat(&self.avgpool, self.features(images))
     }
 
     fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
