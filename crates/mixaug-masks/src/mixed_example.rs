@@ -581,9 +581,10 @@ impl Mixer for MixedExample {
                         got: format!("{dims:?}"),
                     });
                 }
-                // Whole rows or columns are a line selection; finer masks a `mask_where`.
+                // Whole rows are a row selection (contiguous lines); columns, pixels and
+                // elements a `mask_where` (a column selection would need a transposed copy,
+                // measured slower).
                 let line = match (mc, mh, mw) {
-                    (1, 1, l) if l == w && w > 1 => Some((Axis::Columns, w)),
                     (1, l, 1) if l == h && h > 1 => Some((Axis::Rows, h)),
                     _ => None,
                 };
