@@ -11,7 +11,7 @@ use std::hint::black_box;
 use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion};
 use mixaug_benches::{criterion_dir, median_ns};
-use mixaug_masks::{BatchShape, FMixConfig, MixConfig, MixRng, Mixer, PairingSchedule};
+use mixaug_masks::{BatchShape, FMixConfig, MixConfig, MixRng, Mixer, Needs, PairingSchedule};
 
 const SHAPES: [[usize; 4]; 2] = [[128, 3, 32, 32], [64, 3, 224, 224]];
 
@@ -19,12 +19,13 @@ fn shape_id(s: [usize; 4]) -> String {
     format!("{}x{}x{}x{}", s[0], s[1], s[2], s[3])
 }
 
-/// Every method with its defaults (all input-only mixers); SamplePairing with its schedule
-/// on (the paper's schedule is off at epoch 0, where the bench draws).
+/// Every input-only method with its defaults (the model-guided SnapMix and AttentiveMix
+/// are measured with their maps in the `maps` bench); SamplePairing with its schedule on
+/// (the paper's schedule is off at epoch 0, where the bench draws).
 fn methods() -> Vec<MixConfig> {
     MixConfig::all_defaults()
         .into_iter()
-        .filter(|c| *c != MixConfig::None)
+        .filter(|c| *c != MixConfig::None && c.needs() == Needs::Nothing)
         .map(|c| match c {
             MixConfig::SamplePairing(c) => {
                 MixConfig::SamplePairing(c.with_schedule(PairingSchedule::always()))

@@ -108,7 +108,11 @@ macro_rules! backend_suite {
             mixed_example_vh_mixup_hand_case, mixed_example_interval_hand_cases,
             mixed_example_bits_hand_cases, mixed_example_sampled_sources,
             sumix_worked_example, sumix_ratio_properties, sumix_gradient_flow,
-            sumix_with_mixers
+            sumix_with_mixers,
+            cam_hand_case, percent_map_hand_case, semantic_percent_maps_statistics,
+            attention_maps_hand_case, saliencymix_hand_case,
+            saliencymix_peaks_follow_partner_saliency, snapmix_hand_case,
+            snapmix_sampled_weights_in_range, attentivemix_hand_case, attentivemix_uneven_cells
         );
     };
     (@cases $device:expr; $($case:ident),* $(,)?) => {

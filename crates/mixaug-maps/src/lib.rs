@@ -27,9 +27,16 @@
 //! assert!(map.get(7, 13) > map.get(2, 2));
 //! ```
 
+mod attention;
+mod cam;
 mod error;
 mod saliency;
 
+pub use attention::{AttentionChannel, AttentionConfig, attention_maps};
+pub use cam::{
+    CamClassifier, CamModel, CamStatistics, class_activation_maps, last_stage_features,
+    percent_maps, semantic_percent_maps,
+};
 pub use error::MapError;
 pub use saliency::{
     ImageU8, PixelNormalization, SALIENCY_SCALES, SaliencyMap, fine_grained_saliency, saliency_maps,

@@ -14,6 +14,7 @@
 
 use burn::prelude::*;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::MapError;
 
@@ -293,7 +294,7 @@ fn integral_image(g: &[u8], height: usize, width: usize) -> Vec<f32> {
 
 /// How images were normalised, so the saliency routine can see them as 8-bit pixels
 /// again: `pixel = round(clamp((x·std + mean)·255, 0, 255))` per channel.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PixelNormalization {
     /// Per-channel mean, in `[0, 1]` units (torchvision's convention).
     pub mean: [f32; 3],
@@ -314,7 +315,7 @@ impl PixelNormalization {
     };
 
     /// The 8-bit value of normalised value `x` in channel `c`.
-    fn to_u8(&self, x: f32, c: usize) -> u8 {
+    fn pixel(&self, x: f32, c: usize) -> u8 {
         ((x * self.std[c] + self.mean[c]) * 255.0)
             .round()
             .clamp(0.0, 255.0) as u8
@@ -361,11 +362,11 @@ pub fn saliency_maps(
         .take(n)
         .map(|img| {
             let grey: Vec<u8> = if c == 1 {
-                img.iter().map(|&v| norm.to_u8(v, 0)).collect()
+                img.iter().map(|&v| norm.pixel(v, 0)).collect()
             } else {
                 (0..plane)
                     .map(|k| {
-                        let [r, g, b] = [0, 1, 2].map(|ch| norm.to_u8(img[ch * plane + k], ch));
+                        let [r, g, b] = [0, 1, 2].map(|ch| norm.pixel(img[ch * plane + k], ch));
                         grey_from_bgr(b, g, r)
                     })
                     .collect()

@@ -4,12 +4,13 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BatchShape, CutMix, CutMixConfig, CutMixParams, Cutout, CutoutConfig, CutoutParams, FMix,
-    FMixConfig, FMixParams, MixError, MixRng, Mixed, MixedExample, MixedExampleConfig,
-    MixedExampleKind, MixedExampleParams, MixedTarget, Mixer, Mixup, MixupConfig, MixupParams,
-    Pairing, Permutation, ResizeMix, ResizeMixConfig, ResizeMixParams, Ricap, RicapConfig,
-    RicapParams, SamplePairing, SamplePairingConfig, SamplePairingParams, SmoothMix,
-    SmoothMixConfig, SmoothMixParams,
+    AttentiveMix, AttentiveMixConfig, AttentiveMixParams, BatchShape, CutMix, CutMixConfig,
+    CutMixParams, Cutout, CutoutConfig, CutoutParams, FMix, FMixConfig, FMixParams, MixError,
+    MixRng, Mixed, MixedExample, MixedExampleConfig, MixedExampleKind, MixedExampleParams,
+    MixedTarget, Mixer, Mixup, MixupConfig, MixupParams, Pairing, Permutation, ResizeMix,
+    ResizeMixConfig, ResizeMixParams, Ricap, RicapConfig, RicapParams, SaliencyMix,
+    SaliencyMixConfig, SaliencyMixParams, SamplePairing, SamplePairingConfig, SamplePairingParams,
+    SmoothMix, SmoothMixConfig, SmoothMixParams, SnapMix, SnapMixConfig, SnapMixParams,
 };
 
 /// Declares the three parallel enums (configuration, method, parameters) from one list of
@@ -110,6 +111,49 @@ macro_rules! methods {
             }
         }
 
+        impl MixMethod {
+            /// What the method mixes by besides the images.
+            pub fn needs(&self) -> Needs {
+                match self {
+                    MixMethod::None => Needs::Nothing,
+                    $(MixMethod::$variant(m) => Method::needs(m),)*
+                }
+            }
+
+            /// Mixes a batch with given parameters and, for the guided methods
+            /// ([`needs`](Self::needs) ≠ [`Needs::Nothing`]), their guide.
+            ///
+            /// # Shapes
+            /// - `images`: `[N, C, H, W]`
+            /// - `labels`: `[N]`
+            /// - the guide's maps: `[N, H, W]` (percent maps) or `[N, h, w]` (attention)
+            pub fn apply_guided(
+                &self,
+                params: &MixParams,
+                images: Tensor<4>,
+                labels: Tensor<1, Int>,
+                guide: Option<Guide>,
+            ) -> Result<Mixed, MixError> {
+                match (self, params) {
+                    (MixMethod::None, MixParams::None { perm }) => {
+                        BatchShape::of_batch(&images, &labels)?;
+                        Ok(Mixed {
+                            perm: perm.to_tensor(&images.device()),
+                            target: MixedTarget::single(labels),
+                            images,
+                        })
+                    }
+                    $((MixMethod::$variant(m), MixParams::$variant(p)) => {
+                        Method::apply_guided(m, p, images, labels, guide)
+                    })*
+                    (method, params) => Err(MixError::ParamsMismatch {
+                        expected: method.name(),
+                        got: params.method_name(),
+                    }),
+                }
+            }
+        }
+
         impl Mixer for MixMethod {
             type Params = MixParams;
 
@@ -121,7 +165,7 @@ macro_rules! methods {
                             perm: Permutation::identity(batch.n),
                         }
                     }
-                    $(MixMethod::$variant(m) => MixParams::$variant(m.sample(rng, batch)?),)*
+                    $(MixMethod::$variant(m) => MixParams::$variant(Method::sample(m, rng, batch)?),)*
                 })
             }
 
@@ -131,21 +175,7 @@ macro_rules! methods {
                 images: Tensor<4>,
                 labels: Tensor<1, Int>,
             ) -> Result<Mixed, MixError> {
-                match (self, params) {
-                    (MixMethod::None, MixParams::None { perm }) => {
-                        BatchShape::of_batch(&images, &labels)?;
-                        Ok(Mixed {
-                            perm: perm.to_tensor(&images.device()),
-                            target: MixedTarget::single(labels),
-                            images,
-                        })
-                    }
-                    $((MixMethod::$variant(m), MixParams::$variant(p)) => m.apply(p, images, labels),)*
-                    (method, params) => Err(MixError::ParamsMismatch {
-                        expected: method.name(),
-                        got: params.method_name(),
-                    }),
-                }
+                self.apply_guided(params, images, labels, None)
             }
         }
     };
@@ -161,6 +191,114 @@ methods! {
     SmoothMix("smoothmix") = SmoothMixConfig => SmoothMix, SmoothMixParams;
     Ricap("ricap") = RicapConfig => Ricap, RicapParams;
     MixedExample("mixed_example") = MixedExampleConfig => MixedExample, MixedExampleParams;
+    SaliencyMix("saliencymix") = SaliencyMixConfig => SaliencyMix, SaliencyMixParams;
+    SnapMix("snapmix") = SnapMixConfig => SnapMix, SnapMixParams;
+    AttentiveMix("attentivemix") = AttentiveMixConfig => AttentiveMix, AttentiveMixParams;
+}
+
+/// What a method mixes by besides the images; the runner computes it with `mixaug-maps`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Nothing: an input-only method (SaliencyMix computes its saliency itself).
+    Nothing,
+    /// SnapMix: the semantic percent maps of the un-mixed batch under the trained model
+    /// (`mixaug_maps::semantic_percent_maps`).
+    PercentMaps,
+    /// AttentiveMix: a frozen teacher's attention grids (`mixaug_maps::AttentionConfig`).
+    Attention,
+}
+
+/// The map a guided method mixes by.
+#[derive(Debug, Clone)]
+pub enum Guide {
+    /// Semantic percent maps, `[N, H, W]`.
+    PercentMaps(Tensor<3>),
+    /// Attention grids, `[N, h, w]`.
+    Attention(Tensor<3>),
+}
+
+/// The one interface the configuration dispatches to: every [`Mixer`] (needing nothing)
+/// and the two model-guided methods.
+trait Method {
+    type Params;
+    fn needs(&self) -> Needs;
+    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<Self::Params, MixError>;
+    fn apply_guided(
+        &self,
+        params: &Self::Params,
+        images: Tensor<4>,
+        labels: Tensor<1, Int>,
+        guide: Option<Guide>,
+    ) -> Result<Mixed, MixError>;
+}
+
+impl<M: Mixer> Method for M {
+    type Params = M::Params;
+    fn needs(&self) -> Needs {
+        Needs::Nothing
+    }
+    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<M::Params, MixError> {
+        Mixer::sample(self, rng, batch)
+    }
+    fn apply_guided(
+        &self,
+        params: &M::Params,
+        images: Tensor<4>,
+        labels: Tensor<1, Int>,
+        _guide: Option<Guide>,
+    ) -> Result<Mixed, MixError> {
+        self.apply(params, images, labels)
+    }
+}
+
+impl Method for SnapMix {
+    type Params = SnapMixParams;
+    fn needs(&self) -> Needs {
+        Needs::PercentMaps
+    }
+    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<SnapMixParams, MixError> {
+        SnapMix::sample(self, rng, batch)
+    }
+    fn apply_guided(
+        &self,
+        params: &SnapMixParams,
+        images: Tensor<4>,
+        labels: Tensor<1, Int>,
+        guide: Option<Guide>,
+    ) -> Result<Mixed, MixError> {
+        match guide {
+            Some(Guide::PercentMaps(maps)) => self.apply(params, images, labels, maps),
+            _ => Err(MixError::GuideRequired {
+                method: "snapmix",
+                needs: "semantic percent maps (`Guide::PercentMaps`)",
+            }),
+        }
+    }
+}
+
+impl Method for AttentiveMix {
+    type Params = AttentiveMixParams;
+    fn needs(&self) -> Needs {
+        Needs::Attention
+    }
+    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<AttentiveMixParams, MixError> {
+        AttentiveMix::sample(self, rng, batch)
+    }
+    fn apply_guided(
+        &self,
+        params: &AttentiveMixParams,
+        images: Tensor<4>,
+        labels: Tensor<1, Int>,
+        guide: Option<Guide>,
+    ) -> Result<Mixed, MixError> {
+        match guide {
+            Some(Guide::Attention(maps)) => self.apply(params, images, labels, maps),
+            _ => Err(MixError::GuideRequired {
+                method: "attentivemix",
+                needs: "a teacher's attention grids (`Guide::Attention`)",
+            }),
+        }
+    }
 }
 
 impl MixConfig {
@@ -213,6 +351,18 @@ impl MixConfig {
             MixConfig::FMix(c) => c.pairing = pairing,
             MixConfig::ResizeMix(c) => c.pairing = pairing,
             MixConfig::SmoothMix(c) => c.pairing = pairing,
+            MixConfig::SaliencyMix(c) => c.pairing = pairing,
+            MixConfig::SnapMix(c) => c.pairing = pairing,
+            MixConfig::AttentiveMix(c) => c.pairing = pairing,
+        }
+    }
+
+    /// What the method mixes by besides the images (see [`MixMethod::needs`]).
+    pub fn needs(&self) -> Needs {
+        match self {
+            MixConfig::SnapMix(_) => Needs::PercentMaps,
+            MixConfig::AttentiveMix(_) => Needs::Attention,
+            _ => Needs::Nothing,
         }
     }
 

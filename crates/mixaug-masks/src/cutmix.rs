@@ -164,22 +164,8 @@ impl Mixer for CutMix {
         )?;
         let device = images.device();
         let perm = params.perm.to_tensor(&device);
-        let images = match params.cuts.as_slice() {
-            [cut] if cut.region.is_empty() => images,
-            [cut] => {
-                let b = cut.region;
-                let region = s![.., .., b.y0..b.y1(), b.x0..b.x1()];
-                let patch = images.clone().slice(region).select(0, perm.clone());
-                images.slice_assign(region, patch)
-            }
-            cuts => {
-                let regions: Vec<CutBox> = cuts.iter().map(|c| c.region).collect();
-                let inside = boxes_mask(&regions, batch.h, batch.w, &device)
-                    .expand([batch.n, batch.c, batch.h, batch.w]);
-                let partners = images.clone().select(0, perm.clone());
-                images.mask_where(inside, partners)
-            }
-        };
+        let regions: Vec<CutBox> = params.cuts.iter().map(|c| c.region).collect();
+        let images = paste_boxes(images, &perm, &regions);
         let w_a: Vec<f64> = params
             .cuts
             .iter()
@@ -197,5 +183,32 @@ impl Mixer for CutMix {
             target,
             perm,
         })
+    }
+}
+
+/// Replaces box `regions[i]` of image `i` by the same box of its partner `x_π(i)` (one box
+/// for the whole batch: a single `slice_assign`; one per sample: one boolean mask).
+///
+/// # Shapes
+/// - `images`: `[N, C, H, W]`
+/// - `perm`: `[N]`
+pub(crate) fn paste_boxes(
+    images: Tensor<4>,
+    perm: &Tensor<1, Int>,
+    regions: &[CutBox],
+) -> Tensor<4> {
+    let [n, c, h, w] = images.dims();
+    match regions {
+        [b] if b.is_empty() => images,
+        [b] => {
+            let region = s![.., .., b.y0..b.y1(), b.x0..b.x1()];
+            let patch = images.clone().slice(region).select(0, perm.clone());
+            images.slice_assign(region, patch)
+        }
+        regions => {
+            let inside = boxes_mask(regions, h, w, &images.device()).expand([n, c, h, w]);
+            let partners = images.clone().select(0, perm.clone());
+            images.mask_where(inside, partners)
+        }
     }
 }

@@ -71,6 +71,22 @@ pub enum MixError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A guided method's map could not be computed or does not fit the batch.
+    #[error("the guide of {method} is unusable: {reason}")]
+    Guide {
+        /// The guided method.
+        method: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A guided method was applied without the map it mixes by.
+    #[error("{method} mixes by {needs}: apply it with that guide (see `MixMethod::needs`)")]
+    GuideRequired {
+        /// The guided method.
+        method: &'static str,
+        /// The guide it needs, in words.
+        needs: &'static str,
+    },
     /// Parameters sampled for one method were handed to another.
     #[error("parameters of {got} cannot be applied by {expected}")]
     ParamsMismatch {

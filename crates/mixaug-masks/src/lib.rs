@@ -34,6 +34,7 @@
 //! assert!(sums.iter().all(|s| (s - 1.0).abs() < 1e-6));
 //! ```
 
+mod attentivemix;
 mod batch;
 mod config;
 mod cut_box;
@@ -48,12 +49,17 @@ mod pairing;
 mod resizemix;
 mod ricap;
 mod rng;
+mod saliencymix;
 mod sample_pairing;
 mod smoothmix;
+mod snapmix;
 mod target;
 
+pub use attentivemix::{
+    AttentiveMix, AttentiveMixConfig, AttentiveMixParams, AttentiveVariant, CellCount,
+};
 pub use batch::BatchShape;
-pub use config::{MixConfig, MixMethod, MixParams};
+pub use config::{Guide, MixConfig, MixMethod, MixParams, Needs};
 pub use cut_box::{CutBox, boxes_mask};
 pub use cutmix::{CutDraw, CutMix, CutMixConfig, CutMixParams};
 pub use cutout::{Cutout, CutoutConfig, CutoutMode, CutoutParams};
@@ -69,8 +75,10 @@ pub use pairing::{Pairing, Permutation};
 pub use resizemix::{ResizeMix, ResizeMixConfig, ResizeMixParams, nearest_indices};
 pub use ricap::{Ricap, RicapConfig, RicapParams, RicapPatch};
 pub use rng::{MixRng, StreamKey};
+pub use saliencymix::{Pixel, SaliencyMix, SaliencyMixConfig, SaliencyMixParams, SaliencyPeaks};
 pub use sample_pairing::{
     PairingSchedule, SamplePairing, SamplePairingConfig, SamplePairingParams,
 };
 pub use smoothmix::{SmoothMix, SmoothMixConfig, SmoothMixLabel, SmoothMixParams};
+pub use snapmix::{SnapMix, SnapMixConfig, SnapMixParams};
 pub use target::{MixedTarget, check_smoothing};

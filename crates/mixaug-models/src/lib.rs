@@ -19,6 +19,7 @@
 //! ```
 //!
 //! [`PooledClassifier`]: mixaug_loss::PooledClassifier
+//! [`CamModel`]: mixaug_maps::CamModel
 
 mod preact;
 mod resnet;

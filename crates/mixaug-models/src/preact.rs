@@ -9,6 +9,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, Linea
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use mixaug_loss::PooledClassifier;
+use mixaug_maps::{CamClassifier, CamModel};
 
 use crate::resnet::{conv, pool_flat, trainable_params};
 
@@ -171,5 +172,15 @@ impl PooledClassifier for PreActNet {
 
     fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
         self.fc.forward(pooled)
+    }
+}
+
+impl CamModel for PreActNet {
+    fn cam_features(&self, images: Tensor<4>) -> Tensor<4> {
+        self.features(images)
+    }
+
+    fn cam_classifier(&self) -> CamClassifier {
+        CamClassifier::from_linear(&self.fc)
     }
 }

@@ -7,6 +7,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, Pa
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use mixaug_loss::PooledClassifier;
+use mixaug_maps::{CamClassifier, CamModel};
 use serde::{Deserialize, Serialize};
 
 /// The first layers of the network.
@@ -350,5 +351,15 @@ impl PooledClassifier for ResNet {
 
     fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
         self.fc.forward(pooled)
+    }
+}
+
+impl CamModel for ResNet {
+    fn cam_features(&self, images: Tensor<4>) -> Tensor<4> {
+        self.features(images)
+    }
+
+    fn cam_classifier(&self) -> CamClassifier {
+        CamClassifier::from_linear(&self.fc)
     }
 }

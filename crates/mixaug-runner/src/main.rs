@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use mixaug_masks::MixConfig;
+use mixaug_masks::{MixConfig, Needs};
 use mixaug_runner::{
     device::parse_device,
     gallery::{GalleryOptions, render_gallery},
@@ -86,6 +86,7 @@ fn method_configs(args: &GalleryArgs) -> Result<Vec<MixConfig>> {
     let names: Vec<String> = if args.methods.is_empty() && args.config.is_none() {
         MixConfig::all_defaults()
             .iter()
+            .filter(|c| c.needs() == Needs::Nothing)
             .map(|c| c.label().to_string())
             .filter(|n| n != "none")
             .collect()

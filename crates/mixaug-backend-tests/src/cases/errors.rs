@@ -2,17 +2,20 @@ use burn::prelude::*;
 use mixaug_loss::{LossError, pair_cross_entropy, soft_target_cross_entropy};
 use mixaug_masks::{
     BatchShape, CutMixConfig, CutoutConfig, CutoutMode, FMixConfig, LamMode, MixConfig, MixError,
-    MixRng, MixedExampleConfig, MixedExampleKind, MixedTarget, Mixer, MixupConfig, PairingSchedule,
-    RatioDraw, ResizeMixConfig, RicapConfig, SamplePairingConfig, SmoothMixConfig,
+    MixRng, MixedExampleConfig, MixedExampleKind, MixedTarget, Mixer, MixupConfig, Needs,
+    PairingSchedule, RatioDraw, ResizeMixConfig, RicapConfig, SamplePairingConfig, SmoothMixConfig,
 };
 
 use crate::ramp_batch;
 
-/// Every method that mixes a sample with a partner (all but `none` and Cutout).
+/// Every method that mixes a sample with a partner without a model (all but `none`,
+/// Cutout and the model-guided ones, whose errors are tested with their guides).
 fn methods() -> Vec<MixConfig> {
     MixConfig::all_defaults()
         .into_iter()
-        .filter(|c| !matches!(c, MixConfig::None | MixConfig::Cutout(_)))
+        .filter(|c| {
+            c.needs() == Needs::Nothing && !matches!(c, MixConfig::None | MixConfig::Cutout(_))
+        })
         .collect()
 }
 

@@ -1,19 +1,19 @@
 use burn::prelude::*;
 use mixaug_masks::{
     BatchShape, CutMixConfig, CutoutConfig, CutoutMode, FMixConfig, LamMode, MixConfig, MixParams,
-    MixRng, MixedExampleConfig, MixedExampleKind, Mixer, MixupConfig, Pairing, PairingSchedule,
-    RatioDraw, ResizeMixConfig, RicapConfig, SamplePairingConfig, SmoothMixConfig, SmoothMixLabel,
-    StreamKey,
+    MixRng, MixedExampleConfig, MixedExampleKind, Mixer, MixupConfig, Needs, Pairing,
+    PairingSchedule, RatioDraw, ResizeMixConfig, RicapConfig, SaliencyMixConfig, SaliencyPeaks,
+    SamplePairingConfig, SmoothMixConfig, SmoothMixLabel, StreamKey,
 };
 
 use crate::{assert_close, floats, ints, ramp_batch, ramp_values};
 
-/// Every method with its defaults (Cutout's side scaled from 16 to 3 for these 5×7
-/// images), plus the per-sample and always-on variants.
+/// Every method that needs no model, with its defaults (Cutout's side scaled from 16 to 3
+/// for these 5×7 images), plus the per-sample and always-on variants.
 fn configs() -> Vec<MixConfig> {
     let mut configs: Vec<MixConfig> = MixConfig::all_defaults()
         .into_iter()
-        .filter(|c| *c != MixConfig::None)
+        .filter(|c| *c != MixConfig::None && c.needs() == Needs::Nothing)
         .map(|c| match c {
             MixConfig::Cutout(c) => {
                 MixConfig::Cutout(c.with_mode(CutoutMode::PerImage { side: 3 }))
@@ -31,6 +31,7 @@ fn configs() -> Vec<MixConfig> {
         MixConfig::Cutout(CutoutConfig::new().with_mode(CutoutMode::PerBatch { lam: 0.75 })),
         MixConfig::FMix(FMixConfig::new().with_max_soft(0.2)),
         MixConfig::SmoothMix(SmoothMixConfig::new().with_label(SmoothMixLabel::OpenmixupCompat)),
+        MixConfig::SaliencyMix(SaliencyMixConfig::new().with_peaks(SaliencyPeaks::PerSample)),
         MixConfig::MixedExample(
             MixedExampleConfig::new(MixedExampleKind::VhMixup)
                 .with_ratio(RatioDraw::Beta { alpha: 0.4 }),
@@ -110,6 +111,10 @@ fn gate_closed(config: MixConfig) -> MixConfig {
         MixConfig::SmoothMix(c) => MixConfig::SmoothMix(SmoothMixConfig { prob: 0.0, ..c }),
         MixConfig::Ricap(c) => MixConfig::Ricap(RicapConfig { prob: 0.0, ..c }),
         MixConfig::MixedExample(c) => MixConfig::MixedExample(c.with_prob(0.0)),
+        MixConfig::SaliencyMix(c) => MixConfig::SaliencyMix(c.with_prob(0.0)),
+        MixConfig::SnapMix(c) => MixConfig::SnapMix(c.with_prob(0.0)),
+        // AttentiveMix always mixes: it has no gate.
+        MixConfig::AttentiveMix(c) => MixConfig::AttentiveMix(c),
     }
 }
 
@@ -162,13 +167,14 @@ pub fn base_weight_is_pixel_fraction(device: &Device) {
     let mut methods: Vec<MixConfig> = MixConfig::all_defaults()
         .into_iter()
         .filter(|m| {
-            !matches!(
-                m,
-                MixConfig::None
-                    | MixConfig::Cutout(_)
-                    | MixConfig::SamplePairing(_)
-                    | MixConfig::Ricap(_)
-            )
+            m.needs() == Needs::Nothing
+                && !matches!(
+                    m,
+                    MixConfig::None
+                        | MixConfig::Cutout(_)
+                        | MixConfig::SamplePairing(_)
+                        | MixConfig::Ricap(_)
+                )
         })
         .collect();
     methods.push(MixConfig::CutMix(

@@ -1,0 +1,268 @@
+//! Attentive CutMix and AttentiveMix+: keep the cells a frozen teacher attends to.
+//!
+//! Walawalkar, Shen, Liu, Savvides, *Attentive CutMix: An Enhanced Data Augmentation
+//! Approach for Deep Learning Based Image Classification*, ICASSP 2020. Reference code:
+//! xden2331/attentive_cutmix `attentive_transform.py` (original) and openmixup
+//! `openmixup/models/augments/attentivemix.py` (AttentiveMix+). Spec: METHODS.md §11.
+
+use burn::prelude::*;
+use burn::tensor::IndexingUpdateOp;
+use mixaug_maps::{AttentionChannel, AttentionConfig, CamStatistics};
+use serde::{Deserialize, Serialize};
+
+use crate::error::check_alpha;
+use crate::mixer::{blend_hard, pair_target};
+use crate::{BatchShape, MixError, MixRng, Mixed, Pairing, Permutation, nearest_indices};
+
+/// Which published form of the method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttentiveVariant {
+    /// The original Attentive CutMix: a fixed number of cells (6 of 7×7), attention = the
+    /// teacher's last channel, base label weight `k / cells`.
+    Original,
+    /// openmixup's AttentiveMix+: `k = clamp(⌊cells·λ⌋, 1, cells)` with
+    /// `λ ~ Beta(α, α)`, attention = the channel mean, base weight = the kept fraction of
+    /// sample 0's upsampled mask, for the whole batch.
+    #[default]
+    Plus,
+}
+
+/// Configuration of [`AttentiveMix`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttentiveMixConfig {
+    /// The form of the method. Default: AttentiveMix+ (the benchmarks' form).
+    pub variant: AttentiveVariant,
+    /// Number of attended cells kept. Default: 6 for the original; none (drawn from λ)
+    /// for AttentiveMix+.
+    pub top_k: Option<usize>,
+    /// Concentration α of `λ ~ Beta(α, α)` (AttentiveMix+ without `top_k`). Default 1.
+    pub alpha: f64,
+    /// How partners are chosen. Default: a random permutation (openmixup; the original
+    /// draws a random dataset image, with replacement).
+    pub pairing: Pairing,
+}
+
+impl Default for AttentiveMixConfig {
+    fn default() -> Self {
+        Self {
+            variant: AttentiveVariant::Plus,
+            top_k: None,
+            alpha: 1.0,
+            pairing: Pairing::RandomPermutation,
+        }
+    }
+}
+
+impl AttentiveMixConfig {
+    /// The defaults: AttentiveMix+, k from `λ ~ Beta(1, 1)`, random permutation.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The original method: 6 cells, last channel, weight `k / cells`.
+    pub fn original() -> Self {
+        Self {
+            variant: AttentiveVariant::Original,
+            top_k: Some(6),
+            ..Self::default()
+        }
+    }
+    /// Sets [`top_k`](Self::top_k).
+    pub fn with_top_k(mut self, top_k: Option<usize>) -> Self {
+        self.top_k = top_k;
+        self
+    }
+    /// Sets [`alpha`](Self::alpha).
+    pub fn with_alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+    /// Sets [`pairing`](Self::pairing).
+    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
+        self.pairing = pairing;
+        self
+    }
+
+    /// How the frozen teacher's attention is computed for this variant: last channel
+    /// (original) or channel mean (AttentiveMix+), the batch resized to 224, running
+    /// BatchNorm statistics (the original left its teacher in train mode on single
+    /// images; here a frozen teacher is a frozen teacher).
+    pub fn attention(&self) -> AttentionConfig {
+        AttentionConfig {
+            channel: match self.variant {
+                AttentiveVariant::Original => AttentionChannel::Last,
+                AttentiveVariant::Plus => AttentionChannel::Mean,
+            },
+            input_size: Some(224),
+            statistics: CamStatistics::Running,
+        }
+    }
+
+    /// Rejects invalid hyper-parameters.
+    pub fn validate(&self) -> Result<(), MixError> {
+        check_alpha("attentivemix.alpha", self.alpha)?;
+        if self.top_k == Some(0) {
+            return Err(MixError::InvalidHyperParameter {
+                name: "attentivemix.top_k",
+                value: 0.0,
+                expected: "at least one cell (or none: drawn from λ)",
+            });
+        }
+        if self.variant == AttentiveVariant::Original && self.top_k.is_none() {
+            return Err(MixError::InvalidHyperParameter {
+                name: "attentivemix.top_k",
+                value: f64::NAN,
+                expected: "a number of cells for the original variant (6 in the paper)",
+            });
+        }
+        Ok(())
+    }
+
+    /// A validated [`AttentiveMix`].
+    pub fn init(&self) -> Result<AttentiveMix, MixError> {
+        self.validate()?;
+        Ok(AttentiveMix {
+            config: self.clone(),
+        })
+    }
+}
+
+/// What AttentiveMix draws for one batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttentiveMixParams {
+    /// The partner of each sample.
+    pub perm: Permutation,
+    /// The configured `top_k`, or λ from `Beta(α, α)` to turn into a number of cells once
+    /// the grid is known (AttentiveMix+).
+    pub cells: CellCount,
+}
+
+/// How many attention cells a batch keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellCount {
+    /// Exactly this many (clamped to the grid).
+    Fixed(usize),
+    /// `clamp(⌊cells·λ⌋, 1, cells)`.
+    Fraction(f64),
+}
+
+impl CellCount {
+    /// The number of cells kept on a grid of `cells` cells.
+    pub fn resolve(&self, cells: usize) -> usize {
+        match *self {
+            CellCount::Fixed(k) => k.clamp(1, cells),
+            CellCount::Fraction(lam) => ((cells as f64 * lam).floor() as usize).clamp(1, cells),
+        }
+    }
+}
+
+/// AttentiveMix: in each base image, the `k` cells of the teacher's attention grid with
+/// the highest attention are kept and the rest comes from the partner,
+/// `x̃_i = M_i ⊙ x_i + (1 − M_i) ⊙ x_π(i)`, with `M_i` the top-k cells of sample `i`
+/// upsampled (PyTorch's legacy nearest) to the image.
+///
+/// The attention grids come from [`AttentionConfig::attention`] with a frozen teacher
+/// (see [`AttentiveMixConfig::attention`]).
+#[derive(Debug, Clone)]
+pub struct AttentiveMix {
+    config: AttentiveMixConfig,
+}
+
+impl AttentiveMix {
+    /// The configuration this mixer was built from.
+    pub fn config(&self) -> &AttentiveMixConfig {
+        &self.config
+    }
+
+    /// Draws π and, for AttentiveMix+ without `top_k`, λ.
+    pub fn sample(
+        &self,
+        rng: &mut MixRng,
+        batch: BatchShape,
+    ) -> Result<AttentiveMixParams, MixError> {
+        batch.require_mixable()?;
+        let cells = match self.config.top_k {
+            Some(k) => CellCount::Fixed(k),
+            None => CellCount::Fraction(rng.beta(self.config.alpha)),
+        };
+        let perm = self.config.pairing.draw(rng, batch.n);
+        Ok(AttentiveMixParams { perm, cells })
+    }
+
+    /// Mixes a batch with given parameters and the teacher's attention grids.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, C, H, W]`
+    /// - `labels`: `[N]`
+    /// - `attention`: `[N, h, w]` with `h ≤ H`, `w ≤ W`
+    pub fn apply(
+        &self,
+        params: &AttentiveMixParams,
+        images: Tensor<4>,
+        labels: Tensor<1, Int>,
+        attention: Tensor<3>,
+    ) -> Result<Mixed, MixError> {
+        let batch = BatchShape::of_batch(&images, &labels)?;
+        let [an, gh, gw] = attention.dims();
+        if an != batch.n || gh == 0 || gw == 0 || gh > batch.h || gw > batch.w {
+            return Err(MixError::ShapeMismatch {
+                what: "attentivemix attention grids",
+                expected: format!(
+                    "[{}, h, w] with 1 ≤ h ≤ {}, 1 ≤ w ≤ {}",
+                    batch.n, batch.h, batch.w
+                ),
+                got: format!("{:?}", attention.dims()),
+            });
+        }
+        if params.perm.len() != batch.n {
+            return Err(MixError::ShapeMismatch {
+                what: "attentivemix parameters",
+                expected: format!("a permutation of {}", batch.n),
+                got: format!("a permutation of {}", params.perm.len()),
+            });
+        }
+        let cells = gh * gw;
+        let k = params.cells.resolve(cells);
+        let device = images.device();
+        let attention = attention.to_device(&device).reshape([batch.n, cells]);
+        let (_, top) = attention.topk_with_indices(k, 1);
+        let grid = Tensor::<2>::zeros([batch.n, cells], &device).scatter(
+            1,
+            top,
+            Tensor::ones([batch.n, k], &device),
+            IndexingUpdateOp::Add,
+        );
+        let index = |input: usize, output: usize| {
+            Tensor::<1, Int>::from_data(
+                TensorData::new(nearest_indices(input, output), [output]),
+                &device,
+            )
+        };
+        let mask = grid
+            .reshape([batch.n, 1, gh, gw])
+            .select(2, index(gh, batch.h))
+            .select(3, index(gw, batch.w));
+        let perm = params.perm.to_tensor(&device);
+        let partners = images.clone().select(0, perm.clone());
+        let w_a = match self.config.variant {
+            AttentiveVariant::Original => {
+                Tensor::<1>::full([batch.n], k as f64 / cells as f64, &device)
+            }
+            AttentiveVariant::Plus => mask
+                .clone()
+                .slice(s![0..1])
+                .mean()
+                .reshape([1])
+                .expand([batch.n]),
+        };
+        let images = blend_hard(images, partners, mask.equal_elem(1.0));
+        let target = pair_target(labels, &perm, w_a)?;
+        Ok(Mixed {
+            images,
+            target,
+            perm,
+        })
+    }
+}
