@@ -112,7 +112,8 @@ macro_rules! backend_suite {
             cam_hand_case, percent_map_hand_case, semantic_percent_maps_statistics,
             attention_maps_hand_case, saliencymix_hand_case,
             saliencymix_peaks_follow_partner_saliency, snapmix_hand_case,
-            snapmix_sampled_weights_in_range, attentivemix_hand_case, attentivemix_uneven_cells
+            snapmix_sampled_weights_in_range, attentivemix_hand_case, attentivemix_uneven_cells,
+            snapmix_mid_level_head, models_forward_backward
         );
     };
     (@cases $device:expr; $($case:ident),* $(,)?) => {

@@ -30,7 +30,10 @@
 //! assert!((soft - pair).abs() < 1e-6);
 //! ```
 
+mod snapmix;
 mod sumix;
+
+pub use snapmix::{MidLevelHead, MidLevelHeadConfig, baseline_plus_scores, snapmix_loss};
 
 pub use sumix::{
     CorrectedRatio, PooledClassifier, SumixConfig, SumixLoss, SumixReduction, SumixStep,

@@ -297,20 +297,39 @@ impl ResNet {
     /// # Shapes
     /// - `images`: `[N, 3, H, W]`; output `[N, D, h, w]`
     pub fn features(&self, images: Tensor<4>) -> Tensor<4> {
+        self.last_stage(self.mid_features(images))
+    }
+
+    /// The output of `layer3`, where SnapMix's Baseline+ branch reads
+    /// ([`MidLevelHead`](mixaug_loss::MidLevelHead)).
+    ///
+    /// # Shapes
+    /// - `images`: `[N, 3, H, W]`; output `[N, 256·expansion, H/16, W/16]` (ImageNet
+    ///   stem) or `[N, 256·expansion, H/4, W/4]` (CIFAR stem)
+    pub fn mid_features(&self, images: Tensor<4>) -> Tensor<4> {
         let mut x = relu(self.bn1.forward(self.conv1.forward(images)));
         if let Some(pool) = &self.maxpool {
             x = pool.forward(x);
         }
-        for block in self
-            .layer1
-            .iter()
-            .chain(&self.layer2)
-            .chain(&self.layer3)
-            .chain(&self.layer4)
-        {
+        for block in self.layer1.iter().chain(&self.layer2).chain(&self.layer3) {
             x = block.forward(x);
         }
         x
+    }
+
+    /// `layer4` applied to the output of `layer3`.
+    fn last_stage(&self, mid: Tensor<4>) -> Tensor<4> {
+        self.layer4.iter().fold(mid, |x, block| block.forward(x))
+    }
+
+    /// Logits and the `layer3` features of one forward pass (for Baseline+).
+    ///
+    /// # Shapes
+    /// - `images`: `[N, 3, H, W]`; outputs `[N, K]` and `[N, 256·expansion, h, w]`
+    pub fn forward_with_mid(&self, images: Tensor<4>) -> (Tensor<2>, Tensor<4>) {
+        let mid = self.mid_features(images);
+        let pooled = pool_flat(&self.avgpool, self.last_stage(mid.clone()));
+        (self.classify(pooled), mid)
     }
 
     /// Learnable parameters, as PyTorch's `parameters()` counts them. burn's `num_params`
