@@ -4,8 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, ensure};
 use burn::prelude::*;
+use burn::tensor::module::adaptive_avg_pool2d;
 use image::{Rgb, RgbImage, imageops};
-use mixaug_masks::{BatchShape, MixConfig, MixRng, Mixer, Pairing, PairingSchedule};
+use mixaug_maps::{PixelNormalization, saliency_maps};
+use mixaug_masks::{
+    BatchShape, Guide, MixConfig, MixMethod, MixParams, MixRng, Mixer, Needs, Pairing,
+    PairingSchedule,
+};
 
 use crate::render::{
     Normalization, draw_text, load_photo, map_to_photo, photos_to_batch, tensor_to_photo,
@@ -38,6 +43,12 @@ const GREY: Rgb<u8> = Rgb([190, 190, 190]);
 ///
 /// Each photo's partner is the previous photo (`Pairing::Roll { shift: 1 }`), so every
 /// row shows mixing even with two photos.
+///
+/// When a saliency-guided or model-guided method is shown, a row of the photos' saliency
+/// maps follows the sources. The gallery has no trained model, so SnapMix and
+/// AttentiveMix are guided by that saliency as a stand-in (normalised to sum 1 for
+/// SnapMix's percent maps, averaged over a 7×7 grid for AttentiveMix's attention), and
+/// their rows say so.
 pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbImage> {
     let n = options.images.len();
     ensure!(n >= 2, "the gallery needs at least two images, got {n}");
@@ -65,11 +76,31 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
     let labels = Tensor::<1, Int>::arange(0..n as i64, device);
     let shape = BatchShape::new(n, 3, h as usize, w as usize);
 
+    let pixels = PixelNormalization {
+        mean: norm.mean,
+        std: norm.std,
+    };
+    let guided = options
+        .methods
+        .iter()
+        .any(|m| m.needs() != Needs::Nothing || matches!(m, MixConfig::SaliencyMix(_)));
+    let saliency = if guided {
+        let maps = saliency_maps(batch.clone(), &pixels)?;
+        let values: Vec<f32> = maps.iter().flat_map(|m| m.to_f32()).collect();
+        Some(Tensor::<3>::from_data(
+            TensorData::new(values, [n, h as usize, w as usize]),
+            device,
+        ))
+    } else {
+        None
+    };
+
     let columns = 2 * n as u32;
     let row_height = TITLE + h + CAPTION + GAP;
+    let extra_rows = u32::from(saliency.is_some());
     let mut canvas = RgbImage::from_pixel(
         columns * (w + GAP) + GAP,
-        (1 + options.methods.len() as u32) * row_height + GAP,
+        (1 + extra_rows + options.methods.len() as u32) * row_height + GAP,
         Rgb([24, 24, 24]),
     );
     draw_text(
@@ -85,22 +116,49 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
         imageops::replace(&mut canvas, photo, x as i64, (GAP + TITLE) as i64);
         draw_text(&mut canvas, x, GAP + TITLE + h + 2, &names[i], 1, GREY);
     }
+    if let Some(maps) = &saliency {
+        let top = GAP + row_height;
+        draw_text(&mut canvas, GAP, top + 2, "fine-grained saliency", 2, WHITE);
+        for i in 0..n {
+            let map = maps
+                .clone()
+                .slice(s![i..i + 1])
+                .reshape([h as usize, w as usize]);
+            let x = GAP + i as u32 * (w + GAP);
+            imageops::replace(
+                &mut canvas,
+                &map_to_photo(map)?,
+                x as i64,
+                (top + TITLE) as i64,
+            );
+        }
+    }
 
     for (row, config) in options.methods.iter().enumerate() {
         let mut config = config.clone();
         config.set_pairing(Pairing::Roll { shift: 1 });
-        if let MixConfig::SamplePairing(c) = &mut config {
+        match &mut config {
             // The draws are those of epoch 0, where the paper's schedule is still off: show
             // what the method does when it is on.
-            if !c.schedule.is_on(0) {
+            MixConfig::SamplePairing(c) if !c.schedule.is_on(0) => {
                 c.schedule = PairingSchedule::always();
             }
+            MixConfig::SaliencyMix(c) => c.normalization = pixels,
+            _ => {}
         }
         let method = config
             .init()
             .with_context(|| format!("invalid configuration for {}", config.label()))?;
-        let params = method.sample(&mut MixRng::from_seed(options.seed), shape)?;
-        let mixed = method.apply(&params, batch.clone(), labels.clone())?;
+        let mut params = method.sample(&mut MixRng::from_seed(options.seed), shape)?;
+        if let (MixMethod::SaliencyMix(m), MixParams::SaliencyMix(p)) = (&method, &mut params) {
+            // Fix the peaks now: the mask below is drawn by mixing an indicator batch,
+            // whose own saliency would move the boxes.
+            p.peaks = Some(m.peaks(&batch, &p.perm)?);
+        }
+        let guide = saliency
+            .as_ref()
+            .and_then(|maps| stand_in_guide(method.needs(), maps));
+        let mixed = method.apply_guided(&params, batch.clone(), labels.clone(), guide.clone())?;
         let classes: Vec<i64> = mixed
             .target
             .classes()
@@ -112,8 +170,15 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
             .into_data()
             .try_into_vec_as::<f32>()?;
         let k = mixed.target.num_sources();
-        let top = GAP + (row as u32 + 1) * row_height;
-        draw_text(&mut canvas, GAP, top + 2, config.label(), 2, WHITE);
+        let top = GAP + (row as u32 + 1 + extra_rows) * row_height;
+        let title = match method.needs() {
+            Needs::Nothing => config.label().to_string(),
+            _ => format!(
+                "{} (guided by saliency: no trained model here)",
+                config.label()
+            ),
+        };
+        draw_text(&mut canvas, GAP, top + 2, &title, 2, WHITE);
         for i in 0..n {
             // The mask of sample i: mix a batch that is 1 on sample i and 0 elsewhere.
             let indicator = Tensor::<1, Int>::arange(0..n as i64, device)
@@ -122,7 +187,7 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
                 .reshape([n, 1, 1, 1])
                 .expand([n, 3, h as usize, w as usize]);
             let mask = method
-                .apply(&params, indicator, labels.clone())?
+                .apply_guided(&params, indicator, labels.clone(), guide.clone())?
                 .images
                 .slice(s![i..i + 1, 0..1])
                 .reshape([h as usize, w as usize]);
@@ -160,4 +225,25 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
         }
     }
     Ok(canvas)
+}
+
+/// The saliency maps standing in for a model-guided method's maps: normalised to sum 1
+/// per image (SnapMix's percent maps; uniform for an all-zero map) or averaged over a 7×7
+/// grid (AttentiveMix's attention).
+///
+/// # Shapes
+/// - `saliency`: `[N, H, W]`
+fn stand_in_guide(needs: Needs, saliency: &Tensor<3>) -> Option<Guide> {
+    let [n, h, w] = saliency.dims();
+    match needs {
+        Needs::Nothing => None,
+        Needs::PercentMaps => {
+            let shifted = saliency.clone().add_scalar(1e-6);
+            let total = shifted.clone().sum_dim(2).sum_dim(1);
+            Some(Guide::PercentMaps(shifted / total))
+        }
+        Needs::Attention => Some(Guide::Attention(
+            adaptive_avg_pool2d(saliency.clone().reshape([n, 1, h, w]), [7, 7]).reshape([n, 7, 7]),
+        )),
+    }
 }

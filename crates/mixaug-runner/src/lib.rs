@@ -1,8 +1,8 @@
 //! # mixaug-runner
 //!
 //! The `mixaug` command line and the pieces it is made of. Today it draws the gallery of
-//! mixing methods (`mixaug gallery`); experiments, reports and `cargo xtask reproduce`
-//! will live here too.
+//! mixing methods (`mixaug gallery`) and saliency maps (`mixaug saliency`); experiments,
+//! reports and `cargo xtask reproduce` will live here too.
 //!
 //! Backends are cargo features of this crate (`flex` by default; `ndarray`, `wgpu`,
 //! `vulkan`, `metal`, `tch`, `cuda`), and [`device::parse_device`] turns a `--device` name
@@ -11,3 +11,4 @@
 pub mod device;
 pub mod gallery;
 pub mod render;
+pub mod saliency;

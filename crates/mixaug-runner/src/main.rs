@@ -4,11 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use mixaug_masks::{MixConfig, Needs};
+use mixaug_masks::MixConfig;
 use mixaug_runner::{
     device::parse_device,
     gallery::{GalleryOptions, render_gallery},
     render::{Normalization, save_png},
+    saliency::saliency_picture,
 };
 
 /// Mixing data augmentation for image classification.
@@ -23,6 +24,18 @@ struct Cli {
 enum Command {
     /// Draw what mixing methods do to a few photos, as one PNG grid.
     Gallery(GalleryArgs),
+    /// Write the fine-grained saliency map (OpenCV-exact) of photos and an overlay.
+    Saliency(SaliencyArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct SaliencyArgs {
+    /// Photos (PNG or JPEG), mapped at their own size.
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+    /// Folder receiving `<name>.saliency.png` and `<name>.overlay.png` per photo.
+    #[arg(long, default_value = "saliency")]
+    out: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -86,7 +99,6 @@ fn method_configs(args: &GalleryArgs) -> Result<Vec<MixConfig>> {
     let names: Vec<String> = if args.methods.is_empty() && args.config.is_none() {
         MixConfig::all_defaults()
             .iter()
-            .filter(|c| c.needs() == Needs::Nothing)
             .map(|c| c.label().to_string())
             .filter(|n| n != "none")
             .collect()
@@ -157,8 +169,37 @@ fn gallery(args: GalleryArgs) -> Result<()> {
     Ok(())
 }
 
+fn saliency(args: SaliencyArgs) -> Result<()> {
+    for path in &args.images {
+        let photo = image::open(path)
+            .with_context(|| format!("cannot read image {}", path.display()))?
+            .to_rgb8();
+        let picture =
+            saliency_picture(&photo).with_context(|| format!("saliency of {}", path.display()))?;
+        let stem = path
+            .file_stem()
+            .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
+        let map_path = args.out.join(format!("{stem}.saliency.png"));
+        let overlay_path = args.out.join(format!("{stem}.overlay.png"));
+        save_png(&picture.map, &map_path)?;
+        save_png(&picture.overlay, &overlay_path)?;
+        println!(
+            "{}: {}×{}, peak at row {}, column {} → {}, {}",
+            path.display(),
+            photo.height(),
+            photo.width(),
+            picture.peak.0,
+            picture.peak.1,
+            map_path.display(),
+            overlay_path.display()
+        );
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Gallery(args) => gallery(args),
+        Command::Saliency(args) => saliency(args),
     }
 }

@@ -98,3 +98,33 @@ fn device_names() {
         assert!(missing.contains("--features cuda"), "{missing}");
     }
 }
+
+#[test]
+fn guided_methods_get_a_saliency_row_and_their_stand_in_guides() {
+    let device = Device::flex();
+    let mut opts = options(vec![asset("astronaut.png"), asset("chelsea.png")]);
+    opts.methods = ["saliencymix", "snapmix", "attentivemix"]
+        .iter()
+        .map(|m| MixConfig::from_name(m).unwrap())
+        .collect();
+    let picture = render_gallery(&opts, &device).unwrap();
+    // Sources, the saliency row, then three method rows of 66 px.
+    assert_eq!(picture.dimensions(), (4 * 44 + 4, 5 * 66 + 4));
+}
+
+#[test]
+fn saliency_picture_peaks_at_the_maps_argmax() {
+    use mixaug_runner::saliency::{saliency_of_photo, saliency_picture};
+    let photo = image::open(asset("coffee.png")).unwrap().to_rgb8();
+    let photo = image::imageops::resize(&photo, 48, 32, image::imageops::FilterType::Triangle);
+    let picture = saliency_picture(&photo).unwrap();
+    let map = saliency_of_photo(&photo).unwrap();
+    assert_eq!(picture.peak, map.argmax());
+    assert_eq!(picture.map.dimensions(), (48, 32));
+    let (y, x) = picture.peak;
+    assert_eq!(picture.map.get_pixel(x as u32, y as u32)[0], map.get(y, x));
+    // The peak of the map is its maximum, 255 unless the photo is flat.
+    assert_eq!(map.get(y, x), *map.values().iter().max().unwrap());
+    let tiny = image::RgbImage::new(1, 5);
+    assert!(saliency_picture(&tiny).is_err());
+}
