@@ -7,6 +7,8 @@
 //!   dense target `t = Σ_k w_k · smooth(e(y_k))`.
 //! * [`pair_cross_entropy`]: `(1/N) Σ_i Σ_k w_ik · CE_i(smooth(e(y_ik)))`, computed from the
 //!   class indices without a dense target; the weights need not sum to 1 (SnapMix).
+//! * [`snapmix_loss`] and the [`MidLevelHead`] of SnapMix's "Baseline+" (METHODS.md §14.3);
+//!   SUMix ([`sumix_loss`], [`sumix_forward`], `docs/sumix.md`).
 //!
 //! Label smoothing `smooth(e) = (1 − ε)·e + ε/C` is applied to each one-hot **before**
 //! weighting (METHODS.md §0.5). The two losses are the same function of the logits — the

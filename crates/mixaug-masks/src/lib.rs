@@ -11,8 +11,11 @@
 //! [`CutMix`] (Yun et al., ICCV 2019), [`Cutout`] (DeVries & Taylor 2017), [`FMix`]
 //! (Harris et al. 2020), [`ResizeMix`] (Qin et al. 2020), [`SmoothMix`] (Lee et al.,
 //! CVPRW 2020), [`Ricap`] (Takahashi et al., ACML 2018) and the eleven
-//! [`MixedExample`] variants of Summers & Dinneen (WACV 2019); [`MixConfig`] names them
-//! for configuration files.
+//! [`MixedExample`] variants of Summers & Dinneen (WACV 2019); the guided [`SaliencyMix`]
+//! (Uddin et al., ICLR 2021), [`SnapMix`] (Huang et al., AAAI 2021) and [`AttentiveMix`]
+//! (Walawalkar et al., ICASSP 2020), which mix by the maps of `mixaug-maps`; [`MixConfig`]
+//! names them for configuration files, and [`MixMethod::needs`] says which guide a method
+//! takes.
 //!
 //! ```
 //! use burn::prelude::*;
