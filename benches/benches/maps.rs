@@ -33,6 +33,87 @@ fn bytes(len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// The saliency of §9.1 written with device tensor ops, kept here only to measure the
+/// alternative the library did not take. Input: 8-bit grey values as floats, `[N, 1, H, W]`.
+///
+/// Every step is integer arithmetic that f32 holds exactly up to 256×256 except the
+/// surround mean `(S − c)/(A − 1)` (a true division: correctly rounded on CPUs, approximate
+/// in GPU shaders) and `255·(s/max)`, which OpenCV evaluates in double: on a GPU this
+/// cannot be bit-exact, which is one of the two reasons the library maps on the host.
+fn device_saliency(grey: Tensor<4>) -> Tensor<4> {
+    let [n, _, h, w] = grey.dims();
+    let device = grey.device();
+    let index = |v: Vec<i64>| {
+        let len = v.len();
+        Tensor::<1, Int>::from_data(TensorData::new(v, [len]), &device)
+    };
+    let reflect = |len: usize| {
+        index(
+            std::iter::once(1)
+                .chain(0..len as i64)
+                .chain(std::iter::once(len as i64 - 2))
+                .collect(),
+        )
+    };
+    let (rows, cols) = (reflect(h), reflect(w));
+    let blur = |g: Tensor<4>| {
+        let p = g.select(2, rows.clone()).select(3, cols.clone());
+        let v = p.clone().slice(s![.., .., 0..h])
+            + p.clone().slice(s![.., .., 1..h + 1]).mul_scalar(2.0)
+            + p.slice(s![.., .., 2..h + 2]);
+        let s = v.clone().slice(s![.., .., .., 0..w])
+            + v.clone().slice(s![.., .., .., 1..w + 1]).mul_scalar(2.0)
+            + v.slice(s![.., .., .., 2..w + 2]);
+        s.add_scalar(8.0).div_scalar(16.0).floor()
+    };
+    let g = blur(blur(grey));
+    let integral = g.clone().cumsum(3).cumsum(2);
+    let integral = Tensor::cat(vec![Tensor::zeros([n, 1, h, 1], &device), integral], 3);
+    let integral = Tensor::cat(vec![Tensor::zeros([n, 1, 1, w + 1], &device), integral], 2);
+    let mut on = Tensor::<4>::zeros([n, 1, h, w], &device);
+    let mut off = Tensor::<4>::zeros([n, 1, h, w], &device);
+    for scale in mixaug_maps::SALIENCY_SCALES {
+        let bounds = |len: usize| {
+            let lo: Vec<i64> = (0..len as i64)
+                .map(|i| (i - scale as i64 + 1).clamp(0, len as i64))
+                .collect();
+            let hi: Vec<i64> = (0..len as i64)
+                .map(|i| (i + scale as i64 + 1).clamp(0, len as i64))
+                .collect();
+            (lo, hi)
+        };
+        let ((y1, y2), (x1, x2)) = (bounds(h), bounds(w));
+        let area: Vec<f32> = (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| ((x2[x] - x1[x]) * (y2[y] - y1[y]) - 1) as f32)
+            .collect();
+        let area = Tensor::<4>::from_data(TensorData::new(area, [1, 1, h, w]), &device);
+        let corner = |ys: &Vec<i64>, xs: &Vec<i64>| {
+            integral
+                .clone()
+                .select(2, index(ys.clone()))
+                .select(3, index(xs.clone()))
+        };
+        let sum = corner(&y2, &x2) + corner(&y1, &x1) - corner(&y2, &x1) - corner(&y1, &x2);
+        let mean = (sum - g.clone()) / area;
+        on = on + (g.clone() - mean.clone()).clamp_min(0.0).floor();
+        off = off + (mean - g.clone()).clamp_min(0.0).floor();
+    }
+    let stretch = |t: Tensor<4>| {
+        let max = t.clone().max_dim(3).max_dim(2).clamp_min(1.0);
+        (t / max).mul_scalar(255.0).floor()
+    };
+    let (on, off) = (stretch(on), stretch(off));
+    let top = on
+        .clone()
+        .max_dim(3)
+        .max_dim(2)
+        .max_pair(off.clone().max_dim(3).max_dim(2))
+        .clamp_min(1.0);
+    let out = (on + off).mul_scalar(255.0).div(top).floor();
+    out.clone() - out.div_scalar(256.0).floor().mul_scalar(256.0)
+}
+
 fn saliency(c: &mut Criterion, device: &Device) {
     let mut group = c.benchmark_group("saliency");
     group.sample_size(10);
@@ -53,6 +134,30 @@ fn saliency(c: &mut Criterion, device: &Device) {
             Tensor::<4>::from_data(TensorData::new(values, [batch, 3, side, side]), device);
         group.bench_function(format!("batch{batch}_{side}"), |b| {
             b.iter(|| black_box(saliency_maps(images.clone(), &PixelNormalization::UNIT).unwrap()))
+        });
+        // The device alternative, from the same 8-bit grey images (the host path's grey
+        // conversion is left out of its time, in its favour).
+        let host = saliency_maps(images.clone(), &PixelNormalization::UNIT).unwrap();
+        let grey = images.clone().mul_scalar(255.0).round();
+        let grey = (grey.clone().slice(s![.., 2..3]).mul_scalar(3735.0)
+            + grey.clone().slice(s![.., 1..2]).mul_scalar(19235.0)
+            + grey.slice(s![.., 0..1]).mul_scalar(9798.0))
+        .add_scalar(16384.0)
+        .div_scalar(32768.0)
+        .floor();
+        let on_device: Vec<f32> = device_saliency(grey.clone())
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap();
+        let differ = host
+            .iter()
+            .flat_map(|m| m.values().iter().copied())
+            .zip(on_device)
+            .filter(|&(a, b)| f32::from(a) != b)
+            .count();
+        println!("device saliency {batch}×{side}²: {differ} pixel(s) differ from the host's");
+        group.bench_function(format!("device_batch{batch}_{side}"), |b| {
+            b.iter(|| black_box(device_saliency(grey.clone()).into_data()))
         });
     }
     group.finish();
@@ -98,7 +203,14 @@ fn main() {
     c.final_summary();
 
     println!("\nsaliency (median per call):");
-    for id in ["one_224", "batch64_224", "one_32", "batch128_32"] {
+    for id in [
+        "one_224",
+        "batch64_224",
+        "device_batch64_224",
+        "one_32",
+        "batch128_32",
+        "device_batch128_32",
+    ] {
         if let Some(ns) = median_ns("saliency", id) {
             println!("  {id:<12} {:>10.3} ms", ns / 1e6);
         }

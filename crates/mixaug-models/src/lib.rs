@@ -6,8 +6,9 @@
 //! CIFAR stem (3×3 stride-1, no max-pool), optional zero-init of the last BatchNorm of each
 //! residual branch, module paths shaped like torchvision's state-dict keys
 //! (`layer1.0.conv1.weight`, `fc.weight`, …), and SUMix's [`PooledClassifier`] split.
-//! [`PreActNet`] covers PreAct-ResNet-18 and WideResNet-28-k (with dropout). Checkpoint
-//! import is still to come.
+//! [`PreActNet`] covers PreAct-ResNet-18 and WideResNet-28-k (with dropout).
+//! [`load_torchvision`] loads torchvision-format checkpoints (`.pth`/`.pt`/`.safetensors`)
+//! into a [`ResNet`], strictly by default, optionally with a new classifier.
 //!
 //! ```
 //! use burn::prelude::*;
@@ -21,8 +22,10 @@
 //! [`PooledClassifier`]: mixaug_loss::PooledClassifier
 //! [`CamModel`]: mixaug_maps::CamModel
 
+mod import;
 mod preact;
 mod resnet;
 
+pub use import::{ImportError, ImportOptions, ImportReport, load_torchvision};
 pub use preact::{PreActBlock, PreActNet, PreActNetConfig};
 pub use resnet::{BlockKind, Bottleneck, Downsample, ResNet, ResNetConfig, Stem};

@@ -58,6 +58,11 @@ pub struct ResNetConfig {
     /// Channels per group of the bottleneck (4 for ResNeXt-50 32×4d). Default 64.
     #[config(default = 64)]
     pub width_per_group: usize,
+    /// Channels of the stem and of the first stage; the stages have 1, 2, 4 and 8 times
+    /// as many (times the block expansion). Default 64 (torchvision); smaller values give
+    /// the narrow networks of quick experiments and test fixtures.
+    #[config(default = 64)]
+    pub base_width: usize,
     /// Start the last BatchNorm of every residual branch at γ = 0 (the SUMix/openmixup
     /// CIFAR recipe). Default false.
     #[config(default = false)]
@@ -91,9 +96,10 @@ impl ResNetConfig {
     /// The network, initialised as torchvision does (Kaiming-normal fan-out convolutions,
     /// BatchNorm γ = 1 and β = 0, default linear layer).
     pub fn init(&self, device: &Device) -> ResNet {
+        let base = self.base_width;
         let (conv1, maxpool) = match self.stem {
             Stem::ImageNet => (
-                conv(3, 64, 7, 2, 3, 1, device),
+                conv(3, base, 7, 2, 3, 1, device),
                 Some(
                     MaxPool2dConfig::new([3, 3])
                         .with_strides([2, 2])
@@ -101,9 +107,9 @@ impl ResNetConfig {
                         .init(),
                 ),
             ),
-            Stem::Cifar => (conv(3, 64, 3, 1, 1, 1, device), None),
+            Stem::Cifar => (conv(3, base, 3, 1, 1, 1, device), None),
         };
-        let mut in_planes = 64;
+        let mut in_planes = base;
         let mut stage = |planes: usize, blocks: usize, stride: usize| {
             (0..blocks)
                 .map(|b| {
@@ -114,20 +120,20 @@ impl ResNetConfig {
                 })
                 .collect::<Vec<_>>()
         };
-        let layer1 = stage(64, self.layers[0], 1);
-        let layer2 = stage(128, self.layers[1], 2);
-        let layer3 = stage(256, self.layers[2], 2);
-        let layer4 = stage(512, self.layers[3], 2);
+        let layer1 = stage(base, self.layers[0], 1);
+        let layer2 = stage(2 * base, self.layers[1], 2);
+        let layer3 = stage(4 * base, self.layers[2], 2);
+        let layer4 = stage(8 * base, self.layers[3], 2);
         ResNet {
             conv1,
-            bn1: BatchNormConfig::new(64).init(device),
+            bn1: BatchNormConfig::new(base).init(device),
             maxpool,
             layer1,
             layer2,
             layer3,
             layer4,
             avgpool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
-            fc: LinearConfig::new(512 * self.block.expansion(), self.num_classes).init(device),
+            fc: LinearConfig::new(8 * base * self.block.expansion(), self.num_classes).init(device),
         }
     }
 
@@ -304,8 +310,8 @@ impl ResNet {
     /// ([`MidLevelHead`](mixaug_loss::MidLevelHead)).
     ///
     /// # Shapes
-    /// - `images`: `[N, 3, H, W]`; output `[N, 256·expansion, H/16, W/16]` (ImageNet
-    ///   stem) or `[N, 256·expansion, H/4, W/4]` (CIFAR stem)
+    /// - `images`: `[N, 3, H, W]`; output `[N, 4·base_width·expansion, H/16, W/16]`
+    ///   (ImageNet stem) or `[N, 4·base_width·expansion, H/4, W/4]` (CIFAR stem)
     pub fn mid_features(&self, images: Tensor<4>) -> Tensor<4> {
         let mut x = relu(self.bn1.forward(self.conv1.forward(images)));
         if let Some(pool) = &self.maxpool {
@@ -325,7 +331,7 @@ impl ResNet {
     /// Logits and the `layer3` features of one forward pass (for Baseline+).
     ///
     /// # Shapes
-    /// - `images`: `[N, 3, H, W]`; outputs `[N, K]` and `[N, 256·expansion, h, w]`
+    /// - `images`: `[N, 3, H, W]`; outputs `[N, K]` and `[N, 4·base_width·expansion, h, w]`
     pub fn forward_with_mid(&self, images: Tensor<4>) -> (Tensor<2>, Tensor<4>) {
         let mid = self.mid_features(images);
         let pooled = pool_flat(&self.avgpool, self.last_stage(mid.clone()));
