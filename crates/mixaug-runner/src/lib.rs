@@ -1,13 +1,15 @@
 //! # mixaug-runner
 //!
 //! The `mixaug` command line and the pieces it is made of. Today it draws the gallery of
-//! mixing methods (`mixaug gallery`) and saliency maps (`mixaug saliency`); experiments,
+//! mixing methods (`mixaug gallery`), saliency maps (`mixaug saliency`) and class activation
+//! maps of a trained ResNet (`mixaug cam`); experiments,
 //! reports and `cargo xtask reproduce` will live here too.
 //!
 //! Backends are cargo features of this crate (`flex` by default; `ndarray`, `wgpu`,
 //! `vulkan`, `metal`, `tch`, `cuda`), and [`device::parse_device`] turns a `--device` name
 //! into a burn `Device`, with an error naming the feature when a backend is missing.
 
+pub mod cam;
 pub mod device;
 pub mod gallery;
 pub mod render;

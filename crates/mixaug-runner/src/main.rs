@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use mixaug_masks::MixConfig;
+use mixaug_runner::cam::{ResNetSpec, cam_pictures, load_square};
 use mixaug_runner::{
     device::parse_device,
     gallery::{GalleryOptions, render_gallery},
@@ -26,6 +27,51 @@ enum Command {
     Gallery(GalleryArgs),
     /// Write the fine-grained saliency map (OpenCV-exact) of photos and an overlay.
     Saliency(SaliencyArgs),
+    /// Write class activation map overlays of photos under a trained ResNet checkpoint.
+    Cam(CamArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CamArgs {
+    /// Photos (PNG or JPEG); each is centre-cropped to a square and resized to `--size`.
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+    /// A torchvision-format checkpoint (.pth, .pt or .safetensors).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Architecture: resnet18, resnet34, resnet50, resnet101 (ImageNet stem).
+    #[arg(long, default_value = "resnet50")]
+    arch: String,
+    /// Classes of the checkpoint's classifier.
+    #[arg(long, default_value_t = 1000)]
+    classes: usize,
+    /// Blocks per stage, overriding the architecture's (e.g. 1,1,1,1).
+    #[arg(long, value_parser = parse_layers)]
+    layers: Option<[usize; 4]>,
+    /// Stem channels, for narrow networks (torchvision: 64).
+    #[arg(long, default_value_t = 64)]
+    base_width: usize,
+    /// The class whose map is drawn. Default: each photo's top prediction.
+    #[arg(long)]
+    class: Option<usize>,
+    /// Side of the square input.
+    #[arg(long, default_value_t = 224)]
+    size: u32,
+    /// Folder receiving `<name>.cam.png` per photo.
+    #[arg(long, default_value = "cam")]
+    out: PathBuf,
+    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX].
+    #[arg(long, default_value = "flex")]
+    device: String,
+}
+
+fn parse_layers(s: &str) -> Result<[usize; 4], String> {
+    let v: Vec<usize> = s
+        .split(',')
+        .map(|x| x.trim().parse::<usize>().map_err(|e| format!("`{x}`: {e}")))
+        .collect::<Result<_, _>>()?;
+    v.try_into()
+        .map_err(|v: Vec<usize>| format!("expected 4 stages, got {}", v.len()))
 }
 
 #[derive(clap::Args, Debug)]
@@ -197,9 +243,47 @@ fn saliency(args: SaliencyArgs) -> Result<()> {
     Ok(())
 }
 
+fn cam(args: CamArgs) -> Result<()> {
+    let device = parse_device(&args.device)?;
+    let mut spec = ResNetSpec::named(&args.arch, args.classes)?;
+    if let Some(layers) = args.layers {
+        spec.layers = layers;
+    }
+    spec.base_width = args.base_width;
+    let model = spec.load(&args.checkpoint, &device)?;
+    let photos = args
+        .images
+        .iter()
+        .map(|p| load_square(p, args.size))
+        .collect::<Result<Vec<_>>>()?;
+    let pictures = cam_pictures(
+        &model,
+        &photos,
+        args.class,
+        Normalization::IMAGENET,
+        &device,
+    )?;
+    for (path, picture) in args.images.iter().zip(&pictures) {
+        let stem = path
+            .file_stem()
+            .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
+        let out = args.out.join(format!("{stem}.cam.png"));
+        save_png(&picture.overlay, &out)?;
+        println!(
+            "{}: class {} (logit {:.3}) → {}",
+            path.display(),
+            picture.class,
+            picture.score,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Gallery(args) => gallery(args),
         Command::Saliency(args) => saliency(args),
+        Command::Cam(args) => cam(args),
     }
 }
