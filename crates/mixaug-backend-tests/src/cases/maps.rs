@@ -1,9 +1,12 @@
 use burn::module::Param;
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use mixaug_maps::{
-    AttentionChannel, CamClassifier, CamModel, CamStatistics, MapError, attention_maps,
-    class_activation_maps, last_stage_features, percent_maps, semantic_percent_maps,
+    AttentionChannel, AttentionConfig, CamClassifier, CamModel, CamStatistics, MapError,
+    attention_maps, class_activation_maps, last_stage_features, percent_maps,
+    semantic_percent_maps,
 };
 
 use crate::{assert_close, floats};
@@ -181,4 +184,40 @@ pub fn attention_maps_hand_case(device: &Device) {
         floats(attention_maps(features, AttentionChannel::Last)),
         vec![2.0, 1.0, 0.0, 3.0]
     );
+}
+
+/// A teacher's attention: the batch bilinearly resized (align_corners = false) to the
+/// configured side, through the teacher (here a fresh BatchNorm with running statistics:
+/// `x/√(1 + ε)`), then the channel mean or the last channel; a side of 0 is an error.
+pub fn attention_from_teacher(device: &Device) {
+    let images = crate::ramp_batch(2, 2, 6, 8, device).div_scalar(100.0);
+    let resized = interpolate(
+        images.clone(),
+        InterpolateOptions::new(InterpolateMode::Bilinear)
+            .with_align_corners(false)
+            .with_output_size([4, 4]),
+    )
+    .div_scalar((1.0f64 + 1e-5).sqrt());
+    let teacher = probe(device);
+    for (channel, expected) in [
+        (AttentionChannel::Mean, resized.clone().mean_dim(1)),
+        (AttentionChannel::Last, resized.clone().slice(s![.., 1..2])),
+    ] {
+        let config = AttentionConfig {
+            channel,
+            input_size: Some(4),
+            statistics: CamStatistics::Running,
+        };
+        let got = config.attention(&teacher, images.clone()).unwrap();
+        assert_eq!(got.dims(), [2, 4, 4]);
+        assert_close(&floats(got), &floats(expected.reshape([2, 4, 4])), 1e-4);
+    }
+    let zero = AttentionConfig {
+        input_size: Some(0),
+        ..AttentionConfig::default()
+    };
+    assert!(matches!(
+        zero.attention(&teacher, images),
+        Err(MapError::InvalidParameter { .. })
+    ));
 }
