@@ -14,3 +14,4 @@ pub mod device;
 pub mod gallery;
 pub mod render;
 pub mod saliency;
+pub mod train;
