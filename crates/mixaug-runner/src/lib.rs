@@ -11,6 +11,7 @@
 
 pub mod cam;
 pub mod device;
+pub mod experiment;
 pub mod gallery;
 pub mod render;
 pub mod saliency;

@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use mixaug_masks::MixConfig;
 use mixaug_runner::cam::{ResNetSpec, cam_pictures, load_square};
+use mixaug_runner::experiment::{Experiment, run_experiment};
 use mixaug_runner::{
     device::parse_device,
     gallery::{GalleryOptions, render_gallery},
@@ -29,6 +30,23 @@ enum Command {
     Saliency(SaliencyArgs),
     /// Write class activation map overlays of photos under a trained ResNet checkpoint.
     Cam(CamArgs),
+    /// Run an experiment file: one training run per seed into a run folder.
+    Train(TrainArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct TrainArgs {
+    /// The experiment (TOML).
+    config: PathBuf,
+    /// The run folder (config copy, metrics.csv, one checkpoint per seed).
+    #[arg(long, default_value = "runs/latest")]
+    out: PathBuf,
+    /// No per-epoch lines.
+    #[arg(long)]
+    quiet: bool,
+    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX].
+    #[arg(long, default_value = "flex")]
+    device: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -280,10 +298,32 @@ fn cam(args: CamArgs) -> Result<()> {
     Ok(())
 }
 
+fn train(args: TrainArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&args.config)
+        .with_context(|| format!("cannot read {}", args.config.display()))?;
+    let experiment =
+        Experiment::from_toml(&text).with_context(|| format!("in {}", args.config.display()))?;
+    let device = parse_device(&args.device)?.autodiff();
+    let results = run_experiment(&experiment, &args.out, &device, args.quiet)?;
+    for (seed, history) in results {
+        if let Some(last) = history.last() {
+            println!(
+                "{} seed {seed}: final top-1 {:.2}%, best {:.2}%",
+                experiment.name,
+                last.top1,
+                history.iter().map(|m| m.top1).fold(0.0, f64::max)
+            );
+        }
+    }
+    println!("run folder: {}", args.out.display());
+    Ok(())
+}
+
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Gallery(args) => gallery(args),
         Command::Saliency(args) => saliency(args),
         Command::Cam(args) => cam(args),
+        Command::Train(args) => train(args),
     }
 }

@@ -1,0 +1,127 @@
+//! An experiment file end to end on small data in the real Fashion-MNIST IDX format
+//! (generated here), and the errors of bad experiment files.
+
+use burn::prelude::*;
+use mixaug_data::idx_bytes;
+use mixaug_runner::experiment::{Experiment, run_experiment};
+
+/// `n` 12×12 images: class `i % 10`, brightness rising with the class, plus a bright
+/// column at the class index so classes differ in shape too.
+fn write_idx(dir: &std::path::Path, images: &str, labels: &str, n: usize) {
+    let mut pixels = Vec::new();
+    let mut classes = Vec::new();
+    for i in 0..n {
+        let class = (i % 10) as u8;
+        classes.push(class);
+        for y in 0..12 {
+            for x in 0..12u8 {
+                let v = 20 * class + if x == class { 60 } else { 0 } + ((i * 7 + y * 3) % 11) as u8;
+                pixels.push(v);
+            }
+        }
+    }
+    std::fs::write(dir.join(images), idx_bytes(&[n, 12, 12], &pixels)).unwrap();
+    std::fs::write(dir.join(labels), idx_bytes(&[n], &classes)).unwrap();
+}
+
+fn config(dir: &std::path::Path) -> String {
+    format!(
+        r#"
+name = "tiny-cutmix"
+seeds = [0, 1]
+
+[data]
+dataset = "fashion-mnist"
+dir = "{}"
+eval_subset = 30
+batch_size = 16
+normalize = {{ mean = [0.5, 0.5, 0.5], std = [0.25, 0.25, 0.25] }}
+
+[model]
+arch = "resnet18"
+base_width = 4
+num_classes = 10
+
+[mixer]
+method = "cutmix"
+
+[train]
+epochs = 2
+lr = 0.05
+momentum = 0.9
+nesterov = true
+weight_decay = 5e-4
+schedule = {{ kind = "cosine" }}
+warmup_epochs = 0
+loss = {{ kind = "soft_ce" }}
+smoothing = 0.0
+seed = 0
+"#,
+        dir.display()
+    )
+}
+
+#[test]
+fn a_run_folder_holds_config_metrics_and_checkpoints() {
+    let data = tempfile::tempdir().unwrap();
+    write_idx(
+        data.path(),
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        64,
+    );
+    write_idx(
+        data.path(),
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+        40,
+    );
+    let experiment = Experiment::from_toml(&config(data.path())).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let device = Device::flex().autodiff();
+    let results = run_experiment(&experiment, out.path(), &device, true).unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(|(_, h)| h.len() == 2));
+    // The config copy parses back to the same experiment.
+    let copy = std::fs::read_to_string(out.path().join("config.toml")).unwrap();
+    assert_eq!(Experiment::from_toml(&copy).unwrap(), experiment);
+    // A header and one row per seed and epoch; the accuracies are percentages of 30 images.
+    let csv = std::fs::read_to_string(out.path().join("metrics.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "seed,epoch,mix_loss,lr,top1,top5,images_per_second"
+    );
+    assert_eq!(lines.len(), 5);
+    for (seed, history) in &results {
+        for m in history {
+            assert!((m.top1 * 30.0 / 100.0 - (m.top1 * 30.0 / 100.0).round()).abs() < 1e-9);
+            assert!(m.mix_loss.is_finite(), "seed {seed}: {m:?}");
+        }
+    }
+    for seed in [0, 1] {
+        let checkpoint = out.path().join(format!("seed-{seed}.safetensors"));
+        assert!(std::fs::metadata(&checkpoint).unwrap().len() > 0);
+        assert!(!checkpoint.with_extension("safetensors.partial").exists());
+    }
+}
+
+#[test]
+fn bad_experiment_files_name_the_problem() {
+    let dir = std::path::Path::new("/nonexistent");
+    let typo = config(dir).replace("batch_size = 16", "batchsize = 16");
+    let err = format!("{:#}", Experiment::from_toml(&typo).unwrap_err());
+    assert!(err.contains("batchsize"), "{err}");
+    let bad_alpha = config(dir).replace("method = \"cutmix\"", "method = \"cutmix\"\nprob = 1.5");
+    let err = format!("{:#}", Experiment::from_toml(&bad_alpha).unwrap_err());
+    assert!(err.contains("cutmix.prob"), "{err}");
+    let arch = config(dir).replace("resnet18", "vgg11");
+    let err = format!("{:#}", Experiment::from_toml(&arch).unwrap_err());
+    assert!(err.contains("model.arch"), "{err}");
+    // A missing data set lists where it looked.
+    let experiment = Experiment::from_toml(&config(dir)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let err =
+        run_experiment(&experiment, out.path(), &Device::flex().autodiff(), true).unwrap_err();
+    assert!(format!("{err:#}").contains("/nonexistent"), "{err:#}");
+}
