@@ -125,3 +125,18 @@ fn bad_experiment_files_name_the_problem() {
         run_experiment(&experiment, out.path(), &Device::flex().autodiff(), true).unwrap_err();
     assert!(format!("{err:#}").contains("/nonexistent"), "{err:#}");
 }
+
+#[test]
+fn the_example_experiments_parse() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../configs/examples");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            Experiment::from_toml(&text).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+            count += 1;
+        }
+    }
+    assert!(count > 0);
+}
