@@ -7,24 +7,12 @@ use std::hint::black_box;
 
 use burn::prelude::*;
 use criterion::Criterion;
-use mixaug_benches::{criterion_dir, median_ns};
+use mixaug_benches::{bench_device, criterion_dir, median_ns};
 use mixaug_maps::{
     CamModel, ImageU8, PixelNormalization, class_activation_maps, fine_grained_saliency,
     percent_maps, saliency_maps,
 };
 use mixaug_models::{ResNet, ResNetConfig, Stem};
-
-fn device() -> Device {
-    #[cfg(feature = "flex")]
-    return Device::flex();
-    #[cfg(all(not(feature = "flex"), feature = "tch"))]
-    #[allow(deprecated)]
-    return Device::libtorch();
-    #[cfg(all(not(feature = "flex"), not(feature = "tch"), feature = "wgpu"))]
-    return Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
-    #[cfg(not(any(feature = "flex", feature = "tch", feature = "wgpu")))]
-    compile_error!("enable one of the features flex, tch or wgpu for the benches");
-}
 
 /// Pseudo-random 8-bit pixels (a fixed integer hash).
 fn bytes(len: usize) -> Vec<u8> {
@@ -191,7 +179,7 @@ fn main() {
     let mut c = Criterion::default()
         .output_directory(&criterion_dir())
         .configure_from_args();
-    let device = device();
+    let device = bench_device(false);
     device.seed(0);
     saliency(&mut c, &device);
     let r18 = ResNetConfig::resnet18(10)

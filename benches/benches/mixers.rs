@@ -10,7 +10,7 @@ use std::hint::black_box;
 
 use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion};
-use mixaug_benches::{criterion_dir, median_ns};
+use mixaug_benches::{bench_device, criterion_dir, median_ns};
 use mixaug_masks::{BatchShape, FMixConfig, MixConfig, MixRng, Mixer, Needs, PairingSchedule};
 
 const SHAPES: [[usize; 4]; 2] = [[128, 3, 32, 32], [64, 3, 224, 224]];
@@ -33,18 +33,6 @@ fn methods() -> Vec<MixConfig> {
             other => other,
         })
         .collect()
-}
-
-fn device() -> Device {
-    #[cfg(feature = "flex")]
-    return Device::flex();
-    #[cfg(all(not(feature = "flex"), feature = "tch"))]
-    #[allow(deprecated)]
-    return Device::libtorch();
-    #[cfg(all(not(feature = "flex"), not(feature = "tch"), feature = "wgpu"))]
-    return Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
-    #[cfg(not(any(feature = "flex", feature = "tch", feature = "wgpu")))]
-    compile_error!("enable one of the features flex, tch or wgpu for the benches");
 }
 
 fn bench(c: &mut Criterion, device: &Device) {
@@ -147,7 +135,7 @@ fn main() {
     let mut c = Criterion::default()
         .output_directory(&criterion_dir())
         .configure_from_args();
-    bench(&mut c, &device());
+    bench(&mut c, &bench_device(false));
     c.final_summary();
     print_ratios();
     print_spectrum();

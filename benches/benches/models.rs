@@ -11,20 +11,8 @@ use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, SgdConfig};
 use burn::prelude::*;
 use criterion::Criterion;
-use mixaug_benches::{criterion_dir, median_ns};
+use mixaug_benches::{bench_device, criterion_dir, median_ns};
 use mixaug_models::{ResNet, ResNetConfig, Stem};
-
-fn device() -> Device {
-    #[cfg(feature = "flex")]
-    return Device::flex().autodiff();
-    #[cfg(all(not(feature = "flex"), feature = "tch"))]
-    #[allow(deprecated)]
-    return Device::libtorch().autodiff();
-    #[cfg(all(not(feature = "flex"), not(feature = "tch"), feature = "wgpu"))]
-    return Device::wgpu(burn::tensor::DeviceKind::DefaultDevice).autodiff();
-    #[cfg(not(any(feature = "flex", feature = "tch", feature = "wgpu")))]
-    compile_error!("enable one of the features flex, tch or wgpu for the benches");
-}
 
 struct Case {
     name: &'static str,
@@ -72,7 +60,7 @@ fn main() {
     let mut c = Criterion::default()
         .output_directory(&criterion_dir())
         .configure_from_args();
-    let device = device();
+    let device = bench_device(true);
     let cases = [
         Case {
             name: "resnet18_cifar_b64",

@@ -6,30 +6,18 @@ use std::hint::black_box;
 
 use burn::prelude::*;
 use criterion::Criterion;
-use mixaug_benches::{criterion_dir, median_ns};
+use mixaug_benches::{bench_device, criterion_dir, median_ns};
 use mixaug_loss::{
     PooledClassifier, SumixConfig, UncertaintyHeadConfig, soft_target_cross_entropy, sumix_forward,
 };
 use mixaug_masks::{CutMixConfig, MixRng, Mixer, MixupConfig};
 use mixaug_models::{ResNetConfig, Stem};
 
-fn device() -> Device {
-    #[cfg(feature = "flex")]
-    return Device::flex().autodiff();
-    #[cfg(all(not(feature = "flex"), feature = "tch"))]
-    #[allow(deprecated)]
-    return Device::libtorch().autodiff();
-    #[cfg(all(not(feature = "flex"), not(feature = "tch"), feature = "wgpu"))]
-    return Device::wgpu(burn::tensor::DeviceKind::DefaultDevice).autodiff();
-    #[cfg(not(any(feature = "flex", feature = "tch", feature = "wgpu")))]
-    compile_error!("enable one of the features flex, tch or wgpu for the benches");
-}
-
 fn main() {
     let mut c = Criterion::default()
         .output_directory(&criterion_dir())
         .configure_from_args();
-    let device = device();
+    let device = bench_device(true);
     device.seed(0);
     let model = ResNetConfig::resnet18(100)
         .with_stem(Stem::Cifar)

@@ -6,6 +6,23 @@
 
 use std::path::PathBuf;
 
+use burn::prelude::Device;
+
+/// The device of this bench build: flex if compiled in, else tch, else wgpu (the backend
+/// features of this crate); with `autodiff`, its training wrapper.
+pub fn bench_device(autodiff: bool) -> Device {
+    #[cfg(feature = "flex")]
+    let device = Device::flex();
+    #[cfg(all(not(feature = "flex"), feature = "tch"))]
+    #[allow(deprecated)]
+    let device = Device::libtorch();
+    #[cfg(all(not(feature = "flex"), not(feature = "tch"), feature = "wgpu"))]
+    let device = Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
+    #[cfg(not(any(feature = "flex", feature = "tch", feature = "wgpu")))]
+    compile_error!("enable one of the features flex, tch or wgpu for the benches");
+    if autodiff { device.autodiff() } else { device }
+}
+
 /// Where criterion writes its results for these benches.
 pub fn criterion_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")

@@ -64,6 +64,26 @@ pub fn swapped_pair_blend(
     out
 }
 
+/// What a ramp batch of `shape` becomes when box `boxes[i]` of sample `i` (the last box
+/// for every later sample) is replaced by the same pixels of its partner `perm[i]`.
+pub fn pasted_ramp(shape: [usize; 4], boxes: &[mixaug_masks::CutBox], perm: &[usize]) -> Vec<f32> {
+    let [n, c, h, w] = shape;
+    let x = ramp_values(n, c, h, w);
+    let mut out = x.clone();
+    for i in 0..n {
+        let b = boxes[i.min(boxes.len() - 1)];
+        for ch in 0..c {
+            for y in b.y0..b.y1() {
+                for xx in b.x0..b.x1() {
+                    let at = |s: usize| ((s * c + ch) * h + y) * w + xx;
+                    out[at(i)] = x[at(perm[i])];
+                }
+            }
+        }
+    }
+    out
+}
+
 /// A float tensor's values, row-major.
 pub fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_into_vec_as::<f32>().expect("f32 data")

@@ -4,31 +4,12 @@ use mixaug_masks::{
     Permutation,
 };
 
-use crate::{assert_close, floats, ints, ramp_batch, ramp_values};
+use crate::{assert_close, floats, ints, pasted_ramp, ramp_batch, ramp_values};
 
 const SHAPE: [usize; 4] = [2, 3, 4, 6];
 
 fn labels(device: &Device) -> Tensor<1, Int> {
     Tensor::from_ints([4, 9], device)
-}
-
-/// The ramp batch with box `boxes[i]` of sample `i` replaced by its partner's pixels.
-fn expected_paste(boxes: &[CutBox], perm: &[usize]) -> Vec<f32> {
-    let [n, c, h, w] = SHAPE;
-    let x = ramp_values(n, c, h, w);
-    let mut out = x.clone();
-    for i in 0..n {
-        let b = boxes[i.min(boxes.len() - 1)];
-        for ch in 0..c {
-            for y in b.y0..b.y1() {
-                for xx in b.x0..b.x1() {
-                    let at = |s: usize| ((s * c + ch) * h + y) * w + xx;
-                    out[at(i)] = x[at(perm[i])];
-                }
-            }
-        }
-    }
-    out
 }
 
 fn draw(region: CutBox) -> CutDraw {
@@ -57,7 +38,7 @@ pub fn cutmix_hand_case(device: &Device) {
         .unwrap()
         .apply(&params, ramp_batch(n, c, h, w, device), labels(device))
         .unwrap();
-    assert_eq!(floats(mixed.images), expected_paste(&[region], &[1, 0]));
+    assert_eq!(floats(mixed.images), pasted_ramp(SHAPE, &[region], &[1, 0]));
     assert_eq!(ints(mixed.target.classes()), vec![4, 9, 9, 4]);
     assert_close(
         &floats(mixed.target.weights()),
@@ -128,7 +109,7 @@ pub fn cutmix_per_sample_hand_case(device: &Device) {
         .unwrap()
         .apply(&params, ramp_batch(n, c, h, w, device), labels(device))
         .unwrap();
-    assert_eq!(floats(mixed.images), expected_paste(&boxes, &[1, 0]));
+    assert_eq!(floats(mixed.images), pasted_ramp(SHAPE, &boxes, &[1, 0]));
     assert_close(
         &floats(mixed.target.weights()),
         &[0.5, 0.5, 1.0 - 2.0 / 24.0, 2.0 / 24.0],

@@ -6,31 +6,12 @@ use mixaug_masks::{
     SaliencyPeaks, SnapMixConfig, SnapMixParams,
 };
 
-use crate::{assert_close, floats, ints, ramp_batch, ramp_values, swapped_pair_blend};
+use crate::{assert_close, floats, ints, pasted_ramp, ramp_batch, ramp_values, swapped_pair_blend};
 
 const SHAPE: [usize; 4] = [2, 3, 4, 6];
 
 fn flip() -> Permutation {
     Permutation::new(vec![1, 0]).unwrap()
-}
-
-/// The ramp batch with box `regions[i]` of sample `i` replaced by its partner's pixels.
-fn pasted(regions: &[CutBox], perm: &[usize]) -> Vec<f32> {
-    let [n, c, h, w] = SHAPE;
-    let x = ramp_values(n, c, h, w);
-    let mut out = x.clone();
-    for i in 0..n {
-        let b = regions[i.min(regions.len() - 1)];
-        for ch in 0..c {
-            for y in b.y0..b.y1() {
-                for xx in b.x0..b.x1() {
-                    let at = |s: usize| ((s * c + ch) * h + y) * w + xx;
-                    out[at(i)] = x[at(perm[i])];
-                }
-            }
-        }
-    }
-    out
 }
 
 /// λ = 0.5 on 4×6 images: `ρ = √0.5`, cut sides ⌊2.83⌋ = 2 and ⌊4.24⌋ = 4, half-sides 1
@@ -61,7 +42,7 @@ pub fn saliencymix_hand_case(device: &Device) {
         w: 4,
     };
     let mixed = run(vec![Pixel { y: 1, x: 2 }]);
-    assert_eq!(floats(mixed.images), pasted(&[first], &[1, 0]));
+    assert_eq!(floats(mixed.images), pasted_ramp(SHAPE, &[first], &[1, 0]));
     assert_eq!(ints(mixed.target.classes()), vec![3, 7, 7, 3]);
     assert_close(
         &floats(mixed.target.weights()),
@@ -76,7 +57,10 @@ pub fn saliencymix_hand_case(device: &Device) {
         w: 3,
     };
     let mixed = run(vec![Pixel { y: 1, x: 2 }, Pixel { y: 3, x: 5 }]);
-    assert_eq!(floats(mixed.images), pasted(&[first, second], &[1, 0]));
+    assert_eq!(
+        floats(mixed.images),
+        pasted_ramp(SHAPE, &[first, second], &[1, 0])
+    );
     assert_close(
         &floats(mixed.target.weights()),
         &[2.0 / 3.0, 1.0 / 3.0, 0.75, 0.25],
