@@ -3,8 +3,9 @@
 //! * `cargo xtask test [--backend B]…` — the test command of README.md: the whole
 //!   workspace (unit tests, doctests) and the shared backend suite on every backend named
 //!   (default `flex`), in one build.
-//! * `cargo xtask gallery [ARGS]…` — `mixaug gallery` in release mode (the main job until
-//!   the experiment runner lands).
+//! * `cargo xtask reproduce [ARGS]…` — the main job: `mixaug reproduce` in release mode,
+//!   the quick table on Fashion-MNIST with its report and plots.
+//! * `cargo xtask gallery [ARGS]…` — `mixaug gallery` in release mode.
 //! * `cargo xtask bench [--backend B] [ARGS]…` — the criterion benches.
 //! * `cargo xtask lint` — `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
 //! * `cargo xtask data fetch NAME [--from DIR] [--data-dir DIR] [--offline]` — find a local
@@ -39,6 +40,15 @@ enum Task {
         /// Extra arguments for the test binaries (after `--`).
         #[arg(last = true)]
         rest: Vec<String>,
+    },
+    /// Run the quick table on Fashion-MNIST (arguments go to `mixaug reproduce`).
+    Reproduce {
+        /// Backend compiled into the runner.
+        #[arg(long, default_value = "flex")]
+        backend: String,
+        /// Arguments for `mixaug reproduce` (`--epochs`, `--seeds`, `--data`, `--out`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Draw the gallery of mixing methods (arguments go to `mixaug gallery`).
     Gallery {
@@ -167,16 +177,20 @@ fn with_backend(cmd: &mut Command, backend: &str) -> Result<()> {
     Ok(())
 }
 
+/// `mixaug COMMAND --device BACKEND ARGS…` in release mode with the backend compiled in.
+fn runner(command: &str, backend: &str, args: Vec<String>) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args(["run", "--release", "--package", "mixaug-runner"]);
+    with_backend(&mut cmd, backend)?;
+    cmd.args(["--", command, "--device", backend]).args(args);
+    run(&mut cmd)
+}
+
 fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Test { backends, rest } => test(backends, rest),
-        Task::Gallery { backend, args } => {
-            let mut cmd = cargo();
-            cmd.args(["run", "--release", "--package", "mixaug-runner"]);
-            with_backend(&mut cmd, &backend)?;
-            cmd.args(["--", "gallery", "--device", &backend]).args(args);
-            run(&mut cmd)
-        }
+        Task::Reproduce { backend, args } => runner("reproduce", &backend, args),
+        Task::Gallery { backend, args } => runner("gallery", &backend, args),
         Task::Bench { backend, args } => {
             let mut cmd = cargo();
             cmd.args(["bench", "--package", "mixaug-benches"]);

@@ -14,5 +14,6 @@ pub mod device;
 pub mod experiment;
 pub mod gallery;
 pub mod render;
+pub mod reproduce;
 pub mod saliency;
 pub mod train;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use mixaug_masks::MixConfig;
 use mixaug_runner::cam::{ResNetSpec, cam_pictures, load_square};
 use mixaug_runner::experiment::{Experiment, run_experiment};
+use mixaug_runner::reproduce::{QuickOptions, markdown_table, run_quick_table};
 use mixaug_runner::{
     device::parse_device,
     gallery::{GalleryOptions, render_gallery},
@@ -32,6 +33,30 @@ enum Command {
     Cam(CamArgs),
     /// Run an experiment file: one training run per seed into a run folder.
     Train(TrainArgs),
+    /// Run the quick table (Fashion-MNIST, every method, 2 seeds) and write its report.
+    Reproduce(ReproduceArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ReproduceArgs {
+    /// Folder holding Fashion-MNIST. Default: $MIXAUG_DATA, ./data, Debian's package folder.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Epochs per run.
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    /// Seeds per method.
+    #[arg(long, default_value_t = 2)]
+    seeds: u64,
+    /// Where the report, plots and run folders go.
+    #[arg(long, default_value = "runs/quick-table")]
+    out: PathBuf,
+    /// No per-epoch lines.
+    #[arg(long)]
+    quiet: bool,
+    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX].
+    #[arg(long, default_value = "flex")]
+    device: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -319,11 +344,31 @@ fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+fn reproduce(args: ReproduceArgs) -> Result<()> {
+    let device = parse_device(&args.device)?.autodiff();
+    let options = QuickOptions {
+        data_dir: args.data,
+        epochs: args.epochs,
+        seeds: (0..args.seeds).collect(),
+        ..QuickOptions::default()
+    };
+    let start = std::time::Instant::now();
+    let rows = run_quick_table(&options, &args.out, &device, args.quiet)?;
+    println!("\n{}", markdown_table(&rows));
+    println!(
+        "{:.0} s; report: {}",
+        start.elapsed().as_secs_f64(),
+        args.out.join("report.md").display()
+    );
+    Ok(())
+}
+
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Gallery(args) => gallery(args),
         Command::Saliency(args) => saliency(args),
         Command::Cam(args) => cam(args),
         Command::Train(args) => train(args),
+        Command::Reproduce(args) => reproduce(args),
     }
 }
