@@ -399,7 +399,7 @@ pub fn bar_chart(rows: &[Row]) -> RgbImage {
             &mut img,
             (left + width) as u32 + 10,
             y + 4,
-            &format!("{:.2} ± {:.2}", r.mean, r.std),
+            &format!("{:.2} +/- {:.2}", r.mean, r.std), // the bitmap font has no ±
             1,
             black,
         );
