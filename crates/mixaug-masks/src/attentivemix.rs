@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::check_alpha;
 use crate::mixer::{blend_hard, pair_target};
-use crate::{BatchShape, MixError, MixRng, Mixed, Pairing, Permutation, nearest_indices};
+use crate::resizemix::nearest_resize;
+use crate::{BatchShape, MixError, MixRng, Mixed, Pairing, Permutation};
 
 /// Which published form of the method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -234,16 +235,7 @@ impl AttentiveMix {
             Tensor::ones([batch.n, k], &device),
             IndexingUpdateOp::Add,
         );
-        let index = |input: usize, output: usize| {
-            Tensor::<1, Int>::from_data(
-                TensorData::new(nearest_indices(input, output), [output]),
-                &device,
-            )
-        };
-        let mask = grid
-            .reshape([batch.n, 1, gh, gw])
-            .select(2, index(gh, batch.h))
-            .select(3, index(gw, batch.w));
+        let mask = nearest_resize(grid.reshape([batch.n, 1, gh, gw]), batch.h, batch.w);
         let perm = params.perm.to_tensor(&device);
         let partners = images.clone().select(0, perm.clone());
         let w_a = match self.config.variant {

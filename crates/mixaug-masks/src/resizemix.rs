@@ -119,6 +119,23 @@ pub fn nearest_indices(input: usize, output: usize) -> Vec<i64> {
         .collect()
 }
 
+/// PyTorch's legacy `nearest` resize of a batch to `height × width` (two index selects
+/// with [`nearest_indices`]).
+///
+/// # Shapes
+/// - `x`: `[N, C, h, w]`; output `[N, C, height, width]`
+pub(crate) fn nearest_resize(x: Tensor<4>, height: usize, width: usize) -> Tensor<4> {
+    let [_, _, h, w] = x.dims();
+    let device = x.device();
+    let index = |input: usize, output: usize| {
+        Tensor::<1, Int>::from_data(
+            TensorData::new(nearest_indices(input, output), [output]),
+            &device,
+        )
+    };
+    x.select(2, index(h, height)).select(3, index(w, width))
+}
+
 impl Mixer for ResizeMix {
     type Params = ResizeMixParams;
 
@@ -168,15 +185,7 @@ impl Mixer for ResizeMix {
         let images = if b.is_empty() {
             images
         } else {
-            let index = |v: Vec<i64>| {
-                let n = v.len();
-                Tensor::<1, Int>::from_data(TensorData::new(v, [n]), &device)
-            };
-            let shrunk = images
-                .clone()
-                .select(0, perm.clone())
-                .select(2, index(nearest_indices(batch.h, b.h)))
-                .select(3, index(nearest_indices(batch.w, b.w)));
+            let shrunk = nearest_resize(images.clone().select(0, perm.clone()), b.h, b.w);
             images.slice_assign(s![.., .., b.y0..b.y1(), b.x0..b.x1()], shrunk)
         };
         let lam = b.kept_fraction(batch.h, batch.w);

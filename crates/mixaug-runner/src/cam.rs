@@ -4,13 +4,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
 use burn::prelude::*;
-use image::{Rgb, RgbImage, imageops};
+use image::{RgbImage, imageops};
 use mixaug_maps::{
     CamModel, CamStatistics, class_activation_maps, last_stage_features, percent_maps,
 };
 use mixaug_models::{BlockKind, ImportOptions, ResNet, ResNetConfig, load_torchvision};
 
-use crate::render::{Normalization, photos_to_batch};
+use crate::render::{Normalization, heat_overlay, photos_to_batch};
 
 /// Which ResNet a checkpoint holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,16 +106,7 @@ pub fn cam_pictures(
         .enumerate()
         .map(|(i, photo)| {
             let map = &values[i * plane..(i + 1) * plane];
-            let overlay = RgbImage::from_fn(w, h, |x, y| {
-                let a = map[(y * w + x) as usize].clamp(0.0, 1.0) * 0.75;
-                let p = photo.get_pixel(x, y);
-                let base = |c: usize| f32::from(p[c]) * 0.6 * (1.0 - a);
-                Rgb([
-                    (base(0) + 255.0 * a).round() as u8,
-                    base(1).round() as u8,
-                    base(2).round() as u8,
-                ])
-            });
+            let overlay = heat_overlay(photo, |x, y| map[(y * w + x) as usize]);
             let class = classes[i] as usize;
             CamPicture {
                 overlay,
@@ -132,15 +123,17 @@ pub fn load_square(path: &Path, side: u32) -> Result<RgbImage> {
     let img = image::open(path)
         .with_context(|| format!("cannot read image {}", path.display()))?
         .to_rgb8();
+    let side_in = img.width().min(img.height());
+    let square = imageops::crop_imm(
+        &img,
+        (img.width() - side_in) / 2,
+        (img.height() - side_in) / 2,
+        side_in,
+        side_in,
+    )
+    .to_image();
     Ok(imageops::resize(
-        &imageops::crop_imm(
-            &img,
-            (img.width().saturating_sub(img.height().min(img.width()))) / 2,
-            (img.height().saturating_sub(img.height().min(img.width()))) / 2,
-            img.height().min(img.width()),
-            img.height().min(img.width()),
-        )
-        .to_image(),
+        &square,
         side,
         side,
         imageops::FilterType::Triangle,

@@ -45,8 +45,8 @@ use anyhow::{Context, Result, bail, ensure};
 use burn::prelude::*;
 use burn::store::{ModuleSnapshot, SafetensorsStore};
 use mixaug_data::{
-    Cifar, DEBIAN_FASHION_MNIST, DataError, ImageDataset, Loader, LoaderConfig, Mnist, Normalize,
-    Pipeline, Sample, Split,
+    Cifar, DEBIAN_FASHION_MNIST, DataError, DatasetId, ImageDataset, Loader, LoaderConfig, Mnist,
+    Normalize, Pipeline, Sample, Split,
 };
 use mixaug_masks::MixConfig;
 use mixaug_models::{ResNetConfig, Stem};
@@ -204,37 +204,20 @@ fn load_split(data: &DataConfig, split: Split) -> Result<Arc<dyn ImageDataset>> 
         }
         places.push(PathBuf::from("data"));
     }
-    let dataset: Arc<dyn ImageDataset> = match data.dataset.as_str() {
-        "fashion-mnist" | "mnist" => {
-            let (kind, sub) = if data.dataset == "mnist" {
-                (Mnist::Digits, "mnist")
-            } else {
-                if data.dir.is_none() {
-                    places.push(PathBuf::from(DEBIAN_FASHION_MNIST));
-                }
-                (Mnist::Fashion, "fashion-mnist")
-            };
-            let dirs: Vec<PathBuf> = places
-                .iter()
-                .flat_map(|p| [p.clone(), p.join(sub)])
-                .collect();
-            Arc::new(kind.load(&dirs, split)?)
-        }
-        "cifar10" | "cifar100" => {
-            let kind = if data.dataset == "cifar10" {
-                Cifar::Ten
-            } else {
-                Cifar::HundredFine
-            };
-            let dir = places
-                .iter()
-                .flat_map(|p| [p.clone(), p.join(kind.folder())])
-                .find(|d| d.join(kind.files(split)[0]).is_file())
-                .with_context(|| format!("no {} copy under {places:?}", data.dataset))?;
-            Arc::new(kind.load(&dir, split)?)
-        }
+    let id = DatasetId::from_name(&data.dataset)
+        .with_context(|| format!("data.dataset: unknown data set `{}`", data.dataset))?;
+    if id == DatasetId::FashionMnist && data.dir.is_none() {
+        places.push(PathBuf::from(DEBIAN_FASHION_MNIST));
+    }
+    let dir = id.locate(&places)?;
+    let dataset: Arc<dyn ImageDataset> = match id {
+        DatasetId::FashionMnist => Arc::new(Mnist::Fashion.load(&[dir], split)?),
+        DatasetId::Mnist => Arc::new(Mnist::Digits.load(&[dir], split)?),
+        DatasetId::Cifar10 => Arc::new(Cifar::Ten.load(&dir, split)?),
+        DatasetId::Cifar100 => Arc::new(Cifar::HundredFine.load(&dir, split)?),
         other => bail!(
-            "data.dataset: unknown data set `{other}` (fashion-mnist, mnist, cifar10, cifar100)"
+            "data.dataset: `{}` is not supported by experiments yet (fashion-mnist, mnist, cifar10, cifar100)",
+            other.name()
         ),
     };
     let subset = match split {

@@ -95,6 +95,20 @@ pub fn map_to_photo(map: Tensor<2>) -> Result<RgbImage> {
     }))
 }
 
+/// The photo, darkened, with `heat(x, y)` ∈ [0, 1] laid over it in red (3/4 opacity at 1).
+pub fn heat_overlay(photo: &RgbImage, heat: impl Fn(u32, u32) -> f32) -> RgbImage {
+    RgbImage::from_fn(photo.width(), photo.height(), |x, y| {
+        let a = heat(x, y).clamp(0.0, 1.0) * 0.75;
+        let p = photo.get_pixel(x, y);
+        let base = |c: usize| f32::from(p[c]) * 0.6 * (1.0 - a);
+        Rgb([
+            (base(0) + 255.0 * a).round() as u8,
+            base(1).round() as u8,
+            base(2).round() as u8,
+        ])
+    })
+}
+
 /// Writes `text` with the 8×8 public-domain bitmap font, each font pixel drawn as a
 /// `scale × scale` square, top-left corner at `(x, y)`. Characters the font lacks are
 /// drawn as `?`; pixels outside the canvas are skipped.

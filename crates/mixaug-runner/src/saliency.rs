@@ -4,6 +4,8 @@ use anyhow::{Result, ensure};
 use image::{Rgb, RgbImage};
 use mixaug_maps::{ImageU8, SaliencyMap, fine_grained_saliency};
 
+use crate::render::heat_overlay;
+
 /// A photo's saliency as pictures.
 #[derive(Debug, Clone)]
 pub struct SaliencyPicture {
@@ -37,15 +39,8 @@ pub fn saliency_picture(photo: &RgbImage) -> Result<SaliencyPicture> {
         Rgb([v, v, v])
     });
     let peak = map.argmax();
-    let mut overlay = RgbImage::from_fn(photo.width(), photo.height(), |x, y| {
-        let a = f32::from(map.get(y as usize, x as usize)) / 255.0 * 0.75;
-        let p = photo.get_pixel(x, y);
-        let base = |c: usize| f32::from(p[c]) * 0.6 * (1.0 - a);
-        Rgb([
-            (base(0) + 255.0 * a).round() as u8,
-            base(1).round() as u8,
-            base(2).round() as u8,
-        ])
+    let mut overlay = heat_overlay(photo, |x, y| {
+        f32::from(map.get(y as usize, x as usize)) / 255.0
     });
     let (py, px) = (peak.0 as i64, peak.1 as i64);
     for d in -4i64..=4 {

@@ -14,8 +14,8 @@ use burn::optim::{GradientsParams, SgdConfig};
 use burn::prelude::*;
 use mixaug_data::{Batch, Loader};
 use mixaug_loss::{
-    PooledClassifier, SumixConfig, UncertaintyHead, UncertaintyHeadConfig, pair_cross_entropy,
-    soft_target_cross_entropy, sumix_loss,
+    SumixConfig, UncertaintyHead, UncertaintyHeadConfig, pair_cross_entropy,
+    soft_target_cross_entropy, sumix_forward,
 };
 use mixaug_maps::{CamStatistics, semantic_percent_maps};
 use mixaug_masks::{BatchShape, Guide, MixMethod, MixRng, Mixer, Needs, StreamKey};
@@ -240,28 +240,16 @@ pub fn train(
             });
             let loss = match options.loss {
                 LossKind::Sumix(config) => {
-                    let model = &network.model;
-                    let forward = |x: Tensor<4>| {
-                        let f = model.pooled(x);
-                        let z = model.classify(f.clone());
-                        let u = network
-                            .head
-                            .as_ref()
-                            .map_or_else(|| z.clone(), |h| h.forward(f));
-                        (z, u)
-                    };
-                    let (raw_z, raw_u) = forward(images.clone());
-                    let mixed = mixer.mix(&mut rng, images, labels)?;
-                    let (mix_z, mix_u) = forward(mixed.images);
-                    sumix_loss(
+                    sumix_forward(
+                        &network.model,
+                        network.head.as_ref(),
+                        mixer,
+                        &mut rng,
                         &config,
-                        raw_z,
-                        mix_z,
-                        raw_u,
-                        mix_u,
-                        &mixed.target,
-                        mixed.perm,
+                        images,
+                        labels,
                     )?
+                    .loss
                     .total
                 }
                 kind => {

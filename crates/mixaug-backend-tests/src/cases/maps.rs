@@ -165,7 +165,9 @@ pub fn semantic_percent_maps_statistics(device: &Device) {
     }
 }
 
-/// Channel mean and last channel of `[1, 3, 2, 2]` features.
+/// Channel mean and last channel of `[1, 3, 2, 2]` features, by hand: the means of
+/// (1, 0, 2), (2, 0, 1), (3, 3, 0), (4, 8, 3) are 1, 1, 2, 5; the last channel is
+/// (2, 1, 0, 3).
 pub fn attention_maps_hand_case(device: &Device) {
     let features = Tensor::<4>::from_floats(
         [[
