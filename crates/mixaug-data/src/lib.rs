@@ -13,6 +13,7 @@
 //!
 //! - [`DatasetId`]: the data sets by name, how to find, check and download them (used by
 //!   `cargo xtask data fetch`).
+//! - [`write_synthetic`]: small generated copies in the real formats, for smoke runs.
 //!
 //! Every failure is a typed [`DataError`] that names the file and what is wrong.
 //!
@@ -33,6 +34,7 @@ mod idx;
 mod image;
 mod loader;
 mod rng;
+mod synthetic;
 mod transform;
 
 pub use catalog::{CopySummary, DatasetId, Download, idx_sha256};
@@ -44,6 +46,7 @@ pub use idx::{DEBIAN_FASHION_MNIST, IdxArray, Mnist, idx_bytes, parse_idx, read_
 pub use image::{ImageU8, Sample};
 pub use loader::{Batch, EpochBatches, Loader, LoaderConfig};
 pub use rng::DataRng;
+pub use synthetic::{SyntheticSpec, write_synthetic, write_synthetic_folders};
 pub use transform::{
     Interpolation, Normalize, Padding, Pipeline, Transform, crop, hflip, pad, resize,
     resized_crop_box,

@@ -5,7 +5,7 @@
 //! seeds = [0, 1]
 //!
 //! [data]
-//! dataset = "fashion-mnist"        # fashion-mnist, mnist, cifar10, cifar100
+//! dataset = "fashion-mnist"        # see DataConfig::dataset
 //! train_subset = 6000              # optional: the first n training images
 //! batch_size = 64
 //! normalize = { mean = [0.286, 0.286, 0.286], std = [0.353, 0.353, 0.353] }
@@ -34,25 +34,31 @@
 //! ```
 //!
 //! Unknown keys are errors naming the key. A run folder holds `config.toml` (the
-//! experiment as run), `metrics.csv` (one row per seed and epoch) and one checkpoint per
-//! seed (`seed-<s>.safetensors`, written beside its final name and renamed into place).
+//! experiment as run), `metrics.csv` (one row per seed and epoch, rewritten atomically
+//! after every epoch), the resumable state of each seed (`state/seed-<s>/`, see
+//! [`crate::train`]) and one final checkpoint per seed (`seed-<s>.safetensors`, written
+//! beside its final name and renamed into place). [`RunOptions::resume`] continues an
+//! interrupted run in the same folder; without it an earlier state there is discarded.
 
-use std::io::Write;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use burn::prelude::*;
 use burn::store::{ModuleSnapshot, SafetensorsStore};
 use mixaug_data::{
-    Cifar, DEBIAN_FASHION_MNIST, DataError, DatasetId, ImageDataset, Loader, LoaderConfig, Mnist,
-    Normalize, Pipeline, Sample, Split,
+    Cifar, DEBIAN_FASHION_MNIST, DataError, DatasetId, FolderDataset, ImageDataset, Loader,
+    LoaderConfig, Mnist, Normalize, Pipeline, Sample, Split,
 };
 use mixaug_masks::MixConfig;
-use mixaug_models::{ResNetConfig, Stem};
+use mixaug_models::{ImportOptions, PreActNetConfig, ResNetConfig, Stem, load_torchvision};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::train::{EpochMetrics, Network, TrainOptions, train};
+use crate::network::{Backbone, Network};
+use crate::train::{EpochMetrics, Event, LossKind, RunControl, TrainOptions, train};
 
 /// One experiment: data, model, mixer, training, seeds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +69,9 @@ pub struct Experiment {
     /// One run per seed (model initialisation, data order, mixing draws).
     #[serde(default = "default_seeds")]
     pub seeds: Vec<u64>,
+    /// The statistic reported per seed. Default: the last epoch's top-1.
+    #[serde(default)]
+    pub statistic: Statistic,
     /// The data.
     pub data: DataConfig,
     /// The network.
@@ -82,11 +91,73 @@ fn no_mixing() -> MixConfig {
     MixConfig::None
 }
 
+/// Which number of a run's clean top-1 curve is reported (papers differ, see
+/// `PAPER-TABLES.md` §0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Statistic {
+    /// The last epoch.
+    #[default]
+    Last,
+    /// The best epoch (SnapMix, SaliencyMix).
+    Best,
+    /// The median of the last `k` epochs (openmixup, SUMix).
+    MedianLast {
+        /// Epochs considered.
+        k: usize,
+    },
+    /// The best of the last `k` epochs (openmixup's ViT tables).
+    BestLast {
+        /// Epochs considered.
+        k: usize,
+    },
+}
+
+impl Statistic {
+    /// The statistic of a top-1 curve (NaN for an empty one). With fewer than `k` epochs,
+    /// all of them are used.
+    pub fn of(&self, history: &[EpochMetrics]) -> f64 {
+        let top1: Vec<f64> = history.iter().map(|m| m.top1).collect();
+        let tail = |k: usize| top1[top1.len().saturating_sub(k)..].to_vec();
+        let best = |v: &[f64]| v.iter().copied().fold(f64::NAN, f64::max);
+        match *self {
+            Statistic::Last => top1.last().copied().unwrap_or(f64::NAN),
+            Statistic::Best => best(&top1),
+            Statistic::BestLast { k } => best(&tail(k)),
+            Statistic::MedianLast { k } => {
+                let mut v = tail(k);
+                if v.is_empty() {
+                    return f64::NAN;
+                }
+                v.sort_by(f64::total_cmp);
+                let n = v.len();
+                if n % 2 == 1 {
+                    v[n / 2]
+                } else {
+                    (v[n / 2 - 1] + v[n / 2]) / 2.0
+                }
+            }
+        }
+    }
+
+    /// Words for reports, e.g. "median top-1 of the last 10 epochs".
+    pub fn describe(&self) -> String {
+        match self {
+            Statistic::Last => "top-1 of the last epoch".into(),
+            Statistic::Best => "best top-1 over all epochs".into(),
+            Statistic::MedianLast { k } => format!("median top-1 of the last {k} epochs"),
+            Statistic::BestLast { k } => format!("best top-1 of the last {k} epochs"),
+        }
+    }
+}
+
 /// Where the images come from and how they are prepared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
-    /// `fashion-mnist`, `mnist`, `cifar10` or `cifar100`.
+    /// `fashion-mnist`, `mnist`, `cifar10`, `cifar100`, `cub200`, `aircraft`,
+    /// `stanford-cars`, `tiny-imagenet`, or `image-folder` (`dir/train/<class>/…` and
+    /// `dir/val/<class>/…`, e.g. ImageNet; needs `dir`).
     pub dataset: String,
     /// Folder holding the data set (or its parent). Default: `$MIXAUG_DATA`, `./data`, and
     /// for Fashion-MNIST Debian's package folder.
@@ -100,9 +171,15 @@ pub struct DataConfig {
     pub eval_subset: Option<usize>,
     /// Images per training batch.
     pub batch_size: usize,
+    /// Images per evaluation batch. Default: `batch_size`.
+    #[serde(default)]
+    pub eval_batch_size: Option<usize>,
     /// Per-image training augmentation. Default: none.
     #[serde(default)]
     pub train_transforms: Pipeline,
+    /// Per-image evaluation transform (resize + centre crop for photos). Default: none.
+    #[serde(default)]
+    pub eval_transforms: Pipeline,
     /// Normalisation after augmentation.
     pub normalize: Normalize,
 }
@@ -111,16 +188,25 @@ pub struct DataConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
-    /// `resnet18`, `resnet34`, `resnet50`, `resnet101` or `resnext50_32x4d`.
+    /// `resnet18`, `resnet34`, `resnet50`, `resnet101`, `resnext50_32x4d`,
+    /// `preact_resnet18`, `wrn28_8` or `wrn28_10`.
     pub arch: String,
-    /// Stem. Default: CIFAR (3×3 stride 1, no max-pool).
+    /// Stem of the ResNet family. Default: CIFAR (3×3 stride 1, no max-pool).
     #[serde(default = "cifar_stem")]
     pub stem: Stem,
-    /// Stem channels. Default 64 (torchvision).
+    /// Stem channels of the ResNet family. Default 64 (torchvision).
     #[serde(default = "default_width")]
     pub base_width: usize,
+    /// Dropout inside the blocks of the pre-activation nets (WRN recipes: 0.3). Default 0.
+    #[serde(default)]
+    pub dropout: f64,
     /// Classes.
     pub num_classes: usize,
+    /// A torchvision checkpoint (`.pth`, `.safetensors`) to start from, its classifier
+    /// replaced by a new one for `num_classes` (ResNet family only). Default: random
+    /// initialisation.
+    #[serde(default)]
+    pub pretrained: Option<PathBuf>,
 }
 
 fn cifar_stem() -> Stem {
@@ -131,23 +217,79 @@ fn default_width() -> usize {
     64
 }
 
+const ARCHS: &str =
+    "resnet18, resnet34, resnet50, resnet101, resnext50_32x4d, preact_resnet18, wrn28_8, wrn28_10";
+
+/// A model configuration of either family.
+enum Arch {
+    ResNet(ResNetConfig),
+    PreAct(PreActNetConfig),
+}
+
 impl ModelConfig {
-    /// The network's configuration.
-    pub fn resnet(&self) -> Result<ResNetConfig> {
+    fn arch(&self) -> Result<Arch> {
         let k = self.num_classes;
-        let config = match self.arch.as_str() {
-            "resnet18" => ResNetConfig::resnet18(k),
-            "resnet34" => ResNetConfig::resnet34(k),
-            "resnet50" => ResNetConfig::resnet50(k),
-            "resnet101" => ResNetConfig::resnet101(k),
-            "resnext50_32x4d" => ResNetConfig::resnext50_32x4d(k),
-            other => bail!(
-                "model.arch: unknown architecture `{other}` (resnet18, resnet34, resnet50, resnet101, resnext50_32x4d)"
-            ),
-        };
-        ensure!(self.base_width > 0, "model.base_width must be positive");
         ensure!(k > 0, "model.num_classes must be positive");
-        Ok(config.with_stem(self.stem).with_base_width(self.base_width))
+        ensure!(self.base_width > 0, "model.base_width must be positive");
+        ensure!(
+            (0.0..1.0).contains(&self.dropout),
+            "model.dropout must be in [0, 1), got {}",
+            self.dropout
+        );
+        let resnet =
+            |c: ResNetConfig| Arch::ResNet(c.with_stem(self.stem).with_base_width(self.base_width));
+        let arch = match self.arch.as_str() {
+            "resnet18" => resnet(ResNetConfig::resnet18(k)),
+            "resnet34" => resnet(ResNetConfig::resnet34(k)),
+            "resnet50" => resnet(ResNetConfig::resnet50(k)),
+            "resnet101" => resnet(ResNetConfig::resnet101(k)),
+            "resnext50_32x4d" => resnet(ResNetConfig::resnext50_32x4d(k)),
+            "preact_resnet18" => Arch::PreAct(PreActNetConfig::preact_resnet18(k)),
+            "wrn28_8" => Arch::PreAct(PreActNetConfig::wide_resnet28(8, k)),
+            "wrn28_10" => Arch::PreAct(PreActNetConfig::wide_resnet28(10, k)),
+            other => bail!("model.arch: unknown architecture `{other}` ({ARCHS})"),
+        };
+        if let Arch::PreAct(_) = arch {
+            ensure!(
+                self.pretrained.is_none(),
+                "model.pretrained: torchvision checkpoints fit the ResNet family only"
+            );
+        }
+        if let Arch::ResNet(_) = arch {
+            ensure!(
+                self.dropout == 0.0,
+                "model.dropout applies to the pre-activation nets only"
+            );
+        }
+        Ok(match arch {
+            Arch::PreAct(c) => Arch::PreAct(c.with_dropout(self.dropout)),
+            other => other,
+        })
+    }
+
+    /// Checks the architecture and its options.
+    pub fn validate(&self) -> Result<()> {
+        self.arch().map(|_| ())
+    }
+
+    /// Builds the network on `device`, loading the pretrained weights when asked unless
+    /// `skip_pretrained` (smoke runs without the checkpoint).
+    pub fn init(&self, device: &Device, skip_pretrained: bool) -> Result<Backbone> {
+        Ok(match self.arch()? {
+            Arch::PreAct(c) => Backbone::PreAct(c.init(device)),
+            Arch::ResNet(c) => {
+                let mut model = c.init(device);
+                if let (Some(path), false) = (&self.pretrained, skip_pretrained) {
+                    let options = ImportOptions {
+                        replace_classifier: true,
+                        ..ImportOptions::default()
+                    };
+                    load_torchvision(&mut model, path, &options)
+                        .with_context(|| format!("model.pretrained: {}", path.display()))?;
+                }
+                Backbone::ResNet(model)
+            }
+        })
     }
 }
 
@@ -166,14 +308,60 @@ impl Experiment {
             self.data.batch_size >= 2,
             "data.batch_size must be at least 2 to mix"
         );
-        ensure!(self.train.epochs > 0, "train.epochs must be at least 1");
+        ensure!(
+            self.data.eval_batch_size != Some(0),
+            "data.eval_batch_size must be positive"
+        );
+        DatasetId::from_name(&self.data.dataset)
+            .map(|_| ())
+            .or_else(|| (self.data.dataset == IMAGE_FOLDER).then_some(()))
+            .with_context(|| format!("data.dataset: unknown data set `{}`", self.data.dataset))?;
+        if self.data.dataset == IMAGE_FOLDER {
+            ensure!(
+                self.data.dir.is_some(),
+                "data.dir: `image-folder` needs the folder"
+            );
+        }
+        self.data
+            .train_transforms
+            .validate()
+            .context("data.train_transforms")?;
+        self.data
+            .eval_transforms
+            .validate()
+            .context("data.eval_transforms")?;
+        self.data.normalize.validate().context("data.normalize")?;
+        if let Statistic::MedianLast { k } | Statistic::BestLast { k } = self.statistic {
+            ensure!(k > 0, "statistic.k must be at least 1");
+        }
+        self.train.validate()?;
         self.mixer
             .validate()
             .with_context(|| format!("mixer ({})", self.mixer.label()))?;
-        self.model.resnet()?;
+        self.model.validate()?;
+        if self.train.mid_level_head {
+            ensure!(
+                !self.model.arch.starts_with("wrn") && !self.model.arch.starts_with("preact"),
+                "train.mid_level_head needs a ResNet-family model"
+            );
+        }
         Ok(())
     }
+
+    /// The experiment as TOML (what a run folder's `config.toml` holds).
+    pub fn to_toml(&self) -> Result<String> {
+        Ok(toml::to_string(self)?)
+    }
+
+    /// The first 12 hex digits of the SHA-256 of [`Self::to_toml`]: names a configuration
+    /// in reports.
+    pub fn hash(&self) -> Result<String> {
+        let digest = Sha256::digest(self.to_toml()?.as_bytes());
+        Ok(digest.iter().take(6).map(|b| format!("{b:02x}")).collect())
+    }
 }
+
+const IMAGE_FOLDER: &str = "image-folder";
 
 /// The first `len` samples of a data set.
 struct Prefix {
@@ -197,28 +385,40 @@ impl ImageDataset for Prefix {
 }
 
 fn load_split(data: &DataConfig, split: Split) -> Result<Arc<dyn ImageDataset>> {
-    let mut places: Vec<PathBuf> = data.dir.iter().cloned().collect();
-    if data.dir.is_none() {
-        if let Some(dir) = std::env::var_os("MIXAUG_DATA") {
-            places.push(dir.into());
+    let dataset: Arc<dyn ImageDataset> = if data.dataset == IMAGE_FOLDER {
+        let root = data
+            .dir
+            .as_ref()
+            .context("data.dir: `image-folder` needs the folder")?;
+        let sub = match split {
+            Split::Train => "train",
+            Split::Test => "val",
+        };
+        Arc::new(FolderDataset::class_folders(&root.join(sub))?)
+    } else {
+        let mut places: Vec<PathBuf> = data.dir.iter().cloned().collect();
+        if data.dir.is_none() {
+            if let Some(dir) = std::env::var_os("MIXAUG_DATA") {
+                places.push(dir.into());
+            }
+            places.push(PathBuf::from("data"));
         }
-        places.push(PathBuf::from("data"));
-    }
-    let id = DatasetId::from_name(&data.dataset)
-        .with_context(|| format!("data.dataset: unknown data set `{}`", data.dataset))?;
-    if id == DatasetId::FashionMnist && data.dir.is_none() {
-        places.push(PathBuf::from(DEBIAN_FASHION_MNIST));
-    }
-    let dir = id.locate(&places)?;
-    let dataset: Arc<dyn ImageDataset> = match id {
-        DatasetId::FashionMnist => Arc::new(Mnist::Fashion.load(&[dir], split)?),
-        DatasetId::Mnist => Arc::new(Mnist::Digits.load(&[dir], split)?),
-        DatasetId::Cifar10 => Arc::new(Cifar::Ten.load(&dir, split)?),
-        DatasetId::Cifar100 => Arc::new(Cifar::HundredFine.load(&dir, split)?),
-        other => bail!(
-            "data.dataset: `{}` is not supported by experiments yet (fashion-mnist, mnist, cifar10, cifar100)",
-            other.name()
-        ),
+        let id = DatasetId::from_name(&data.dataset)
+            .with_context(|| format!("data.dataset: unknown data set `{}`", data.dataset))?;
+        if id == DatasetId::FashionMnist && data.dir.is_none() {
+            places.push(PathBuf::from(DEBIAN_FASHION_MNIST));
+        }
+        let dir = id.locate(&places)?;
+        match id {
+            DatasetId::FashionMnist => Arc::new(Mnist::Fashion.load(&[dir], split)?),
+            DatasetId::Mnist => Arc::new(Mnist::Digits.load(&[dir], split)?),
+            DatasetId::Cifar10 => Arc::new(Cifar::Ten.load(&dir, split)?),
+            DatasetId::Cifar100 => Arc::new(Cifar::HundredFine.load(&dir, split)?),
+            DatasetId::Cub200 => Arc::new(FolderDataset::cub(&dir, split)?),
+            DatasetId::Aircraft => Arc::new(FolderDataset::aircraft(&dir, split)?),
+            DatasetId::StanfordCars => Arc::new(FolderDataset::stanford_cars(&dir, split)?),
+            DatasetId::TinyImagenet => Arc::new(FolderDataset::tiny_imagenet(&dir, split)?),
+        }
     };
     let subset = match split {
         Split::Train => data.train_subset,
@@ -233,18 +433,120 @@ fn load_split(data: &DataConfig, split: Split) -> Result<Arc<dyn ImageDataset>> 
     })
 }
 
-/// Runs every seed of `experiment` on the autodiff `device` into the folder `out`,
-/// printing one line per epoch unless `quiet`; returns each seed's metrics.
+/// How [`run_experiment`] runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunOptions {
+    /// No progress or epoch lines.
+    pub quiet: bool,
+    /// Continue the run kept in the folder (its `config.toml` must match).
+    pub resume: bool,
+    /// Stop each epoch after this many steps (smoke runs).
+    pub max_steps_per_epoch: Option<usize>,
+    /// Build the model without its pretrained checkpoint (smoke runs).
+    pub skip_pretrained: bool,
+}
+
+/// Writes `text` to `path` atomically (a sibling `.partial` file renamed into place).
+pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, text)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, path)
+        .with_context(|| format!("cannot move {} into place", path.display()))?;
+    Ok(())
+}
+
+fn metrics_csv(runs: &[(u64, Vec<EpochMetrics>)]) -> String {
+    let mut text = String::from("seed,epoch,mix_loss,lr,top1,top5,images_per_second\n");
+    for (seed, history) in runs {
+        for m in history {
+            text.push_str(&format!(
+                "{seed},{},{},{},{},{},{}\n",
+                m.epoch, m.mix_loss, m.lr, m.top1, m.top5, m.images_per_second
+            ));
+        }
+    }
+    text
+}
+
+fn format_duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else {
+        format!("{}m{:02}s", s / 60, s % 60)
+    }
+}
+
+/// Prints progress lines: rewritten in place on a terminal, one every 30 s otherwise;
+/// nothing when quiet or under CI (`CI` set).
+struct Progress {
+    quiet: bool,
+    terminal: bool,
+    last: Option<Instant>,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        Self {
+            quiet: quiet || std::env::var_os("CI").is_some(),
+            terminal: std::io::stderr().is_terminal(),
+            last: None,
+        }
+    }
+
+    fn show(&mut self, line: &str, last_step: bool) {
+        if self.quiet {
+            return;
+        }
+        let every = if self.terminal { 0.5 } else { 30.0 };
+        if !last_step && self.last.is_some_and(|t| t.elapsed().as_secs_f64() < every) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        if self.terminal {
+            eprint!("\r\x1b[2K{line}");
+            if last_step {
+                eprintln!();
+            }
+        } else if !last_step {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Runs every seed of `experiment` on the autodiff `device` into the folder `out`;
+/// returns each seed's metrics.
 pub fn run_experiment(
     experiment: &Experiment,
     out: &Path,
     device: &Device,
-    quiet: bool,
+    options: &RunOptions,
 ) -> Result<Vec<(u64, Vec<EpochMetrics>)>> {
     experiment.validate()?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    std::fs::write(out.join("config.toml"), toml::to_string(experiment)?)
-        .with_context(|| format!("cannot write the config copy in {}", out.display()))?;
+    let config_path = out.join("config.toml");
+    let config = experiment.to_toml()?;
+    let state_root = out.join("state");
+    if options.resume {
+        let kept = std::fs::read_to_string(&config_path)
+            .with_context(|| format!("--resume: {} holds no run to continue", out.display()))?;
+        let kept: Experiment = toml::from_str(&kept)
+            .with_context(|| format!("--resume: corrupt {}", config_path.display()))?;
+        ensure!(
+            kept == *experiment,
+            "--resume: {} holds a different experiment (config hash {} vs {}); run it in another folder",
+            out.display(),
+            kept.hash()?,
+            experiment.hash()?
+        );
+    } else if state_root.exists() {
+        std::fs::remove_dir_all(&state_root)
+            .with_context(|| format!("cannot clear {}", state_root.display()))?;
+    }
+    write_atomically(&config_path, &config)?;
     let train_set = load_split(&experiment.data, Split::Train)?;
     let eval_set = load_split(&experiment.data, Split::Test)?;
     ensure!(
@@ -255,14 +557,20 @@ pub fn run_experiment(
     );
     let mixer = experiment.mixer.init()?;
     let csv_path = out.join("metrics.csv");
-    let mut csv = std::fs::File::create(&csv_path)
-        .with_context(|| format!("cannot write {}", csv_path.display()))?;
-    writeln!(csv, "seed,epoch,mix_loss,lr,top1,top5,images_per_second")?;
-    let mut results = Vec::new();
-    for &seed in &experiment.seeds {
+    let mut results: Vec<(u64, Vec<EpochMetrics>)> = Vec::new();
+    let seeds = experiment.seeds.len();
+    for (index, &seed) in experiment.seeds.iter().enumerate() {
         device.seed(seed);
         let loader = |set: &Arc<dyn ImageDataset>, training: bool| {
-            let config = LoaderConfig::new(experiment.data.batch_size)
+            let batch = if training {
+                experiment.data.batch_size
+            } else {
+                experiment
+                    .data
+                    .eval_batch_size
+                    .unwrap_or(experiment.data.batch_size)
+            };
+            let config = LoaderConfig::new(batch)
                 .with_seed(seed)
                 .with_to_rgb(true)
                 .with_shuffle(training)
@@ -270,44 +578,71 @@ pub fn run_experiment(
             let pipeline = if training {
                 experiment.data.train_transforms.clone()
             } else {
-                Pipeline::default()
+                experiment.data.eval_transforms.clone()
             };
             Loader::new(set.clone(), pipeline, experiment.data.normalize, config)
         };
         let train_loader = loader(&train_set, true)?;
         let eval_loader = loader(&eval_set, false)?;
-        let model = experiment.model.resnet()?.init(device);
-        let mut options = experiment.train.clone();
-        options.seed = options.seed.wrapping_add(seed);
-        let network = Network::new(model, &options, device);
-        let mut rows = Vec::new();
+        let model = experiment.model.init(device, options.skip_pretrained)?;
+        let mut train_options = experiment.train.clone();
+        train_options.seed = train_options.seed.wrapping_add(seed);
+        let network = Network::new(
+            model,
+            matches!(train_options.loss, LossKind::Sumix(_)),
+            train_options.mid_level_head,
+            device,
+        )?;
+        let control = RunControl {
+            state_dir: Some(state_root.join(format!("seed-{seed}"))),
+            max_steps_per_epoch: options.max_steps_per_epoch,
+        };
+        let mut progress = Progress::new(options.quiet);
+        let name = &experiment.name;
         let (network, history) = train(
             network,
             &mixer,
             &train_loader,
             &eval_loader,
-            &options,
+            &train_options,
+            &control,
             device,
-            |m| {
-                if !quiet {
-                    println!(
-                        "{} seed {seed} epoch {}/{}: mix_loss {:.4}, top-1 {:.2}%, top-5 {:.2}%, lr {:.4}, {:.0} img/s",
-                        experiment.name, m.epoch, options.epochs, m.mix_loss, m.top1, m.top5, m.lr, m.images_per_second
-                    );
+            |event| {
+                match event {
+                    Event::Step(p) => progress.show(
+                        &format!(
+                            "{name} seed {seed} ({}/{seeds}) epoch {}/{} step {}/{}: mix_loss {:.4}, {:.0} img/s, ETA {}",
+                            index + 1,
+                            p.epoch,
+                            p.epochs,
+                            p.step,
+                            p.steps,
+                            p.mix_loss,
+                            p.images_per_second,
+                            format_duration(p.eta_seconds)
+                        ),
+                        p.step == p.steps,
+                    ),
+                    Event::Epoch(history) => {
+                        let m = history.last().expect("an epoch was just added");
+                        if !options.quiet {
+                            println!(
+                                "{name} seed {seed} epoch {}/{}: mix_loss {:.4}, top-1 {:.2}%, top-5 {:.2}%, lr {:.4}, {:.0} img/s",
+                                m.epoch, train_options.epochs, m.mix_loss, m.top1, m.top5, m.lr, m.images_per_second
+                            );
+                        }
+                        let mut runs = results.clone();
+                        runs.push((seed, history.to_vec()));
+                        write_atomically(&csv_path, &metrics_csv(&runs))?;
+                    }
                 }
-                rows.push(format!(
-                    "{seed},{},{},{},{},{},{}",
-                    m.epoch, m.mix_loss, m.lr, m.top1, m.top5, m.images_per_second
-                ));
+                Ok(())
             },
         )
         .with_context(|| format!("{} (seed {seed})", experiment.name))?;
-        for row in rows {
-            writeln!(csv, "{row}")?;
-        }
-        csv.flush()?;
         save_checkpoint(&network, &out.join(format!("seed-{seed}.safetensors")))?;
         results.push((seed, history));
+        write_atomically(&csv_path, &metrics_csv(&results))?;
     }
     Ok(results)
 }

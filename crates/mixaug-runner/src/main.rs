@@ -6,8 +6,11 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use mixaug_masks::MixConfig;
 use mixaug_runner::cam::{ResNetSpec, cam_pictures, load_square};
-use mixaug_runner::experiment::{Experiment, run_experiment};
+use mixaug_runner::experiment::{Experiment, RunOptions, run_experiment};
 use mixaug_runner::reproduce::{QuickOptions, markdown_table, run_quick_table};
+use mixaug_runner::tables::{
+    TableOverrides, find_table, list_line, load_tables, report_markdown, run_table, smoke_table,
+};
 use mixaug_runner::{
     device::parse_device,
     gallery::{GalleryOptions, render_gallery},
@@ -33,25 +36,45 @@ enum Command {
     Cam(CamArgs),
     /// Run an experiment file: one training run per seed into a run folder.
     Train(TrainArgs),
-    /// Run the quick table (Fashion-MNIST, every method, 2 seeds) and write its report.
+    /// Run the quick table (Fashion-MNIST, every method, 2 seeds) or a paper table from
+    /// `configs/tables/`, and write its report.
     Reproduce(ReproduceArgs),
 }
 
 #[derive(clap::Args, Debug)]
 struct ReproduceArgs {
-    /// Folder holding Fashion-MNIST. Default: $MIXAUG_DATA, ./data, Debian's package folder.
+    /// Folder holding the data set. Default: $MIXAUG_DATA, ./data (and Debian's package
+    /// folder for Fashion-MNIST).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Epochs per run.
-    #[arg(long, default_value_t = 3)]
-    epochs: usize,
-    /// Seeds per method.
-    #[arg(long, default_value_t = 2)]
-    seeds: u64,
-    /// Where the report, plots and run folders go.
-    #[arg(long, default_value = "runs/quick-table")]
-    out: PathBuf,
-    /// No per-epoch lines.
+    /// Epochs per run (quick table: 3; a paper table: the paper's, with milestones and
+    /// warm-up scaled).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Seeds per cell (quick table: 2; a paper table: its own).
+    #[arg(long)]
+    seeds: Option<usize>,
+    /// Run this paper table from the tables folder instead of the quick table.
+    #[arg(long)]
+    table: Option<String>,
+    /// List the paper tables and exit.
+    #[arg(long)]
+    list: bool,
+    /// Check every cell of the table (of every table without --table) and train each row
+    /// and column one step on generated data in the real format.
+    #[arg(long)]
+    smoke: bool,
+    /// Continue an interrupted run in the same --out folder.
+    #[arg(long)]
+    resume: bool,
+    /// The folder of paper tables.
+    #[arg(long, default_value = "configs/tables")]
+    tables: PathBuf,
+    /// Where the report, plots and run folders go. Default: runs/quick-table, or
+    /// runs/<table> (runs/smoke for --smoke).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress or per-epoch lines.
     #[arg(long)]
     quiet: bool,
     /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX].
@@ -66,7 +89,10 @@ struct TrainArgs {
     /// The run folder (config copy, metrics.csv, one checkpoint per seed).
     #[arg(long, default_value = "runs/latest")]
     out: PathBuf,
-    /// No per-epoch lines.
+    /// Continue the interrupted run kept in --out (same experiment file).
+    #[arg(long)]
+    resume: bool,
+    /// No progress or per-epoch lines.
     #[arg(long)]
     quiet: bool,
     /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX].
@@ -329,7 +355,12 @@ fn train(args: TrainArgs) -> Result<()> {
     let experiment =
         Experiment::from_toml(&text).with_context(|| format!("in {}", args.config.display()))?;
     let device = parse_device(&args.device)?.autodiff();
-    let results = run_experiment(&experiment, &args.out, &device, args.quiet)?;
+    let run = RunOptions {
+        quiet: args.quiet,
+        resume: args.resume,
+        ..RunOptions::default()
+    };
+    let results = run_experiment(&experiment, &args.out, &device, &run)?;
     for (seed, history) in results {
         if let Some(last) = history.last() {
             println!(
@@ -345,20 +376,75 @@ fn train(args: TrainArgs) -> Result<()> {
 }
 
 fn reproduce(args: ReproduceArgs) -> Result<()> {
+    if args.list {
+        for table in load_tables(&args.tables)? {
+            println!("{}", list_line(&table));
+        }
+        return Ok(());
+    }
     let device = parse_device(&args.device)?.autodiff();
-    let options = QuickOptions {
-        data_dir: args.data,
-        epochs: args.epochs,
-        seeds: (0..args.seeds).collect(),
-        ..QuickOptions::default()
+    let run = RunOptions {
+        quiet: args.quiet,
+        resume: args.resume,
+        ..RunOptions::default()
     };
     let start = std::time::Instant::now();
-    let rows = run_quick_table(&options, &args.out, &device, args.quiet)?;
+    if args.smoke {
+        let tables = match &args.table {
+            Some(name) => vec![find_table(&args.tables, name)?],
+            None => load_tables(&args.tables)?,
+        };
+        let work = args.out.unwrap_or_else(|| PathBuf::from("runs/smoke"));
+        for table in &tables {
+            println!("smoke: {}", table.name);
+            let report = smoke_table(table, &work.join(&table.name), &device, args.quiet)?;
+            println!(
+                "smoke: {} ok — {} cells checked, {} trained one step, {:.1} s",
+                table.name, report.cells_checked, report.cells_trained, report.seconds
+            );
+        }
+        return Ok(());
+    }
+    if let Some(name) = &args.table {
+        let table = find_table(&args.tables, name)?;
+        let out = args
+            .out
+            .unwrap_or_else(|| PathBuf::from("runs").join(&table.name));
+        let overrides = TableOverrides {
+            data: args.data,
+            epochs: args.epochs,
+            seeds: args.seeds,
+        };
+        let results = run_table(&table, &overrides, &out, &device, &run)?;
+        println!(
+            "\n{}",
+            report_markdown(&table, &results, &mixaug_runner::tables::git_commit())
+        );
+        println!(
+            "{:.0} s; report: {}",
+            start.elapsed().as_secs_f64(),
+            out.join("report.md").display()
+        );
+        return Ok(());
+    }
+    let defaults = QuickOptions::default();
+    let options = QuickOptions {
+        data_dir: args.data,
+        epochs: args.epochs.unwrap_or(defaults.epochs),
+        seeds: args
+            .seeds
+            .map_or(defaults.seeds.clone(), |n| (0..n as u64).collect()),
+        ..defaults
+    };
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("runs/quick-table"));
+    let rows = run_quick_table(&options, &out, &device, &run)?;
     println!("\n{}", markdown_table(&rows));
     println!(
         "{:.0} s; report: {}",
         start.elapsed().as_secs_f64(),
-        args.out.join("report.md").display()
+        out.join("report.md").display()
     );
     Ok(())
 }

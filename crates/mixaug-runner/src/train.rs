@@ -4,23 +4,36 @@
 //! The step is written out here rather than with burn-train's `Learner`: SnapMix needs the
 //! trained model's semantic percent maps before mixing, and SUMix two forward passes and a
 //! second head, which the `Learner`'s single-forward step cannot express.
+//!
+//! # Resuming
+//! With a state folder ([`RunControl::state_dir`]) every finished epoch leaves
+//! `epoch-NNNN/` there (network and optimiser in burnpack files, which keep the parameter
+//! ids the optimiser state is keyed by, and the metrics so far), written as
+//! `epoch-NNNN.partial/` and renamed, so a kill at any moment leaves the last complete
+//! epoch. A run that finds such a folder continues after it. Every random draw is keyed
+//! by `(seed, epoch, step)` — data order and augmentation by the loader, mixing by
+//! [`MixRng`], and the backend's generator (dropout) is re-seeded at each epoch start — so
+//! the continued run computes exactly what the uninterrupted one would have (same
+//! backend; only the measured throughput differs).
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
+use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, SgdConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::prelude::*;
 use mixaug_data::{Batch, Loader};
 use mixaug_loss::{
-    SumixConfig, UncertaintyHead, UncertaintyHeadConfig, pair_cross_entropy,
-    soft_target_cross_entropy, sumix_forward,
+    SumixConfig, pair_cross_entropy, snapmix_loss, soft_target_cross_entropy, sumix_forward,
 };
 use mixaug_maps::{CamStatistics, semantic_percent_maps};
 use mixaug_masks::{BatchShape, Guide, MixMethod, MixRng, Mixer, Needs, StreamKey};
-use mixaug_models::ResNet;
 use serde::{Deserialize, Serialize};
+
+use crate::network::Network;
 
 /// The training loss.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -73,10 +86,72 @@ pub struct TrainOptions {
     pub smoothing: f32,
     /// Seed of the mixing draws (the model and data have their own).
     pub seed: u64,
+    /// Learning rate of the layers a pretrained backbone lacks (classifier, extra heads),
+    /// e.g. SnapMix's 0.01 beside 0.001 for the backbone; it follows the same schedule.
+    /// Default: the base rate for every parameter.
+    #[serde(default)]
+    pub new_layers_lr: Option<f64>,
+    /// SnapMix's Baseline+: a mid-level branch on `layer3` trained with the same pair
+    /// cross-entropy, its logits added to the classifier's at evaluation. Needs a ResNet
+    /// and `loss = { kind = "pair_ce" }`. Default: off.
+    #[serde(default)]
+    pub mid_level_head: bool,
+}
+
+impl TrainOptions {
+    /// Rejects options that cannot train.
+    pub fn validate(&self) -> Result<()> {
+        ensure!(self.epochs > 0, "train.epochs must be at least 1");
+        for (name, lr) in [
+            ("train.lr", Some(self.lr)),
+            ("train.new_layers_lr", self.new_layers_lr),
+        ] {
+            if let Some(lr) = lr {
+                ensure!(
+                    lr.is_finite() && lr > 0.0,
+                    "{name} must be positive, got {lr}"
+                );
+            }
+        }
+        ensure!(
+            (0.0..1.0).contains(&self.momentum),
+            "train.momentum must be in [0, 1), got {}",
+            self.momentum
+        );
+        ensure!(
+            self.weight_decay >= 0.0 && self.weight_decay.is_finite(),
+            "train.weight_decay must be ≥ 0, got {}",
+            self.weight_decay
+        );
+        ensure!(
+            (0.0..1.0).contains(&self.smoothing),
+            "train.smoothing must be in [0, 1), got {}",
+            self.smoothing
+        );
+        ensure!(
+            self.warmup_epochs < self.epochs,
+            "train.warmup_epochs ({}) must be below train.epochs ({})",
+            self.warmup_epochs,
+            self.epochs
+        );
+        if let Schedule::MultiStep { gamma, .. } = &self.schedule {
+            ensure!(
+                *gamma > 0.0 && gamma.is_finite(),
+                "train.schedule.gamma must be positive, got {gamma}"
+            );
+        }
+        if self.mid_level_head {
+            ensure!(
+                self.loss == LossKind::PairCe,
+                "train.mid_level_head (Baseline+) trains with loss = {{ kind = \"pair_ce\" }}"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// What one epoch measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochMetrics {
     /// Epoch, from 1.
     pub epoch: usize,
@@ -93,29 +168,47 @@ pub struct EpochMetrics {
     pub images_per_second: f64,
 }
 
-/// The model a run trains: the classifier and, for SUMix, its uncertainty head.
-#[derive(Module, Debug)]
-pub struct Network {
-    /// The classifier.
-    pub model: ResNet,
-    /// SUMix's second head.
-    pub head: Option<UncertaintyHead>,
+/// Where one training step stands, for progress lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepProgress {
+    /// Epoch, from 1.
+    pub epoch: usize,
+    /// Epochs of the run.
+    pub epochs: usize,
+    /// Step within the epoch, from 1.
+    pub step: usize,
+    /// Steps per epoch.
+    pub steps: usize,
+    /// Mean `mix_loss` of the epoch so far.
+    pub mix_loss: f64,
+    /// Training images per second over the epoch so far.
+    pub images_per_second: f64,
+    /// Estimated seconds until the run ends (training and evaluation), from the pace
+    /// since this process started training.
+    pub eta_seconds: f64,
 }
 
-impl Network {
-    /// A network for `options`: the head is built when the loss is SUMix.
-    pub fn new(model: ResNet, options: &TrainOptions, device: &Device) -> Self {
-        let head = match options.loss {
-            LossKind::Sumix(_) => {
-                let [d, k] = model.fc.weight.dims();
-                Some(UncertaintyHeadConfig::new(d, k).init(device))
-            }
-            _ => None,
-        };
-        Self { model, head }
-    }
+/// What [`train`] reports while it runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// A training step finished.
+    Step(&'a StepProgress),
+    /// An epoch finished and was evaluated; the slice holds every epoch so far (also
+    /// those of a resumed run's earlier process).
+    Epoch(&'a [EpochMetrics]),
 }
 
+/// Where a run keeps its resumable state, and how far each epoch goes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunControl {
+    /// Folder of the per-epoch state; when it holds a complete epoch, training continues
+    /// after it. `None`: nothing is kept.
+    pub state_dir: Option<PathBuf>,
+    /// Stop each epoch after this many steps (smoke runs). `None`: the whole epoch.
+    pub max_steps_per_epoch: Option<usize>,
+}
+
+/// The schedule's rate at global `step` (warm-up, then cosine or multi-step).
 fn learning_rate(options: &TrainOptions, step: usize, steps_per_epoch: usize) -> f64 {
     let total = (options.epochs * steps_per_epoch).max(1);
     let warmup = options.warmup_epochs * steps_per_epoch;
@@ -143,15 +236,22 @@ fn to_tensors(batch: &Batch, device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
     )
 }
 
-/// Clean top-1 and top-5 accuracy (percent) of `model` on every batch of `loader`.
-pub fn evaluate(model: &ResNet, loader: &Loader, device: &Device) -> Result<(f64, f64)> {
-    let model = model.valid();
+/// Clean top-1 and top-5 accuracy (percent) of `network` on every batch of `loader`
+/// (Baseline+ scores when the network has a mid-level head; `epoch` from 1 decides its
+/// detaching, which does not change the forward values).
+pub fn evaluate(
+    network: &Network,
+    loader: &Loader,
+    epoch: usize,
+    device: &Device,
+) -> Result<(f64, f64)> {
+    let network = network.valid();
     let device = device.clone().inner();
     let (mut top1, mut top5, mut count) = (0usize, 0usize, 0usize);
     for batch in loader.epoch(0) {
         let batch = batch.context("reading an evaluation batch")?;
         let (images, labels) = to_tensors(&batch, &device);
-        let logits = model.forward(images);
+        let logits = network.scores(images, epoch)?;
         let [n, k] = logits.dims();
         let (_, best) = logits.topk_with_indices(5.min(k), 1);
         let hits = best
@@ -174,29 +274,202 @@ pub fn evaluate(model: &ResNet, loader: &Loader, device: &Device) -> Result<(f64
     ))
 }
 
+fn optimizer(options: &TrainOptions) -> ModuleOptimizer {
+    SgdConfig::new()
+        .with_momentum(Some(
+            MomentumConfig::new()
+                .with_momentum(options.momentum)
+                .with_dampening(0.0)
+                .with_nesterov(options.nesterov),
+        ))
+        .with_weight_decay(
+            (options.weight_decay > 0.0)
+                .then(|| WeightDecayConfig::new(options.weight_decay as f32)),
+        )
+        .init()
+}
+
+/// The epochs a state folder records.
+#[derive(Debug, Serialize, Deserialize)]
+struct History {
+    epochs: Vec<EpochMetrics>,
+}
+
+fn epoch_dir(state: &Path, epoch: usize) -> PathBuf {
+    state.join(format!("epoch-{epoch:04}"))
+}
+
+/// The last complete epoch folder in `state`, if any.
+fn last_state(state: &Path) -> Result<Option<(usize, PathBuf)>> {
+    if !state.is_dir() {
+        return Ok(None);
+    }
+    let mut best: Option<(usize, PathBuf)> = None;
+    for entry in
+        std::fs::read_dir(state).with_context(|| format!("cannot read {}", state.display()))?
+    {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let Some(epoch) = name
+            .strip_prefix("epoch-")
+            .and_then(|e| e.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|(b, _)| epoch > *b) {
+            best = Some((epoch, path));
+        }
+    }
+    Ok(best)
+}
+
+/// Writes the state after `history.len()` epochs atomically and removes older ones.
+fn save_state(
+    state: &Path,
+    network: &Network,
+    optimizer: &ModuleOptimizer,
+    history: &[EpochMetrics],
+) -> Result<()> {
+    let done = history.len();
+    let final_dir = epoch_dir(state, done);
+    let partial = state.join(format!("epoch-{done:04}.partial"));
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial)?;
+    }
+    std::fs::create_dir_all(&partial)
+        .with_context(|| format!("cannot create {}", partial.display()))?;
+    network
+        .clone()
+        .save_file(partial.join("network.bpk"))
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("cannot write the network state")?;
+    optimizer
+        .save(partial.join("optimizer.bpk"))
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("cannot write the optimiser state")?;
+    let text = toml::to_string(&History {
+        epochs: history.to_vec(),
+    })?;
+    std::fs::write(partial.join("history.toml"), text)?;
+    std::fs::rename(&partial, &final_dir)
+        .with_context(|| format!("cannot move the state into {}", final_dir.display()))?;
+    for entry in std::fs::read_dir(state)? {
+        let path = entry?.path();
+        if path != final_dir
+            && path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("epoch-"))
+        {
+            std::fs::remove_dir_all(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads the state of `dir` into `network` and `optimizer`.
+fn load_state(
+    dir: &Path,
+    network: Network,
+    optimizer: ModuleOptimizer,
+) -> Result<(Network, ModuleOptimizer, Vec<EpochMetrics>)> {
+    let network = network
+        .try_load_file(dir.join("network.bpk"))
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("cannot read the network state in {}", dir.display()))?;
+    let optimizer = optimizer
+        .load(dir.join("optimizer.bpk"))
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("cannot read the optimiser state in {}", dir.display()))?;
+    let path = dir.join("history.toml");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let history: History =
+        toml::from_str(&text).with_context(|| format!("corrupt {}", path.display()))?;
+    Ok((network, optimizer, history.epochs))
+}
+
+/// The loss of one step (and its graph) on the batch `images`/`labels`.
+fn step_loss(
+    network: &Network,
+    mixer: &MixMethod,
+    options: &TrainOptions,
+    rng: &mut MixRng,
+    images: Tensor<4>,
+    labels: Tensor<1, Int>,
+    epoch: usize,
+) -> Result<Tensor<1>> {
+    if let LossKind::Sumix(config) = options.loss {
+        let step = sumix_forward(
+            &network.model,
+            network.head.as_ref(),
+            mixer,
+            rng,
+            &config,
+            images,
+            labels,
+        )?;
+        return Ok(step.loss.total);
+    }
+    let shape = BatchShape::of_batch(&images, &labels)?;
+    let params = mixer.sample(rng, shape)?;
+    let guide = match mixer.needs() {
+        Needs::PercentMaps => Some(Guide::PercentMaps(semantic_percent_maps(
+            &network.model,
+            images.clone(),
+            labels.clone(),
+            CamStatistics::Batch,
+        )?)),
+        _ => None,
+    };
+    let mixed = mixer.apply_guided(&params, images, labels, guide)?;
+    Ok(match (&network.mid, options.loss) {
+        (Some(mid), _) => {
+            let (logits, features) = network.model.forward_with_mid(mixed.images)?;
+            snapmix_loss(
+                logits,
+                Some(mid.forward(features, epoch)),
+                &mixed.target,
+                options.smoothing,
+            )?
+        }
+        (None, LossKind::PairCe) => pair_cross_entropy(
+            network.model.forward(mixed.images),
+            &mixed.target,
+            options.smoothing,
+        )?,
+        (None, _) => soft_target_cross_entropy(
+            network.model.forward(mixed.images),
+            &mixed.target,
+            options.smoothing,
+        )?,
+    })
+}
+
 /// Trains `network` on `train` with `mixer` for `options.epochs` epochs on the autodiff
-/// `device`, evaluating on `eval` after each epoch; `on_epoch` sees each epoch's metrics
-/// (progress, CSV rows). A NaN or infinite loss stops the run with an error naming the
-/// epoch and step.
+/// `device`, evaluating on `eval` after each epoch; `on_event` sees each step and epoch
+/// (progress lines, CSV rows) and may stop the run with an error. With
+/// `control.state_dir`, each epoch's state is kept and a kept state is continued (see the
+/// module docs). A NaN or infinite loss stops the run with an error naming the epoch and
+/// step; the state of the last good epoch stays.
 pub fn train(
-    mut network: Network,
+    network: Network,
     mixer: &MixMethod,
     train: &Loader,
     eval: &Loader,
     options: &TrainOptions,
+    control: &RunControl,
     device: &Device,
-    mut on_epoch: impl FnMut(&EpochMetrics),
+    mut on_event: impl FnMut(Event<'_>) -> Result<()>,
 ) -> Result<(Network, Vec<EpochMetrics>)> {
     ensure!(
         device.is_autodiff(),
         "training needs an autodiff device (`device.autodiff()`)"
     );
-    ensure!(options.epochs > 0, "epochs must be at least 1");
-    ensure!(
-        options.lr.is_finite() && options.lr > 0.0,
-        "lr must be positive, got {}",
-        options.lr
-    );
+    options.validate()?;
     if mixer.needs() == Needs::Attention {
         bail!(
             "{} needs a frozen teacher network, which runs do not provide yet",
@@ -209,26 +482,41 @@ pub fn train(
             mixer.name()
         );
     }
-    let steps_per_epoch = train.num_batches();
+    ensure!(
+        network.mid.is_some() == options.mid_level_head,
+        "the network's mid-level head does not match train.mid_level_head"
+    );
+    let steps_per_epoch = train
+        .num_batches()
+        .min(control.max_steps_per_epoch.unwrap_or(usize::MAX));
     ensure!(steps_per_epoch > 0, "the training set gives no full batch");
-    let mut optimizer = SgdConfig::new()
-        .with_momentum(Some(
-            MomentumConfig::new()
-                .with_momentum(options.momentum)
-                .with_dampening(0.0)
-                .with_nesterov(options.nesterov),
-        ))
-        .with_weight_decay(
-            (options.weight_decay > 0.0)
-                .then(|| WeightDecayConfig::new(options.weight_decay as f32)),
-        )
-        .init();
-    let mut history = Vec::with_capacity(options.epochs);
-    let mut step = 0usize;
-    for epoch in 0..options.epochs {
+    let (mut network, mut optimizer, mut history) = match &control.state_dir {
+        Some(state) => match last_state(state)? {
+            Some((_, dir)) => load_state(&dir, network, optimizer(options))?,
+            None => (network, optimizer(options), Vec::new()),
+        },
+        None => (network, optimizer(options), Vec::new()),
+    };
+    ensure!(
+        history.len() <= options.epochs,
+        "the kept state has {} epochs but the run has {}",
+        history.len(),
+        options.epochs
+    );
+    let first_epoch = history.len();
+    let started = Instant::now();
+    let steps_left_at_start = (options.epochs - first_epoch) * steps_per_epoch;
+    for epoch in first_epoch..options.epochs {
+        let mut backend_rng = MixRng::new(StreamKey {
+            seed: options.seed,
+            epoch: epoch as u64,
+            step: u64::MAX,
+            rank: 0,
+        });
+        device.seed(backend_rng.below(usize::MAX) as u64);
         let start = Instant::now();
         let (mut loss_sum, mut images_seen, mut lr) = (0.0f64, 0usize, options.lr);
-        for (i, batch) in train.epoch(epoch as u64).enumerate() {
+        for (i, batch) in train.epoch(epoch as u64).take(steps_per_epoch).enumerate() {
             let batch = batch
                 .with_context(|| format!("reading training batch {i} of epoch {}", epoch + 1))?;
             let (images, labels) = to_tensors(&batch, device);
@@ -238,42 +526,15 @@ pub fn train(
                 step: i as u64,
                 rank: 0,
             });
-            let loss = match options.loss {
-                LossKind::Sumix(config) => {
-                    sumix_forward(
-                        &network.model,
-                        network.head.as_ref(),
-                        mixer,
-                        &mut rng,
-                        &config,
-                        images,
-                        labels,
-                    )?
-                    .loss
-                    .total
-                }
-                kind => {
-                    let shape = BatchShape::of_batch(&images, &labels)?;
-                    let params = mixer.sample(&mut rng, shape)?;
-                    let guide = match mixer.needs() {
-                        Needs::PercentMaps => Some(Guide::PercentMaps(semantic_percent_maps(
-                            &network.model,
-                            images.clone(),
-                            labels.clone(),
-                            CamStatistics::Batch,
-                        )?)),
-                        _ => None,
-                    };
-                    let mixed = mixer.apply_guided(&params, images, labels, guide)?;
-                    let logits = network.model.forward(mixed.images);
-                    match kind {
-                        LossKind::PairCe => {
-                            pair_cross_entropy(logits, &mixed.target, options.smoothing)?
-                        }
-                        _ => soft_target_cross_entropy(logits, &mixed.target, options.smoothing)?,
-                    }
-                }
-            };
+            let loss = step_loss(
+                &network,
+                mixer,
+                options,
+                &mut rng,
+                images,
+                labels,
+                epoch + 1,
+            )?;
             let value = f64::from(loss.clone().into_scalar::<f32>());
             if !value.is_finite() {
                 bail!(
@@ -282,25 +543,44 @@ pub fn train(
                     i + 1
                 );
             }
+            let step = epoch * steps_per_epoch + i;
             lr = learning_rate(options, step, steps_per_epoch);
-            let grads = GradientsParams::from_grads(loss.backward(), &network);
-            network = optimizer.step(lr, network, grads);
+            let mut grads = GradientsParams::from_grads(loss.backward(), &network);
+            if let Some(new_lr) = options.new_layers_lr {
+                let new_grads = network.take_new_layer_grads(&mut grads);
+                network = optimizer.step(lr, network, grads);
+                network = optimizer.step(lr * new_lr / options.lr, network, new_grads);
+            } else {
+                network = optimizer.step(lr, network, grads);
+            }
             loss_sum += value * batch.labels.len() as f64;
             images_seen += batch.labels.len();
-            step += 1;
+            let done = step + 1 - first_epoch * steps_per_epoch;
+            let elapsed = started.elapsed().as_secs_f64();
+            on_event(Event::Step(&StepProgress {
+                epoch: epoch + 1,
+                epochs: options.epochs,
+                step: i + 1,
+                steps: steps_per_epoch,
+                mix_loss: loss_sum / images_seen as f64,
+                images_per_second: images_seen as f64 / start.elapsed().as_secs_f64().max(1e-9),
+                eta_seconds: elapsed / done as f64 * (steps_left_at_start - done) as f64,
+            }))?;
         }
         let seconds = start.elapsed().as_secs_f64();
-        let (top1, top5) = evaluate(&network.model, eval, device)?;
-        let metrics = EpochMetrics {
+        let (top1, top5) = evaluate(&network, eval, epoch + 1, device)?;
+        history.push(EpochMetrics {
             epoch: epoch + 1,
             mix_loss: loss_sum / images_seen.max(1) as f64,
             lr,
             top1,
             top5,
             images_per_second: images_seen as f64 / seconds.max(1e-9),
-        };
-        on_epoch(&metrics);
-        history.push(metrics);
+        });
+        if let Some(state) = &control.state_dir {
+            save_state(state, &network, &optimizer, &history)?;
+        }
+        on_event(Event::Epoch(&history))?;
     }
     Ok((network, history))
 }
@@ -321,6 +601,8 @@ mod tests {
             loss: LossKind::SoftCe,
             smoothing: 0.0,
             seed: 0,
+            new_layers_lr: None,
+            mid_level_head: false,
         }
     }
 

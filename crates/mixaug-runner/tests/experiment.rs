@@ -3,7 +3,7 @@
 
 use burn::prelude::*;
 use mixaug_data::idx_bytes;
-use mixaug_runner::experiment::{Experiment, run_experiment};
+use mixaug_runner::experiment::{Experiment, RunOptions, run_experiment};
 
 /// `n` 12×12 images: class `i % 10`, brightness rising with the class, plus a bright
 /// column at the class index so classes differ in shape too.
@@ -22,6 +22,13 @@ fn write_idx(dir: &std::path::Path, images: &str, labels: &str, n: usize) {
     }
     std::fs::write(dir.join(images), idx_bytes(&[n, 12, 12], &pixels)).unwrap();
     std::fs::write(dir.join(labels), idx_bytes(&[n], &classes)).unwrap();
+}
+
+fn quiet() -> RunOptions {
+    RunOptions {
+        quiet: true,
+        ..RunOptions::default()
+    }
 }
 
 fn config(dir: &std::path::Path) -> String {
@@ -79,7 +86,7 @@ fn a_run_folder_holds_config_metrics_and_checkpoints() {
     let experiment = Experiment::from_toml(&config(data.path())).unwrap();
     let out = tempfile::tempdir().unwrap();
     let device = Device::flex().autodiff();
-    let results = run_experiment(&experiment, out.path(), &device, true).unwrap();
+    let results = run_experiment(&experiment, out.path(), &device, &quiet()).unwrap();
     assert_eq!(results.len(), 2);
     assert!(results.iter().all(|(_, h)| h.len() == 2));
     // The config copy parses back to the same experiment.
@@ -121,8 +128,13 @@ fn bad_experiment_files_name_the_problem() {
     // A missing data set lists where it looked.
     let experiment = Experiment::from_toml(&config(dir)).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let err =
-        run_experiment(&experiment, out.path(), &Device::flex().autodiff(), true).unwrap_err();
+    let err = run_experiment(
+        &experiment,
+        out.path(),
+        &Device::flex().autodiff(),
+        &quiet(),
+    )
+    .unwrap_err();
     assert!(format!("{err:#}").contains("/nonexistent"), "{err:#}");
 }
 

@@ -11,7 +11,8 @@ use mixaug_data::{ImageU8, InMemoryDataset, Loader, LoaderConfig, Normalize, Pip
 use mixaug_loss::SumixConfig;
 use mixaug_masks::MixConfig;
 use mixaug_models::{BlockKind, ResNetConfig, Stem};
-use mixaug_runner::train::{LossKind, Network, Schedule, TrainOptions, train};
+use mixaug_runner::network::{Backbone, Network};
+use mixaug_runner::train::{Event, LossKind, RunControl, Schedule, TrainOptions, train};
 
 fn data(n: usize, seed: u64) -> InMemoryDataset {
     let (h, w) = (8, 10);
@@ -76,6 +77,8 @@ fn options(loss: LossKind, epochs: usize, lr: f64) -> TrainOptions {
         loss,
         smoothing: 0.0,
         seed: 0,
+        new_layers_lr: None,
+        mid_level_head: false,
     }
 }
 
@@ -92,7 +95,12 @@ fn run(
         .with_base_width(4)
         .init(&device);
     let opts = options(loss, epochs, lr);
-    let network = Network::new(model, &opts, &device);
+    let network = Network::new(
+        Backbone::ResNet(model),
+        matches!(loss, LossKind::Sumix(_)),
+        false,
+        &device,
+    )?;
     let mixer = MixConfig::from_name(mixer).unwrap().init().unwrap();
     let (train_loader, eval_loader) = loaders();
     let mut seen = 0;
@@ -102,8 +110,14 @@ fn run(
         &train_loader,
         &eval_loader,
         &opts,
+        &RunControl::default(),
         &device,
-        |_| seen += 1,
+        |event| {
+            if let Event::Epoch(_) = event {
+                seen += 1;
+            }
+            Ok(())
+        },
     )?;
     assert_eq!(seen, epochs);
     Ok(history)
@@ -146,4 +160,209 @@ fn divergence_and_missing_teachers_are_errors() {
     assert!(err.to_string().contains("diverged"), "{err}");
     let err = run("attentivemix", LossKind::SoftCe, 1, 0.05).unwrap_err();
     assert!(err.to_string().contains("teacher"), "{err}");
+}
+
+fn tiny_network(device: &Device, loss: LossKind, mid: bool) -> Network {
+    device.seed(0);
+    let model = ResNetConfig::new(BlockKind::Basic, [1, 1, 1, 1], 2)
+        .with_stem(Stem::Cifar)
+        .with_base_width(4)
+        .init(device);
+    Network::new(
+        Backbone::ResNet(model),
+        matches!(loss, LossKind::Sumix(_)),
+        mid,
+        device,
+    )
+    .unwrap()
+}
+
+/// The metrics that must agree between runs (throughput is measured, not computed).
+fn computed(history: &[mixaug_runner::train::EpochMetrics]) -> Vec<(usize, f64, f64, f64, f64)> {
+    history
+        .iter()
+        .map(|m| (m.epoch, m.mix_loss, m.lr, m.top1, m.top5))
+        .collect()
+}
+
+#[test]
+fn a_run_stopped_mid_epoch_resumes_exactly() {
+    let device = Device::flex().autodiff();
+    let opts = TrainOptions {
+        momentum: 0.9,
+        ..options(LossKind::SoftCe, 3, 0.05)
+    };
+    let mixer = MixConfig::from_name("cutmix").unwrap().init().unwrap();
+    let (train_loader, eval_loader) = loaders();
+    let full = |network: Network, control: &RunControl| {
+        train(
+            network,
+            &mixer,
+            &train_loader,
+            &eval_loader,
+            &opts,
+            control,
+            &device,
+            |_| Ok(()),
+        )
+        .unwrap()
+        .1
+    };
+    // Tests run in parallel and burn's generator is per device: the network is built
+    // once and cloned, so that every run starts from the same weights.
+    let network = tiny_network(&device, LossKind::SoftCe, false);
+    let uninterrupted = full(network.clone(), &RunControl::default());
+    // The same run, stopped at the second step of epoch 2 (as a crash would stop it)…
+    let state = tempfile::tempdir().unwrap();
+    let control = RunControl {
+        state_dir: Some(state.path().to_path_buf()),
+        max_steps_per_epoch: None,
+    };
+    let err = train(
+        network.clone(),
+        &mixer,
+        &train_loader,
+        &eval_loader,
+        &opts,
+        &control,
+        &device,
+        |event| match event {
+            Event::Step(p) if p.epoch == 2 && p.step == 2 => anyhow::bail!("stopped"),
+            _ => Ok(()),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "stopped");
+    assert!(state.path().join("epoch-0001").is_dir());
+    // …then continued from its state by a fresh network: every computed number agrees.
+    let resumed = full(tiny_network(&device, LossKind::SoftCe, false), &control);
+    assert_eq!(computed(&resumed), computed(&uninterrupted));
+    assert_eq!(resumed.len(), 3);
+    // Only the last epoch's state is kept.
+    let kept: Vec<_> = std::fs::read_dir(state.path()).unwrap().collect();
+    assert_eq!(kept.len(), 1);
+    assert!(state.path().join("epoch-0003").is_dir());
+}
+
+fn fc_and_conv(network: &Network) -> (Vec<f32>, Vec<f32>) {
+    let Backbone::ResNet(m) = &network.model else {
+        unreachable!("a ResNet was built")
+    };
+    (
+        m.fc.weight.val().into_data().to_vec().unwrap(),
+        m.conv1.weight.val().into_data().to_vec().unwrap(),
+    )
+}
+
+#[test]
+fn new_layers_take_their_own_learning_rate() {
+    // One plain SGD step (no momentum, no decay; cosine at step 0 gives the base rate):
+    // with new_layers_lr the classifier moves exactly as in a run with that rate for
+    // everything, and the backbone moves lr/new_layers_lr = 1e-4 times as far.
+    let device = Device::flex().autodiff();
+    let (train_loader, eval_loader) = loaders();
+    let mixer = MixConfig::None.init().unwrap();
+    let network = tiny_network(&device, LossKind::SoftCe, false);
+    let step = |lr: f64, new_layers_lr: Option<f64>| {
+        let opts = TrainOptions {
+            momentum: 0.0,
+            weight_decay: 0.0,
+            new_layers_lr,
+            ..options(LossKind::SoftCe, 1, lr)
+        };
+        let control = RunControl {
+            state_dir: None,
+            max_steps_per_epoch: Some(1),
+        };
+        let before = fc_and_conv(&network);
+        let (after, _) = train(
+            network.clone(),
+            &mixer,
+            &train_loader,
+            &eval_loader,
+            &opts,
+            &control,
+            &device,
+            |_| Ok(()),
+        )
+        .unwrap();
+        let after = fc_and_conv(&after);
+        let diff = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| y - x).collect::<Vec<f32>>();
+        (diff(&before.0, &after.0), diff(&before.1, &after.1))
+    };
+    let (fc_all, conv_all) = step(0.5, None);
+    let (fc_split, conv_split) = step(5e-5, Some(0.5));
+    let norm = |v: &[f32]| v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    assert!(norm(&fc_all) > 1e-4);
+    for (a, b) in fc_all.iter().zip(&fc_split) {
+        assert!((a - b).abs() <= 1e-6 + 1e-4 * a.abs(), "{a} vs {b}");
+    }
+    let ratio = norm(&conv_split) / norm(&conv_all);
+    assert!((ratio - 1e-4).abs() < 1e-6, "{ratio}");
+}
+
+#[test]
+fn baseline_plus_trains_a_mid_level_head() {
+    let device = Device::flex().autodiff();
+    let (train_loader, eval_loader) = loaders();
+    let mixer = MixConfig::from_name("snapmix").unwrap().init().unwrap();
+    let opts = TrainOptions {
+        mid_level_head: true,
+        ..options(LossKind::PairCe, 2, 0.05)
+    };
+    let network = tiny_network(&device, LossKind::PairCe, true);
+    let head_before: Vec<f32> = network
+        .mid
+        .as_ref()
+        .unwrap()
+        .fc
+        .weight
+        .val()
+        .into_data()
+        .to_vec()
+        .unwrap();
+    let (network, history) = train(
+        network,
+        &mixer,
+        &train_loader,
+        &eval_loader,
+        &opts,
+        &RunControl::default(),
+        &device,
+        |_| Ok(()),
+    )
+    .unwrap();
+    let head_after: Vec<f32> = network
+        .mid
+        .as_ref()
+        .unwrap()
+        .fc
+        .weight
+        .val()
+        .into_data()
+        .to_vec()
+        .unwrap();
+    assert_ne!(head_before, head_after);
+    assert!(
+        history.iter().all(|m| m.mix_loss.is_finite()),
+        "{history:?}"
+    );
+    // The options must agree with the network, and Baseline+ trains with pair CE.
+    let soft = TrainOptions {
+        mid_level_head: true,
+        ..options(LossKind::SoftCe, 1, 0.05)
+    };
+    assert!(soft.validate().unwrap_err().to_string().contains("pair_ce"));
+    let err = train(
+        tiny_network(&device, LossKind::PairCe, false),
+        &mixer,
+        &train_loader,
+        &eval_loader,
+        &opts,
+        &RunControl::default(),
+        &device,
+        |_| Ok(()),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("mid-level"), "{err}");
 }

@@ -1,0 +1,625 @@
+//! Paper tables (`configs/tables/*.toml`): every cell an [`Experiment`], the paper's number
+//! beside it, and `cargo xtask reproduce --table NAME` to rerun them.
+//!
+//! A table file names a base experiment, columns and rows; a cell is the base with the
+//! column's `set` and then the row's `set` merged in (tables merge key by key, anything
+//! else is replaced), so every key of an experiment file can be set at any level and an
+//! unknown key is an error naming the cell:
+//!
+//! ```toml
+//! name = "sumix-cifar100"
+//! title = "SUMix, CIFAR-100 (top-1 %)"
+//! source = "JinXins/SUMix README.md @ 0469ec2 (PAPER-TABLES.md §1.1)"
+//! statistic = { kind = "median_last", k = 10 }
+//! tolerance = 1.0
+//!
+//! [base]          # an experiment without `name`
+//! # [base.data], [base.model], [base.train] …
+//!
+//! [[columns]]
+//! name = "ResNet-18"
+//! set = { model = { arch = "resnet18" } }
+//!
+//! [[rows]]
+//! name = "CutMix"
+//! set = { mixer = { method = "cutmix", alpha = 0.2 } }
+//! paper = { "ResNet-18" = 78.17 }
+//! ```
+//!
+//! The report ([`write_report`]) puts our statistic (mean ± std over the seeds) beside the
+//! paper's, marks cells further than `tolerance` points from it, and records the seeds,
+//! the statistic, each cell's config hash and the git commit. [`smoke_table`] runs every
+//! row and every column for one step on generated data in the real format.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail, ensure};
+use burn::prelude::*;
+use mixaug_data::{DatasetId, SyntheticSpec, write_synthetic, write_synthetic_folders};
+use serde::Deserialize;
+
+use crate::experiment::{Experiment, RunOptions, Statistic, run_experiment, write_atomically};
+use crate::train::{EpochMetrics, Schedule};
+
+/// A paper table as written in `configs/tables/`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    /// The name `--table` takes.
+    pub name: String,
+    /// A title for reports.
+    pub title: String,
+    /// Where the paper's numbers come from.
+    pub source: String,
+    /// Remarks printed in the report (protocol differences, unknown cells).
+    #[serde(default)]
+    pub notes: String,
+    /// The statistic the paper reports (every cell uses it).
+    pub statistic: Statistic,
+    /// Cells further than this many points from the paper are marked.
+    pub tolerance: f64,
+    /// The paper reports top-1 error (100 − accuracy); the report shows errors then.
+    #[serde(default)]
+    pub error: bool,
+    /// The experiment every cell starts from (without `name`).
+    pub base: toml::Table,
+    /// The columns.
+    pub columns: Vec<Column>,
+    /// The rows, with the paper's numbers.
+    pub rows: Vec<Row>,
+}
+
+/// A column of a table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    /// Its header, also the key of the rows' `paper` numbers.
+    pub name: String,
+    /// What it sets over the base.
+    #[serde(default)]
+    pub set: toml::Table,
+}
+
+/// A row of a table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Row {
+    /// Its label (the method).
+    pub name: String,
+    /// What it sets over the base and the column.
+    #[serde(default)]
+    pub set: toml::Table,
+    /// The paper's number per column name (accuracy, or error when the table says so);
+    /// a column without one is a cell the paper's number is not known for.
+    #[serde(default)]
+    pub paper: BTreeMap<String, f64>,
+}
+
+/// One cell: its experiment and the paper's number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// Row index.
+    pub row: usize,
+    /// Column index.
+    pub column: usize,
+    /// The experiment.
+    pub experiment: Experiment,
+    /// The paper's number, if known.
+    pub paper: Option<f64>,
+}
+
+fn merge(into: &mut toml::Table, from: &toml::Table) {
+    for (key, value) in from {
+        match (into.get_mut(key), value) {
+            (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+            _ => {
+                into.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    s.split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+impl Table {
+    /// Parses a table and checks every cell.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let table: Table = toml::from_str(text).context("invalid table file")?;
+        table.validate()?;
+        Ok(table)
+    }
+
+    /// Checks names, paper keys, the tolerance and every cell's experiment.
+    pub fn validate(&self) -> Result<()> {
+        ensure!(
+            !self.columns.is_empty() && !self.rows.is_empty(),
+            "{}: a table needs rows and columns",
+            self.name
+        );
+        ensure!(
+            self.tolerance >= 0.0 && self.tolerance.is_finite(),
+            "{}: tolerance must be ≥ 0",
+            self.name
+        );
+        ensure!(
+            !self.base.contains_key("name"),
+            "{}: base.name is set per cell",
+            self.name
+        );
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &self.columns {
+            ensure!(
+                seen.insert(slug(&c.name)),
+                "{}: two columns named like `{}`",
+                self.name,
+                c.name
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for r in &self.rows {
+            ensure!(
+                seen.insert(slug(&r.name)),
+                "{}: two rows named like `{}`",
+                self.name,
+                r.name
+            );
+            for key in r.paper.keys() {
+                ensure!(
+                    self.columns.iter().any(|c| &c.name == key),
+                    "{}: row `{}` has a paper number for `{key}`, which is not a column",
+                    self.name,
+                    r.name
+                );
+            }
+        }
+        self.cells().map(|_| ())
+    }
+
+    /// The cell of `row` and `column`.
+    pub fn cell(&self, row: usize, column: usize) -> Result<Cell> {
+        let (r, c) = (&self.rows[row], &self.columns[column]);
+        let mut value = self.base.clone();
+        merge(&mut value, &c.set);
+        merge(&mut value, &r.set);
+        value.insert(
+            "name".into(),
+            toml::Value::String(format!("{}/{}", slug(&r.name), slug(&c.name))),
+        );
+        value.insert("statistic".into(), toml::Value::try_from(self.statistic)?);
+        let text = toml::to_string(&value)?;
+        let experiment = Experiment::from_toml(&text).with_context(|| {
+            format!("table {}, row `{}`, column `{}`", self.name, r.name, c.name)
+        })?;
+        Ok(Cell {
+            row,
+            column,
+            experiment,
+            paper: r.paper.get(&c.name).copied(),
+        })
+    }
+
+    /// Every cell, row by row.
+    pub fn cells(&self) -> Result<Vec<Cell>> {
+        let mut cells = Vec::new();
+        for row in 0..self.rows.len() {
+            for column in 0..self.columns.len() {
+                cells.push(self.cell(row, column)?);
+            }
+        }
+        Ok(cells)
+    }
+
+    /// The cells a smoke run trains: every row on the first column and every other
+    /// column on the first row, so that every setting of the table is built and stepped.
+    pub fn smoke_cells(&self) -> Result<Vec<Cell>> {
+        let mut cells: Vec<Cell> = (0..self.rows.len())
+            .map(|r| self.cell(r, 0))
+            .collect::<Result<_>>()?;
+        for column in 1..self.columns.len() {
+            cells.push(self.cell(0, column)?);
+        }
+        Ok(cells)
+    }
+}
+
+/// Every table in `dir` (`*.toml`), sorted by name; a broken file is an error naming it.
+pub fn load_tables(dir: &Path) -> Result<Vec<Table>> {
+    let mut tables = Vec::new();
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the tables folder {}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            tables.push(Table::from_toml(&text).with_context(|| format!("in {}", path.display()))?);
+        }
+    }
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    names.dedup();
+    ensure!(
+        names.len() == tables.len(),
+        "two tables in {} share a name",
+        dir.display()
+    );
+    Ok(tables)
+}
+
+/// The table called `name` in `dir`; the error lists the names there.
+pub fn find_table(dir: &Path, name: &str) -> Result<Table> {
+    let tables = load_tables(dir)?;
+    let names: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
+    tables
+        .into_iter()
+        .find(|t| t.name == name)
+        .with_context(|| {
+            format!(
+                "no table `{name}` in {} (tables: {})",
+                dir.display(),
+                names.join(", ")
+            )
+        })
+}
+
+/// One line per table for `--list`.
+pub fn list_line(table: &Table) -> String {
+    let known = table.rows.iter().map(|r| r.paper.len()).sum::<usize>();
+    format!(
+        "{:<28} {} rows × {} columns ({} with the paper's number) — {}",
+        table.name,
+        table.rows.len(),
+        table.columns.len(),
+        known,
+        table.title
+    )
+}
+
+/// What a table run changes in its cells.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableOverrides {
+    /// The data folder of every cell.
+    pub data: Option<PathBuf>,
+    /// Epochs: milestones and warm-up are scaled with the epochs.
+    pub epochs: Option<usize>,
+    /// Seeds `0..n`.
+    pub seeds: Option<usize>,
+}
+
+impl TableOverrides {
+    /// `experiment` with the overrides applied.
+    pub fn apply(&self, mut experiment: Experiment) -> Result<Experiment> {
+        if let Some(dir) = &self.data {
+            experiment.data.dir = Some(dir.clone());
+        }
+        if let Some(n) = self.seeds {
+            ensure!(n > 0, "--seeds must be at least 1");
+            experiment.seeds = (0..n as u64).collect();
+        }
+        if let Some(epochs) = self.epochs {
+            ensure!(epochs > 0, "--epochs must be at least 1");
+            let old = experiment.train.epochs;
+            let scale = |e: usize| (e * epochs).div_ceil(old);
+            experiment.train.warmup_epochs = scale(experiment.train.warmup_epochs).min(epochs - 1);
+            if let Schedule::MultiStep { milestones, .. } = &mut experiment.train.schedule {
+                for m in milestones.iter_mut() {
+                    *m = scale(*m);
+                }
+            }
+            experiment.train.epochs = epochs;
+        }
+        experiment.validate()?;
+        Ok(experiment)
+    }
+}
+
+/// A cell's result: the statistic per seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellResult {
+    /// The cell.
+    pub cell: Cell,
+    /// `(seed, statistic)` per seed.
+    pub values: Vec<(u64, f64)>,
+    /// The config hash of the experiment as run.
+    pub hash: String,
+}
+
+impl CellResult {
+    /// Mean and sample standard deviation (0 for one seed).
+    pub fn mean_std(&self) -> (f64, f64) {
+        let n = self.values.len();
+        let mean = self.values.iter().map(|v| v.1).sum::<f64>() / n.max(1) as f64;
+        let std = if n > 1 {
+            (self
+                .values
+                .iter()
+                .map(|v| (v.1 - mean).powi(2))
+                .sum::<f64>()
+                / (n - 1) as f64)
+                .sqrt()
+        } else {
+            0.0
+        };
+        (mean, std)
+    }
+}
+
+/// The short commit of the checkout the process runs in, or "unknown".
+pub fn git_commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The report of a (possibly partial) table run as Markdown.
+pub fn report_markdown(table: &Table, results: &[CellResult], commit: &str) -> String {
+    let show = |acc: f64| if table.error { 100.0 - acc } else { acc };
+    let what = if table.error {
+        "top-1 error (%)"
+    } else {
+        "top-1 (%)"
+    };
+    let mut s = format!(
+        "# {}\n\nSource of the paper's numbers: {}.\n\nStatistic: {} ({what}), mean ± sample std over \
+         the seeds; the paper's number in brackets; **⚠** marks a cell more than {} points from \
+         it, — a cell whose paper number is not known. Git commit {commit}.\n\n",
+        table.title,
+        table.source,
+        table.statistic.describe(),
+        table.tolerance
+    );
+    if !table.notes.is_empty() {
+        let _ = writeln!(s, "{}\n", table.notes.trim());
+    }
+    let _ = writeln!(
+        s,
+        "| method | {} |\n|---|{}",
+        table
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---|".repeat(table.columns.len())
+    );
+    for (r, row) in table.rows.iter().enumerate() {
+        let mut line = format!("| {} |", row.name);
+        for (c, column) in table.columns.iter().enumerate() {
+            let paper = row.paper.get(&column.name).copied();
+            let ours = results
+                .iter()
+                .find(|x| x.cell.row == r && x.cell.column == c);
+            let cell = match ours {
+                None => "not run".to_string(),
+                Some(result) => {
+                    let (mean, std) = result.mean_std();
+                    let value = show(mean);
+                    let mark = match paper {
+                        Some(p) if (value - p).abs() > table.tolerance => " **⚠**",
+                        _ => "",
+                    };
+                    format!("{value:.2} ± {std:.2} (n={}){mark}", result.values.len())
+                }
+            };
+            let paper = paper.map_or("—".to_string(), |p| format!("{p:.2}"));
+            let _ = write!(line, " {cell} [{paper}] |");
+        }
+        let _ = writeln!(s, "{line}");
+    }
+    let _ = writeln!(
+        s,
+        "\n| cell | config hash | seeds | per seed |\n|---|---|---|---|"
+    );
+    for result in results {
+        let per_seed: Vec<String> = result
+            .values
+            .iter()
+            .map(|(seed, v)| format!("{seed}: {:.2}", show(*v)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {} | {} |",
+            result.cell.experiment.name,
+            result.hash,
+            result.values.len(),
+            per_seed.join(", ")
+        );
+    }
+    s
+}
+
+/// Writes `report.md` and `results.csv` for the cells run so far.
+pub fn write_report(table: &Table, results: &[CellResult], out: &Path, commit: &str) -> Result<()> {
+    write_atomically(
+        &out.join("report.md"),
+        &report_markdown(table, results, commit),
+    )?;
+    let mut csv = String::from("row,column,seed,statistic,paper,config_hash,commit\n");
+    for result in results {
+        let row = &table.rows[result.cell.row].name;
+        let column = &table.columns[result.cell.column].name;
+        for (seed, value) in &result.values {
+            let paper = result.cell.paper.map_or(String::new(), |p| p.to_string());
+            let _ = writeln!(
+                csv,
+                "{row},{column},{seed},{value},{paper},{},{commit}",
+                result.hash
+            );
+        }
+    }
+    write_atomically(&out.join("results.csv"), &csv)
+}
+
+fn statistic_per_seed(
+    experiment: &Experiment,
+    runs: &[(u64, Vec<EpochMetrics>)],
+) -> Vec<(u64, f64)> {
+    runs.iter()
+        .map(|(seed, h)| (*seed, experiment.statistic.of(h)))
+        .collect()
+}
+
+/// Runs every cell of `table` with `overrides` into `out/<row>/<column>/`, rewriting the
+/// report after each cell; returns the results.
+pub fn run_table(
+    table: &Table,
+    overrides: &TableOverrides,
+    out: &Path,
+    device: &Device,
+    run: &RunOptions,
+) -> Result<Vec<CellResult>> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let commit = git_commit();
+    let cells = table.cells()?;
+    let start = Instant::now();
+    let mut results = Vec::new();
+    for (i, cell) in cells.into_iter().enumerate() {
+        let experiment = overrides.apply(cell.experiment.clone())?;
+        if !run.quiet {
+            println!(
+                "[{}/{}] {} ({:.0} s elapsed)",
+                i + 1,
+                table.rows.len() * table.columns.len(),
+                experiment.name,
+                start.elapsed().as_secs_f64()
+            );
+        }
+        let runs = run_experiment(&experiment, &out.join(&experiment.name), device, run)?;
+        results.push(CellResult {
+            values: statistic_per_seed(&experiment, &runs),
+            hash: experiment.hash()?,
+            cell: Cell { experiment, ..cell },
+        });
+        write_report(table, &results, out, &commit)?;
+    }
+    Ok(results)
+}
+
+/// Writes a generated copy of the data set `experiment` reads under `root` (once per data
+/// set) with as many classes as the model has (capped by the format) and returns the
+/// folder to read it from.
+fn smoke_data(experiment: &Experiment, root: &Path) -> Result<PathBuf> {
+    let spec = |cap: usize| SyntheticSpec {
+        classes: experiment.model.num_classes.min(cap),
+        train_per_class: 1,
+        test_per_class: 1,
+        ..SyntheticSpec::default()
+    };
+    let name = &experiment.data.dataset;
+    let dir = root.join(name);
+    if name == "image-folder" {
+        if !dir.exists() {
+            write_synthetic_folders(&dir, &spec(4))?;
+        }
+        return Ok(dir);
+    }
+    let id = DatasetId::from_name(name).with_context(|| format!("unknown data set `{name}`"))?;
+    if !dir.exists() {
+        let cap = match id {
+            DatasetId::Cifar100 => 100,
+            DatasetId::FashionMnist | DatasetId::Mnist | DatasetId::Cifar10 => 10,
+            _ => 4,
+        };
+        let mut s = spec(cap);
+        // Two training images at least, so that a batch of two can be drawn.
+        s.train_per_class = 2usize.div_ceil(s.classes);
+        write_synthetic(id, &dir, &s)?;
+    }
+    Ok(dir)
+}
+
+/// What a smoke run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmokeReport {
+    /// Cells parsed and validated.
+    pub cells_checked: usize,
+    /// Cells trained for one step and evaluated.
+    pub cells_trained: usize,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+/// Checks every cell of `table` and trains [`Table::smoke_cells`] for one step each (batch
+/// of 2, one seed, one epoch, evaluation on 2 images) on generated data in the real format
+/// under `work`, without pretrained checkpoints.
+pub fn smoke_table(
+    table: &Table,
+    work: &Path,
+    device: &Device,
+    quiet: bool,
+) -> Result<SmokeReport> {
+    let start = Instant::now();
+    let checked = table.cells()?.len();
+    let cells = table.smoke_cells()?;
+    let data_root = work.join("data");
+    for cell in &cells {
+        let mut experiment = cell.experiment.clone();
+        experiment.data.dir = Some(smoke_data(&experiment, &data_root)?);
+        experiment.data.train_subset = None;
+        experiment.data.eval_subset = Some(2);
+        experiment.data.batch_size = 2;
+        experiment.data.eval_batch_size = Some(2);
+        experiment.seeds = vec![0];
+        experiment.train.epochs = 1;
+        experiment.train.warmup_epochs = 0;
+        experiment
+            .validate()
+            .with_context(|| format!("smoke of {}", experiment.name))?;
+        let cell_start = Instant::now();
+        let run = RunOptions {
+            quiet: true,
+            resume: false,
+            max_steps_per_epoch: Some(1),
+            skip_pretrained: true,
+        };
+        let runs = run_experiment(
+            &experiment,
+            &work.join("runs").join(&experiment.name),
+            device,
+            &run,
+        )
+        .with_context(|| format!("smoke of table {}, cell {}", table.name, experiment.name))?;
+        let last = runs
+            .first()
+            .and_then(|(_, h)| h.last())
+            .context("the smoke run recorded no epoch")?;
+        if !last.mix_loss.is_finite() {
+            bail!("smoke of {}: loss {}", experiment.name, last.mix_loss);
+        }
+        if !quiet {
+            println!(
+                "  {} ok: loss {:.3}, {:.1} s",
+                experiment.name,
+                last.mix_loss,
+                cell_start.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(SmokeReport {
+        cells_checked: checked,
+        cells_trained: cells.len(),
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
