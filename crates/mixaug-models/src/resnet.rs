@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Stem {
     /// 7×7 stride-2 convolution, BatchNorm, ReLU, 3×3 stride-2 max-pool (224×224 inputs).
+    /// Written `image_net` or `imagenet` in configuration files.
     #[default]
+    #[serde(alias = "imagenet")]
     ImageNet,
     /// 3×3 stride-1 convolution, BatchNorm, ReLU, no max-pool (32×32 and 64×64 inputs).
     Cifar,

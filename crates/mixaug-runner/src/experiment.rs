@@ -197,6 +197,10 @@ pub struct ModelConfig {
     /// Stem channels of the ResNet family. Default 64 (torchvision).
     #[serde(default = "default_width")]
     pub base_width: usize,
+    /// Zero-initialise the last BatchNorm of each residual block (ResNet family; the
+    /// openmixup CIFAR recipes). Default false.
+    #[serde(default)]
+    pub zero_init_residual: bool,
     /// Dropout inside the blocks of the pre-activation nets (WRN recipes: 0.3). Default 0.
     #[serde(default)]
     pub dropout: f64,
@@ -259,6 +263,11 @@ impl ModelConfig {
             ensure!(
                 self.dropout == 0.0,
                 "model.dropout applies to the pre-activation nets only"
+            );
+        } else {
+            ensure!(
+                !self.zero_init_residual,
+                "model.zero_init_residual applies to the ResNet family only"
             );
         }
         Ok(match arch {

@@ -104,6 +104,7 @@ pub fn quick_experiments(options: &QuickOptions) -> Vec<Experiment> {
                 arch: "resnet18".into(),
                 stem: Stem::Cifar,
                 base_width: 8,
+                zero_init_residual: false,
                 dropout: 0.0,
                 num_classes: 10,
                 pretrained: None,

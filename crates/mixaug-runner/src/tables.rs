@@ -26,6 +26,9 @@
 //! paper = { "ResNet-18" = 78.17 }
 //! ```
 //!
+//! A row's `cell_set = { "<column>" = { … } }` is merged last, for settings that depend on
+//! both (Cutout's side per data set).
+//!
 //! The report ([`write_report`]) puts our statistic (mean ± std over the seeds) beside the
 //! paper's, marks cells further than `tolerance` points from it, and records the seeds,
 //! the statistic, each cell's config hash and the git commit. [`smoke_table`] runs every
@@ -92,6 +95,10 @@ pub struct Row {
     /// What it sets over the base and the column.
     #[serde(default)]
     pub set: toml::Table,
+    /// What it sets in one column only, by column name (merged last), e.g. Cutout's side
+    /// per data set.
+    #[serde(default)]
+    pub cell_set: BTreeMap<String, toml::Table>,
     /// The paper's number per column name (accuracy, or error when the table says so);
     /// a column without one is a cell the paper's number is not known for.
     #[serde(default)]
@@ -181,6 +188,14 @@ impl Table {
                 self.name,
                 r.name
             );
+            for key in r.cell_set.keys() {
+                ensure!(
+                    self.columns.iter().any(|c| &c.name == key),
+                    "{}: row `{}` has a cell_set for `{key}`, which is not a column",
+                    self.name,
+                    r.name
+                );
+            }
             for key in r.paper.keys() {
                 ensure!(
                     self.columns.iter().any(|c| &c.name == key),
@@ -199,6 +214,9 @@ impl Table {
         let mut value = self.base.clone();
         merge(&mut value, &c.set);
         merge(&mut value, &r.set);
+        if let Some(set) = r.cell_set.get(&c.name) {
+            merge(&mut value, set);
+        }
         value.insert(
             "name".into(),
             toml::Value::String(format!("{}/{}", slug(&r.name), slug(&c.name))),

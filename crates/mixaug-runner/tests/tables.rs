@@ -1,0 +1,216 @@
+//! The paper tables of `configs/tables/`: every cell parses and validates, cells merge as
+//! documented, overrides scale schedules, reports mark cells outside the tolerance, and
+//! the statistics of the papers' protocols are computed as stated.
+
+use std::path::PathBuf;
+
+use mixaug_runner::experiment::Statistic;
+use mixaug_runner::tables::{
+    Cell, CellResult, Table, TableOverrides, load_tables, report_markdown,
+};
+use mixaug_runner::train::{EpochMetrics, LossKind, Schedule};
+
+fn tables_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../configs/tables")
+}
+
+fn epochs(top1: &[f64]) -> Vec<EpochMetrics> {
+    top1.iter()
+        .enumerate()
+        .map(|(i, &t)| EpochMetrics {
+            epoch: i + 1,
+            mix_loss: 1.0,
+            lr: 0.1,
+            top1: t,
+            top5: 100.0,
+            images_per_second: 1.0,
+        })
+        .collect()
+}
+
+#[test]
+fn statistics_by_hand() {
+    let h = epochs(&[10.0, 50.0, 30.0, 40.0]);
+    assert_eq!(Statistic::Last.of(&h), 40.0);
+    assert_eq!(Statistic::Best.of(&h), 50.0);
+    // Last 3 epochs: 50, 30, 40 → median 40, best 50; last 2: 30, 40 → median 35.
+    assert_eq!(Statistic::MedianLast { k: 3 }.of(&h), 40.0);
+    assert_eq!(Statistic::MedianLast { k: 2 }.of(&h), 35.0);
+    assert_eq!(Statistic::BestLast { k: 2 }.of(&h), 40.0);
+    // k beyond the run uses every epoch.
+    assert_eq!(Statistic::MedianLast { k: 10 }.of(&h), 35.0);
+    assert!(Statistic::Last.of(&[]).is_nan());
+}
+
+#[test]
+fn every_table_parses_with_its_cells() {
+    let tables = load_tables(&tables_dir()).unwrap();
+    let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "saliencymix-cifar",
+            "snapmix-baseline-plus",
+            "snapmix-table1",
+            "sumix-cifar100",
+            "sumix-fine-grained",
+            "sumix-imagenet",
+            "sumix-tiny-imagenet"
+        ]
+    );
+    let cells: usize = tables.iter().map(|t| t.cells().unwrap().len()).sum();
+    // 6×4 + 6×2 + 12×5 + 3×8 + 4×8 + 1×8 + 2×8
+    assert_eq!(cells, 24 + 12 + 60 + 24 + 32 + 8 + 16);
+
+    let sumix = tables.iter().find(|t| t.name == "sumix-cifar100").unwrap();
+    let cell = sumix.cell(4, 2).unwrap(); // CutMix + SUMix on WRN-28-8
+    assert_eq!(cell.experiment.model.arch, "wrn28_8");
+    assert!(!cell.experiment.model.zero_init_residual);
+    assert_eq!(cell.experiment.train.lr, 0.03);
+    assert_eq!(cell.experiment.train.epochs, 400);
+    assert!(matches!(cell.experiment.train.loss, LossKind::Sumix(c) if c.gamma == 0.5));
+    assert_eq!(cell.paper, Some(84.56));
+    assert_eq!(cell.experiment.statistic, Statistic::MedianLast { k: 10 });
+
+    let saliency = tables
+        .iter()
+        .find(|t| t.name == "saliencymix-cifar")
+        .unwrap();
+    let cutout_c100 = saliency.cell(1, 1).unwrap();
+    let text = toml::to_string(&cutout_c100.experiment.mixer).unwrap();
+    assert!(text.contains("side = 8"), "{text}");
+    assert_eq!(cutout_c100.experiment.model.num_classes, 100);
+    assert_eq!(saliency.cell(2, 0).unwrap().paper, None);
+
+    let snap = tables.iter().find(|t| t.name == "snapmix-table1").unwrap();
+    let cell = snap.cell(4, 11).unwrap(); // SnapMix, Aircraft R-101
+    assert_eq!(cell.paper, Some(93.74));
+    assert_eq!(cell.experiment.train.new_layers_lr, Some(0.01));
+    assert_eq!(cell.experiment.model.num_classes, 100);
+}
+
+fn inline_table(row_set: &str, paper: &str) -> String {
+    format!(
+        r#"
+name = "t"
+title = "T"
+source = "hand"
+statistic = {{ kind = "last" }}
+tolerance = 1.0
+
+[base.data]
+dataset = "fashion-mnist"
+batch_size = 8
+normalize = {{ mean = [0.5, 0.5, 0.5], std = [0.5, 0.5, 0.5] }}
+
+[base.model]
+arch = "resnet18"
+num_classes = 10
+
+[base.train]
+epochs = 20
+lr = 0.1
+momentum = 0.9
+nesterov = false
+weight_decay = 0.0
+schedule = {{ kind = "multi_step", milestones = [10, 15], gamma = 0.1 }}
+warmup_epochs = 2
+loss = {{ kind = "soft_ce" }}
+smoothing = 0.0
+seed = 0
+
+[[columns]]
+name = "A"
+set = {{ model = {{ base_width = 8 }}, train = {{ lr = 0.2 }} }}
+
+[[rows]]
+name = "Mix"
+set = {row_set}
+paper = {paper}
+"#
+    )
+}
+
+#[test]
+fn cells_merge_and_errors_name_the_cell() {
+    let table = Table::from_toml(&inline_table(
+        r#"{ mixer = { method = "mixup", alpha = 0.5 }, train = { lr = 0.3 } }"#,
+        r#"{ "A" = 80.0 }"#,
+    ))
+    .unwrap();
+    let cell = table.cell(0, 0).unwrap();
+    // Column over base, row over column; untouched keys kept.
+    assert_eq!(cell.experiment.model.base_width, 8);
+    assert_eq!(cell.experiment.train.lr, 0.3);
+    assert_eq!(cell.experiment.train.epochs, 20);
+    assert_eq!(cell.experiment.name, "mix/a");
+
+    let typo = Table::from_toml(&inline_table(
+        r#"{ mixer = { method = "mixup", alfa = 0.5 } }"#,
+        "{}",
+    ))
+    .unwrap_err();
+    let text = format!("{typo:#}");
+    assert!(
+        text.contains("row `Mix`") && text.contains("alfa"),
+        "{text}"
+    );
+    let column = Table::from_toml(&inline_table(
+        r#"{ mixer = { method = "none" } }"#,
+        r#"{ "B" = 1.0 }"#,
+    ))
+    .unwrap_err();
+    assert!(format!("{column:#}").contains("`B`, which is not a column"));
+
+    // --epochs 5 scales milestones (10, 15 of 20 → 3, 4) and warm-up (2 → 1); --seeds 3.
+    let overrides = TableOverrides {
+        data: Some(PathBuf::from("/data")),
+        epochs: Some(5),
+        seeds: Some(3),
+    };
+    let e = overrides.apply(cell.experiment.clone()).unwrap();
+    assert_eq!(e.train.epochs, 5);
+    assert_eq!(e.train.warmup_epochs, 1);
+    assert_eq!(
+        e.train.schedule,
+        Schedule::MultiStep {
+            milestones: vec![3, 4],
+            gamma: 0.1
+        }
+    );
+    assert_eq!(e.seeds, vec![0, 1, 2]);
+    assert_eq!(e.data.dir, Some(PathBuf::from("/data")));
+}
+
+#[test]
+fn reports_put_the_paper_beside_ours_and_mark_misses() {
+    let table = Table::from_toml(&inline_table(
+        r#"{ mixer = { method = "none" } }"#,
+        r#"{ "A" = 80.0 }"#,
+    ))
+    .unwrap();
+    let cell: Cell = table.cell(0, 0).unwrap();
+    let result = |values: Vec<(u64, f64)>| CellResult {
+        cell: cell.clone(),
+        values,
+        hash: "abc123".into(),
+    };
+    // Mean 79.5 (std √0.5 = 0.71): within 1 point of 80 → no mark.
+    let near = report_markdown(&table, &[result(vec![(0, 79.0), (1, 80.0)])], "c0ffee");
+    assert!(
+        near.contains("| Mix | 79.50 ± 0.71 (n=2) [80.00] |"),
+        "{near}"
+    );
+    let row = near.lines().find(|l| l.starts_with("| Mix |")).unwrap();
+    assert!(!row.contains('⚠'), "{row}");
+    assert!(
+        near.contains("`abc123`")
+            && near.contains("c0ffee")
+            && near.contains("top-1 of the last epoch")
+    );
+    // 78.5 is 1.5 points off → marked.
+    let far = report_markdown(&table, &[result(vec![(0, 78.5)])], "c0ffee");
+    assert!(far.contains("78.50 ± 0.00 (n=1) **⚠** [80.00]"), "{far}");
+    // Nothing run yet.
+    assert!(report_markdown(&table, &[], "x").contains("not run [80.00]"));
+}
