@@ -14,7 +14,10 @@
 //! by `(seed, epoch, step)` — data order and augmentation by the loader, mixing by
 //! [`MixRng`], and the backend's generator (dropout) is re-seeded at each epoch start — so
 //! the continued run computes exactly what the uninterrupted one would have (same
-//! backend; only the measured throughput differs).
+//! backend; only the measured throughput differs). One caveat, measured on flex: two
+//! trainings running at the same time in one process compute slightly different numbers
+//! than each alone, so exactness holds for one training per process, which is how
+//! `mixaug train` and `mixaug reproduce` run.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -455,6 +458,8 @@ fn step_loss(
 /// `control.state_dir`, each epoch's state is kept and a kept state is continued (see the
 /// module docs). A NaN or infinite loss stops the run with an error naming the epoch and
 /// step; the state of the last good epoch stays.
+// The eight inputs are independent and each documented; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn train(
     network: Network,
     mixer: &MixMethod,

@@ -89,18 +89,8 @@ fn run(
     lr: f64,
 ) -> anyhow::Result<Vec<mixaug_runner::train::EpochMetrics>> {
     let device = Device::flex().autodiff();
-    device.seed(0);
-    let model = ResNetConfig::new(BlockKind::Basic, [1, 1, 1, 1], 2)
-        .with_stem(Stem::Cifar)
-        .with_base_width(4)
-        .init(&device);
     let opts = options(loss, epochs, lr);
-    let network = Network::new(
-        Backbone::ResNet(model),
-        matches!(loss, LossKind::Sumix(_)),
-        false,
-        &device,
-    )?;
+    let network = tiny_network(&device, loss, false);
     let mixer = MixConfig::from_name(mixer).unwrap().init().unwrap();
     let (train_loader, eval_loader) = loaders();
     let mut seen = 0;
@@ -132,12 +122,14 @@ fn assert_learns(history: &[mixaug_runner::train::EpochMetrics]) {
 
 #[test]
 fn plain_and_cutmix_runs_learn() {
+    let _serial = serial();
     assert_learns(&run("none", LossKind::SoftCe, 4, 0.05).unwrap());
     assert_learns(&run("cutmix", LossKind::SoftCe, 4, 0.05).unwrap());
 }
 
 #[test]
 fn snapmix_and_sumix_runs_learn() {
+    let _serial = serial();
     // SnapMix's weights need not sum to 1 (same-label pairs count double, and with two
     // classes half the pairs share a label), so its batch loss is not comparable from
     // epoch to epoch: only the clean accuracy is checked.
@@ -156,12 +148,26 @@ fn snapmix_and_sumix_runs_learn() {
 
 #[test]
 fn divergence_and_missing_teachers_are_errors() {
+    let _serial = serial();
     let err = run("none", LossKind::SoftCe, 2, 1e30).unwrap_err();
     assert!(err.to_string().contains("diverged"), "{err}");
     let err = run("attentivemix", LossKind::SoftCe, 1, 0.05).unwrap_err();
     assert!(err.to_string().contains("teacher"), "{err}");
 }
 
+/// The tests of this file train one at a time: burn's generator is one per backend, and
+/// two trainings running at once in one process on flex were measured to compute
+/// slightly different numbers than each alone, which the exact comparisons below would
+/// see. (`mixaug train` runs one training per process.)
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The tiny ResNet of these tests, seeded and with every parameter created. (Clones of
+/// one network would not do for separate runs: BatchNorm's running statistics are shared
+/// between clones.)
 fn tiny_network(device: &Device, loss: LossKind, mid: bool) -> Network {
     device.seed(0);
     let model = ResNetConfig::new(BlockKind::Basic, [1, 1, 1, 1], 2)
@@ -187,6 +193,7 @@ fn computed(history: &[mixaug_runner::train::EpochMetrics]) -> Vec<(usize, f64, 
 
 #[test]
 fn a_run_stopped_mid_epoch_resumes_exactly() {
+    let _serial = serial();
     let device = Device::flex().autodiff();
     let opts = TrainOptions {
         momentum: 0.9,
@@ -208,10 +215,10 @@ fn a_run_stopped_mid_epoch_resumes_exactly() {
         .unwrap()
         .1
     };
-    // Tests run in parallel and burn's generator is per device: the network is built
-    // once and cloned, so that every run starts from the same weights.
-    let network = tiny_network(&device, LossKind::SoftCe, false);
-    let uninterrupted = full(network.clone(), &RunControl::default());
+    let uninterrupted = full(
+        tiny_network(&device, LossKind::SoftCe, false),
+        &RunControl::default(),
+    );
     // The same run, stopped at the second step of epoch 2 (as a crash would stop it)…
     let state = tempfile::tempdir().unwrap();
     let control = RunControl {
@@ -219,7 +226,7 @@ fn a_run_stopped_mid_epoch_resumes_exactly() {
         max_steps_per_epoch: None,
     };
     let err = train(
-        network.clone(),
+        tiny_network(&device, LossKind::SoftCe, false),
         &mixer,
         &train_loader,
         &eval_loader,
@@ -249,21 +256,22 @@ fn fc_and_conv(network: &Network) -> (Vec<f32>, Vec<f32>) {
         unreachable!("a ResNet was built")
     };
     (
-        m.fc.weight.val().into_data().to_vec().unwrap(),
-        m.conv1.weight.val().into_data().to_vec().unwrap(),
+        m.fc.weight.val().into_data().try_to_vec::<f32>().unwrap(),
+        m.conv1.weight.val().into_data().try_to_vec::<f32>().unwrap(),
     )
 }
 
 #[test]
 fn new_layers_take_their_own_learning_rate() {
+    let _serial = serial();
     // One plain SGD step (no momentum, no decay; cosine at step 0 gives the base rate):
     // with new_layers_lr the classifier moves exactly as in a run with that rate for
     // everything, and the backbone moves lr/new_layers_lr = 1e-4 times as far.
     let device = Device::flex().autodiff();
     let (train_loader, eval_loader) = loaders();
     let mixer = MixConfig::None.init().unwrap();
-    let network = tiny_network(&device, LossKind::SoftCe, false);
     let step = |lr: f64, new_layers_lr: Option<f64>| {
+        let network = tiny_network(&device, LossKind::SoftCe, false);
         let opts = TrainOptions {
             momentum: 0.0,
             weight_decay: 0.0,
@@ -276,7 +284,7 @@ fn new_layers_take_their_own_learning_rate() {
         };
         let before = fc_and_conv(&network);
         let (after, _) = train(
-            network.clone(),
+            network,
             &mixer,
             &train_loader,
             &eval_loader,
@@ -303,6 +311,7 @@ fn new_layers_take_their_own_learning_rate() {
 
 #[test]
 fn baseline_plus_trains_a_mid_level_head() {
+    let _serial = serial();
     let device = Device::flex().autodiff();
     let (train_loader, eval_loader) = loaders();
     let mixer = MixConfig::from_name("snapmix").unwrap().init().unwrap();
@@ -319,7 +328,7 @@ fn baseline_plus_trains_a_mid_level_head() {
         .weight
         .val()
         .into_data()
-        .to_vec()
+        .try_to_vec::<f32>()
         .unwrap();
     let (network, history) = train(
         network,
@@ -340,7 +349,7 @@ fn baseline_plus_trains_a_mid_level_head() {
         .weight
         .val()
         .into_data()
-        .to_vec()
+        .try_to_vec::<f32>()
         .unwrap();
     assert_ne!(head_before, head_after);
     assert!(
