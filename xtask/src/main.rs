@@ -4,7 +4,8 @@
 //!   workspace (unit tests, doctests) and the shared backend suite on every backend named
 //!   (default `flex`), in one build.
 //! * `cargo xtask reproduce [ARGS]…` — the main job: `mixaug reproduce` in release mode,
-//!   the quick table on Fashion-MNIST with its report and plots.
+//!   the quick table on Fashion-MNIST with its report and plots; with `-- --table NAME`,
+//!   `--list` or `--smoke`, the paper tables of `configs/tables/`.
 //! * `cargo xtask gallery [ARGS]…` — `mixaug gallery` in release mode.
 //! * `cargo xtask bench [--backend B] [ARGS]…` — the criterion benches.
 //! * `cargo xtask lint` — `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
@@ -41,12 +42,14 @@ enum Task {
         #[arg(last = true)]
         rest: Vec<String>,
     },
-    /// Run the quick table on Fashion-MNIST (arguments go to `mixaug reproduce`).
+    /// Run the quick table on Fashion-MNIST, or a paper table (arguments go to `mixaug
+    /// reproduce`: `--table NAME`, `--list`, `--smoke`, `--epochs`, `--seeds`, `--data`,
+    /// `--out`, `--resume`, `--quiet`).
     Reproduce {
         /// Backend compiled into the runner.
         #[arg(long, default_value = "flex")]
         backend: String,
-        /// Arguments for `mixaug reproduce` (`--epochs`, `--seeds`, `--data`, `--out`).
+        /// Arguments for `mixaug reproduce`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },

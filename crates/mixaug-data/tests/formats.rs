@@ -365,3 +365,93 @@ fn tiny_imagenet_layout() {
         Err(DataError::Corrupt { .. })
     ));
 }
+
+#[test]
+fn generated_copies_read_back_in_every_format() {
+    use mixaug_data::{SyntheticSpec, write_synthetic, write_synthetic_folders};
+    let root = tempfile::tempdir().unwrap();
+    let spec = SyntheticSpec {
+        classes: 3,
+        train_per_class: 2,
+        test_per_class: 1,
+        size: [20, 28],
+    };
+    for id in DatasetId::ALL {
+        let dir = write_synthetic(id, root.path(), &spec).unwrap();
+        assert_eq!(
+            id.locate(&[root.path().to_path_buf()]).unwrap(),
+            dir,
+            "{id:?}"
+        );
+        let (train, test): (Box<dyn ImageDataset>, Box<dyn ImageDataset>) = match id {
+            DatasetId::FashionMnist | DatasetId::Mnist => (
+                Box::new(Mnist::Fashion.load(&[dir.clone()], Split::Train).unwrap()),
+                Box::new(Mnist::Fashion.load(&[dir.clone()], Split::Test).unwrap()),
+            ),
+            DatasetId::Cifar10 => (
+                Box::new(Cifar::Ten.load(&dir, Split::Train).unwrap()),
+                Box::new(Cifar::Ten.load(&dir, Split::Test).unwrap()),
+            ),
+            DatasetId::Cifar100 => (
+                Box::new(Cifar::HundredFine.load(&dir, Split::Train).unwrap()),
+                Box::new(Cifar::HundredFine.load(&dir, Split::Test).unwrap()),
+            ),
+            _ => {
+                // The folder formats also pass the catalog's full check.
+                let summary = id.verify(root.path()).unwrap();
+                assert_eq!((summary.train, summary.test), (6, 3), "{id:?}");
+                (
+                    Box::new(
+                        match id {
+                            DatasetId::Cub200 => FolderDataset::cub(&dir, Split::Train),
+                            DatasetId::Aircraft => FolderDataset::aircraft(&dir, Split::Train),
+                            DatasetId::StanfordCars => {
+                                FolderDataset::stanford_cars(&dir, Split::Train)
+                            }
+                            _ => FolderDataset::tiny_imagenet(&dir, Split::Train),
+                        }
+                        .unwrap(),
+                    ),
+                    Box::new(
+                        match id {
+                            DatasetId::Cub200 => FolderDataset::cub(&dir, Split::Test),
+                            DatasetId::Aircraft => FolderDataset::aircraft(&dir, Split::Test),
+                            DatasetId::StanfordCars => {
+                                FolderDataset::stanford_cars(&dir, Split::Test)
+                            }
+                            _ => FolderDataset::tiny_imagenet(&dir, Split::Test),
+                        }
+                        .unwrap(),
+                    ),
+                )
+            }
+        };
+        // CIFAR-10's training split is five files, each holding the records.
+        let copies = if id == DatasetId::Cifar10 { 5 } else { 1 };
+        assert_eq!(train.len(), 6 * copies, "{id:?}");
+        assert_eq!(test.len(), 3, "{id:?}");
+        let labels: Vec<usize> = (0..test.len()).map(|i| test.label(i).unwrap()).collect();
+        assert_eq!(labels, [0, 1, 2], "{id:?}");
+        let first = train.get(0).unwrap().image;
+        let expected = match id {
+            DatasetId::FashionMnist | DatasetId::Mnist => (28, 28),
+            DatasetId::Cifar10 | DatasetId::Cifar100 => (32, 32),
+            _ => (20, 28),
+        };
+        assert_eq!((first.height, first.width), expected, "{id:?}");
+    }
+    let folders = write_synthetic_folders(&root.path().join("imagenet"), &spec).unwrap();
+    let train = FolderDataset::class_folders(&folders.join("train")).unwrap();
+    assert_eq!((train.len(), train.num_classes()), (6, 3));
+    // Impossible specs are typed errors.
+    let err = write_synthetic(
+        DatasetId::Cifar10,
+        root.path(),
+        &SyntheticSpec {
+            classes: 11,
+            ..spec
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(err, DataError::InvalidOption { .. }), "{err}");
+}

@@ -443,7 +443,7 @@ fn load_split(data: &DataConfig, split: Split) -> Result<Arc<dyn ImageDataset>> 
 }
 
 /// How [`run_experiment`] runs.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// No progress or epoch lines.
     pub quiet: bool,
@@ -453,6 +453,8 @@ pub struct RunOptions {
     pub max_steps_per_epoch: Option<usize>,
     /// Build the model without its pretrained checkpoint (smoke runs).
     pub skip_pretrained: bool,
+    /// Further devices sharing every batch (data parallelism; see [`crate::train::train`]).
+    pub replicas: Vec<Device>,
 }
 
 /// Writes `text` to `path` atomically (a sibling `.partial` file renamed into place).
@@ -605,6 +607,7 @@ pub fn run_experiment(
         let control = RunControl {
             state_dir: Some(state_root.join(format!("seed-{seed}"))),
             max_steps_per_epoch: options.max_steps_per_epoch,
+            replicas: options.replicas.clone(),
         };
         let mut progress = Progress::new(options.quiet);
         let name = &experiment.name;

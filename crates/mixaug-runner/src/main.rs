@@ -77,7 +77,8 @@ struct ReproduceArgs {
     /// No progress or per-epoch lines.
     #[arg(long)]
     quiet: bool,
-    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX].
+    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX]; several devices
+    /// separated by commas (e.g. cuda:0,cuda:1) share every batch (data parallelism).
     #[arg(long, default_value = "flex")]
     device: String,
 }
@@ -95,7 +96,8 @@ struct TrainArgs {
     /// No progress or per-epoch lines.
     #[arg(long)]
     quiet: bool,
-    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX].
+    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX]; several devices
+    /// separated by commas (e.g. cuda:0,cuda:1) share every batch (data parallelism).
     #[arg(long, default_value = "flex")]
     device: String,
 }
@@ -349,15 +351,26 @@ fn cam(args: CamArgs) -> Result<()> {
     Ok(())
 }
 
+/// The autodiff training device and the replicas of a comma-separated `--device` list.
+fn training_devices(list: &str) -> Result<(burn::prelude::Device, Vec<burn::prelude::Device>)> {
+    let mut devices = list
+        .split(',')
+        .map(|name| Ok(parse_device(name.trim())?.autodiff()))
+        .collect::<Result<Vec<_>>>()?;
+    let main = devices.remove(0);
+    Ok((main, devices))
+}
+
 fn train(args: TrainArgs) -> Result<()> {
     let text = std::fs::read_to_string(&args.config)
         .with_context(|| format!("cannot read {}", args.config.display()))?;
     let experiment =
         Experiment::from_toml(&text).with_context(|| format!("in {}", args.config.display()))?;
-    let device = parse_device(&args.device)?.autodiff();
+    let (device, replicas) = training_devices(&args.device)?;
     let run = RunOptions {
         quiet: args.quiet,
         resume: args.resume,
+        replicas,
         ..RunOptions::default()
     };
     let results = run_experiment(&experiment, &args.out, &device, &run)?;
@@ -382,10 +395,11 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let device = parse_device(&args.device)?.autodiff();
+    let (device, replicas) = training_devices(&args.device)?;
     let run = RunOptions {
         quiet: args.quiet,
         resume: args.resume,
+        replicas,
         ..RunOptions::default()
     };
     let start = std::time::Instant::now();

@@ -581,7 +581,8 @@ pub struct SmokeReport {
 
 /// Checks every cell of `table` and trains [`Table::smoke_cells`] for one step each (batch
 /// of 2, one seed, one epoch, evaluation on 2 images) on generated data in the real format
-/// under `work`, without pretrained checkpoints.
+/// under `work` (kept), without pretrained checkpoints; each passed cell's run folder is
+/// removed.
 pub fn smoke_table(
     table: &Table,
     work: &Path,
@@ -611,14 +612,15 @@ pub fn smoke_table(
             resume: false,
             max_steps_per_epoch: Some(1),
             skip_pretrained: true,
+            replicas: Vec::new(),
         };
-        let runs = run_experiment(
-            &experiment,
-            &work.join("runs").join(&experiment.name),
-            device,
-            &run,
-        )
-        .with_context(|| format!("smoke of table {}, cell {}", table.name, experiment.name))?;
+        let run_dir = work.join("runs").join(&experiment.name);
+        let runs = run_experiment(&experiment, &run_dir, device, &run)
+            .with_context(|| format!("smoke of table {}, cell {}", table.name, experiment.name))?;
+        // The weights and optimiser state of the large networks would add up to gigabytes
+        // over a table: a passed cell leaves nothing behind.
+        std::fs::remove_dir_all(&run_dir)
+            .with_context(|| format!("cannot remove {}", run_dir.display()))?;
         let last = runs
             .first()
             .and_then(|(_, h)| h.last())

@@ -19,14 +19,16 @@
 //! than each alone, so exactness holds for one training per process, which is how
 //! `mixaug train` and `mixaug reproduce` run.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams, SgdConfig};
 use burn::prelude::*;
 use mixaug_data::{Batch, Loader};
 use mixaug_loss::{
@@ -202,13 +204,16 @@ pub enum Event<'a> {
 }
 
 /// Where a run keeps its resumable state, and how far each epoch goes.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct RunControl {
     /// Folder of the per-epoch state; when it holds a complete epoch, training continues
     /// after it. `None`: nothing is kept.
     pub state_dir: Option<PathBuf>,
     /// Stop each epoch after this many steps (smoke runs). `None`: the whole epoch.
     pub max_steps_per_epoch: Option<usize>,
+    /// Further devices sharing every batch (data parallelism, see [`train`]). Empty: the
+    /// training device alone.
+    pub replicas: Vec<Device>,
 }
 
 /// The schedule's rate at global `step` (warm-up, then cosine or multi-step).
@@ -231,14 +236,6 @@ fn learning_rate(options: &TrainOptions, step: usize, steps_per_epoch: usize) ->
     }
 }
 
-fn to_tensors(batch: &Batch, device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
-    let n = batch.shape[0];
-    (
-        Tensor::from_data(TensorData::new(batch.images.clone(), batch.shape), device),
-        Tensor::from_data(TensorData::new(batch.labels.clone(), [n]), device),
-    )
-}
-
 /// Clean top-1 and top-5 accuracy (percent) of `network` on every batch of `loader`
 /// (Baseline+ scores when the network has a mid-level head; `epoch` from 1 decides its
 /// detaching, which does not change the forward values).
@@ -253,7 +250,7 @@ pub fn evaluate(
     let (mut top1, mut top5, mut count) = (0usize, 0usize, 0usize);
     for batch in loader.epoch(0) {
         let batch = batch.context("reading an evaluation batch")?;
-        let (images, labels) = to_tensors(&batch, &device);
+        let (images, labels) = shard_tensors(&batch, 0..batch.labels.len(), &device);
         let logits = network.scores(images, epoch)?;
         let [n, k] = logits.dims();
         let (_, best) = logits.topk_with_indices(5.min(k), 1);
@@ -452,12 +449,106 @@ fn step_loss(
     })
 }
 
+/// One shard of a step: the loss and the gradients of `weight × loss`.
+struct ShardResult {
+    value: f64,
+    grads: GradientsParams,
+}
+
+/// A shard of a batch for a replica.
+struct Job {
+    network: Network,
+    images: Vec<f32>,
+    shape: [usize; 4],
+    labels: Vec<i64>,
+    key: StreamKey,
+    epoch: usize,
+    weight: f64,
+}
+
+/// A thread driving one replica device, alive for the whole run (BatchNorm's running
+/// statistics average the updates of every thread that ran a forward, per thread).
+struct Worker {
+    device: Device,
+    jobs: mpsc::Sender<Job>,
+    results: mpsc::Receiver<Result<ShardResult>>,
+}
+
+/// The loss of one shard and its gradients scaled by `weight` (its share of the batch);
+/// a non-finite loss comes back without gradients for the caller to report.
+#[allow(clippy::too_many_arguments)]
+fn shard_step(
+    network: &Network,
+    mixer: &MixMethod,
+    options: &TrainOptions,
+    key: StreamKey,
+    images: Tensor<4>,
+    labels: Tensor<1, Int>,
+    epoch: usize,
+    weight: f64,
+) -> Result<ShardResult> {
+    let mut rng = MixRng::new(key);
+    let loss = step_loss(network, mixer, options, &mut rng, images, labels, epoch)?;
+    let value = f64::from(loss.clone().into_scalar::<f32>());
+    if !value.is_finite() {
+        return Ok(ShardResult {
+            value,
+            grads: GradientsParams::new(),
+        });
+    }
+    let loss = if weight == 1.0 {
+        loss
+    } else {
+        loss.mul_scalar(weight)
+    };
+    Ok(ShardResult {
+        value,
+        grads: GradientsParams::from_grads(loss.backward(), network),
+    })
+}
+
+/// The shard boundaries of a batch of `n` over `k` devices (sizes differ by at most 1).
+fn shards(n: usize, k: usize) -> Vec<Range<usize>> {
+    (0..k).map(|r| r * n / k..(r + 1) * n / k).collect()
+}
+
+/// The images and labels of `range` of `batch` on `device`.
+fn shard_tensors(
+    batch: &Batch,
+    range: Range<usize>,
+    device: &Device,
+) -> (Tensor<4>, Tensor<1, Int>) {
+    let [_, c, h, w] = batch.shape;
+    let per = c * h * w;
+    let n = range.len();
+    (
+        Tensor::from_data(
+            TensorData::new(
+                batch.images[range.start * per..range.end * per].to_vec(),
+                [n, c, h, w],
+            ),
+            device,
+        ),
+        Tensor::from_data(TensorData::new(batch.labels[range].to_vec(), [n]), device),
+    )
+}
+
 /// Trains `network` on `train` with `mixer` for `options.epochs` epochs on the autodiff
 /// `device`, evaluating on `eval` after each epoch; `on_event` sees each step and epoch
 /// (progress lines, CSV rows) and may stop the run with an error. With
 /// `control.state_dir`, each epoch's state is kept and a kept state is continued (see the
 /// module docs). A NaN or infinite loss stops the run with an error naming the epoch and
 /// step; the state of the last good epoch stays.
+///
+/// # Several devices
+/// With [`RunControl::replicas`], every batch is split into `1 + replicas` contiguous
+/// shards (sizes differing by at most one, at least two images each): the training
+/// device takes the first, and each replica, driven by its own thread for the whole run,
+/// a copy of the network (`fork`) and the next. Each shard is mixed on its own (mixing
+/// draws keyed by the shard's rank, like one process per GPU), its loss scaled by its share
+/// of the batch, and burn's `ModuleOptimizer::step_multi` sums the gradients of all
+/// devices and steps; BatchNorm statistics are per shard and their running averages are
+/// averaged over the devices (burn's `RunningState`).
 // The eight inputs are independent and each documented; a struct would only rename them.
 #[allow(clippy::too_many_arguments)]
 pub fn train(
@@ -509,38 +600,105 @@ pub fn train(
         options.epochs
     );
     let first_epoch = history.len();
-    let started = Instant::now();
-    let steps_left_at_start = (options.epochs - first_epoch) * steps_per_epoch;
-    for epoch in first_epoch..options.epochs {
-        let mut backend_rng = MixRng::new(StreamKey {
-            seed: options.seed,
-            epoch: epoch as u64,
-            step: u64::MAX,
-            rank: 0,
-        });
-        device.seed(backend_rng.below(usize::MAX) as u64);
-        let start = Instant::now();
-        let (mut loss_sum, mut images_seen, mut lr) = (0.0f64, 0usize, options.lr);
-        for (i, batch) in train.epoch(epoch as u64).take(steps_per_epoch).enumerate() {
-            let batch = batch
-                .with_context(|| format!("reading training batch {i} of epoch {}", epoch + 1))?;
-            let (images, labels) = to_tensors(&batch, device);
-            let mut rng = MixRng::new(StreamKey {
+    std::thread::scope(|scope| {
+        let workers: Vec<Worker> = control
+            .replicas
+            .iter()
+            .map(|replica| {
+                let (job_tx, job_rx) = mpsc::channel::<Job>();
+                let (result_tx, result_rx) = mpsc::channel();
+                let replica_device = replica.clone();
+                scope.spawn(move || {
+                    for job in job_rx {
+                        let [n, c, h, w] = job.shape;
+                        let images = Tensor::from_data(
+                            TensorData::new(job.images, [n, c, h, w]),
+                            &replica_device,
+                        );
+                        let labels =
+                            Tensor::from_data(TensorData::new(job.labels, [n]), &replica_device);
+                        let result = shard_step(
+                            &job.network,
+                            mixer,
+                            options,
+                            job.key,
+                            images,
+                            labels,
+                            job.epoch,
+                            job.weight,
+                        );
+                        if result_tx.send(result).is_err() {
+                            break;
+                        }
+                    }
+                });
+                Worker {
+                    device: replica.clone(),
+                    jobs: job_tx,
+                    results: result_rx,
+                }
+            })
+            .collect();
+        let steps = |epoch: usize,
+                     network: Network,
+                     optimizer: &mut ModuleOptimizer,
+                     step: usize,
+                     batch: &Batch|
+         -> Result<(Network, f64, f64)> {
+            let i = step - epoch * steps_per_epoch;
+            let key = |rank: usize| StreamKey {
                 seed: options.seed,
                 epoch: epoch as u64,
                 step: i as u64,
-                rank: 0,
-            });
-            let loss = step_loss(
+                rank: rank as u64,
+            };
+            let lr = learning_rate(options, step, steps_per_epoch);
+            let n = batch.labels.len();
+            let k = 1 + workers.len();
+            ensure!(
+                n >= 2 * k,
+                "a batch of {n} cannot be shared by {k} devices (at least 2 images each)"
+            );
+            let ranges = shards(n, k);
+            for (r, worker) in workers.iter().enumerate() {
+                let range = ranges[r + 1].clone();
+                let [_, c, h, w] = batch.shape;
+                let per = c * h * w;
+                let job = Job {
+                    network: network.clone().fork(&worker.device),
+                    images: batch.images[range.start * per..range.end * per].to_vec(),
+                    shape: [range.len(), c, h, w],
+                    labels: batch.labels[range.clone()].to_vec(),
+                    key: key(r + 1),
+                    epoch: epoch + 1,
+                    weight: range.len() as f64 / n as f64,
+                };
+                worker
+                    .jobs
+                    .send(job)
+                    .map_err(|_| anyhow::anyhow!("a replica thread stopped"))?;
+            }
+            let (images, labels) = shard_tensors(batch, ranges[0].clone(), device);
+            let main = shard_step(
                 &network,
                 mixer,
                 options,
-                &mut rng,
+                key(0),
                 images,
                 labels,
                 epoch + 1,
+                ranges[0].len() as f64 / n as f64,
             )?;
-            let value = f64::from(loss.clone().into_scalar::<f32>());
+            let mut value = main.value * ranges[0].len() as f64 / n as f64;
+            let mut all = vec![(main.grads, device.clone())];
+            for (r, worker) in workers.iter().enumerate() {
+                let shard = worker
+                    .results
+                    .recv()
+                    .map_err(|_| anyhow::anyhow!("a replica thread stopped"))??;
+                value += shard.value * ranges[r + 1].len() as f64 / n as f64;
+                all.push((shard.grads, worker.device.clone()));
+            }
             if !value.is_finite() {
                 bail!(
                     "the loss diverged ({value}) at epoch {}, step {}: lower the learning rate",
@@ -548,46 +706,89 @@ pub fn train(
                     i + 1
                 );
             }
-            let step = epoch * steps_per_epoch + i;
-            lr = learning_rate(options, step, steps_per_epoch);
-            let mut grads = GradientsParams::from_grads(loss.backward(), &network);
-            if let Some(new_lr) = options.new_layers_lr {
-                let new_grads = network.take_new_layer_grads(&mut grads);
-                network = optimizer.step(lr, network, grads);
-                network = optimizer.step(lr * new_lr / options.lr, network, new_grads);
+            let mut network = network;
+            if workers.is_empty() {
+                let (mut grads, _) = all.pop().expect("the main shard");
+                if let Some(new_lr) = options.new_layers_lr {
+                    let new_grads = network.take_new_layer_grads(&mut grads);
+                    network = optimizer.step(lr, network, grads);
+                    network = optimizer.step(lr * new_lr / options.lr, network, new_grads);
+                } else {
+                    network = optimizer.step(lr, network, grads);
+                }
             } else {
-                network = optimizer.step(lr, network, grads);
+                if let Some(new_lr) = options.new_layers_lr {
+                    let new_grads = all
+                        .iter_mut()
+                        .map(|(g, d)| (network.take_new_layer_grads(g), d.clone()))
+                        .collect();
+                    network =
+                        optimizer.step_multi(lr, network, MultiGradientsParams { grads: all });
+                    network = optimizer.step_multi(
+                        lr * new_lr / options.lr,
+                        network,
+                        MultiGradientsParams { grads: new_grads },
+                    );
+                } else {
+                    network =
+                        optimizer.step_multi(lr, network, MultiGradientsParams { grads: all });
+                }
+                network = network.fork(device);
             }
-            loss_sum += value * batch.labels.len() as f64;
-            images_seen += batch.labels.len();
-            let done = step + 1 - first_epoch * steps_per_epoch;
-            let elapsed = started.elapsed().as_secs_f64();
-            on_event(Event::Step(&StepProgress {
+            Ok((network, value, lr))
+        };
+        let started = Instant::now();
+        let steps_left_at_start = (options.epochs - first_epoch) * steps_per_epoch;
+        for epoch in first_epoch..options.epochs {
+            let mut backend_rng = MixRng::new(StreamKey {
+                seed: options.seed,
+                epoch: epoch as u64,
+                step: u64::MAX,
+                rank: 0,
+            });
+            device.seed(backend_rng.below(usize::MAX) as u64);
+            let start = Instant::now();
+            let (mut loss_sum, mut images_seen, mut lr) = (0.0f64, 0usize, options.lr);
+            for (i, batch) in train.epoch(epoch as u64).take(steps_per_epoch).enumerate() {
+                let batch = batch.with_context(|| {
+                    format!("reading training batch {i} of epoch {}", epoch + 1)
+                })?;
+                let step = epoch * steps_per_epoch + i;
+                let (stepped, value, step_lr) =
+                    steps(epoch, network, &mut optimizer, step, &batch)?;
+                network = stepped;
+                lr = step_lr;
+                loss_sum += value * batch.labels.len() as f64;
+                images_seen += batch.labels.len();
+                let done = step + 1 - first_epoch * steps_per_epoch;
+                let elapsed = started.elapsed().as_secs_f64();
+                on_event(Event::Step(&StepProgress {
+                    epoch: epoch + 1,
+                    epochs: options.epochs,
+                    step: i + 1,
+                    steps: steps_per_epoch,
+                    mix_loss: loss_sum / images_seen as f64,
+                    images_per_second: images_seen as f64 / start.elapsed().as_secs_f64().max(1e-9),
+                    eta_seconds: elapsed / done as f64 * (steps_left_at_start - done) as f64,
+                }))?;
+            }
+            let seconds = start.elapsed().as_secs_f64();
+            let (top1, top5) = evaluate(&network, eval, epoch + 1, device)?;
+            history.push(EpochMetrics {
                 epoch: epoch + 1,
-                epochs: options.epochs,
-                step: i + 1,
-                steps: steps_per_epoch,
-                mix_loss: loss_sum / images_seen as f64,
-                images_per_second: images_seen as f64 / start.elapsed().as_secs_f64().max(1e-9),
-                eta_seconds: elapsed / done as f64 * (steps_left_at_start - done) as f64,
-            }))?;
+                mix_loss: loss_sum / images_seen.max(1) as f64,
+                lr,
+                top1,
+                top5,
+                images_per_second: images_seen as f64 / seconds.max(1e-9),
+            });
+            if let Some(state) = &control.state_dir {
+                save_state(state, &network, &optimizer, &history)?;
+            }
+            on_event(Event::Epoch(&history))?;
         }
-        let seconds = start.elapsed().as_secs_f64();
-        let (top1, top5) = evaluate(&network, eval, epoch + 1, device)?;
-        history.push(EpochMetrics {
-            epoch: epoch + 1,
-            mix_loss: loss_sum / images_seen.max(1) as f64,
-            lr,
-            top1,
-            top5,
-            images_per_second: images_seen as f64 / seconds.max(1e-9),
-        });
-        if let Some(state) = &control.state_dir {
-            save_state(state, &network, &optimizer, &history)?;
-        }
-        on_event(Event::Epoch(&history))?;
-    }
-    Ok((network, history))
+        Ok((network, history))
+    })
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use mixaug_data::{ImageU8, InMemoryDataset, Loader, LoaderConfig, Normalize, Pipeline};
 use mixaug_loss::SumixConfig;
@@ -223,7 +224,7 @@ fn a_run_stopped_mid_epoch_resumes_exactly() {
     let state = tempfile::tempdir().unwrap();
     let control = RunControl {
         state_dir: Some(state.path().to_path_buf()),
-        max_steps_per_epoch: None,
+        ..RunControl::default()
     };
     let err = train(
         tiny_network(&device, LossKind::SoftCe, false),
@@ -257,7 +258,12 @@ fn fc_and_conv(network: &Network) -> (Vec<f32>, Vec<f32>) {
     };
     (
         m.fc.weight.val().into_data().try_to_vec::<f32>().unwrap(),
-        m.conv1.weight.val().into_data().try_to_vec::<f32>().unwrap(),
+        m.conv1
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap(),
     )
 }
 
@@ -279,8 +285,8 @@ fn new_layers_take_their_own_learning_rate() {
             ..options(LossKind::SoftCe, 1, lr)
         };
         let control = RunControl {
-            state_dir: None,
             max_steps_per_epoch: Some(1),
+            ..RunControl::default()
         };
         let before = fc_and_conv(&network);
         let (after, _) = train(
@@ -374,4 +380,138 @@ fn baseline_plus_trains_a_mid_level_head() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("mid-level"), "{err}");
+}
+
+#[test]
+fn two_devices_sum_the_gradients_of_their_shards() {
+    let _serial = serial();
+    // One plain SGD step (no momentum or decay; cosine at step 0 gives the base rate 0.5)
+    // with the batch of 16 shared by two devices (two threads on flex): the update is
+    // −0.5 · (½ g₁ + ½ g₂), where gᵢ is the gradient of half i's mean loss computed alone.
+    let device = Device::flex().autodiff();
+    let (train_loader, eval_loader) = loaders();
+    let mixer = MixConfig::None.init().unwrap();
+    let opts = TrainOptions {
+        momentum: 0.0,
+        weight_decay: 0.0,
+        ..options(LossKind::SoftCe, 1, 0.5)
+    };
+    let control = RunControl {
+        state_dir: None,
+        max_steps_per_epoch: Some(1),
+        replicas: vec![device.clone()],
+    };
+    let network = tiny_network(&device, LossKind::SoftCe, false);
+    let before = fc_and_conv(&network);
+    let (after, history) = train(
+        network,
+        &mixer,
+        &train_loader,
+        &eval_loader,
+        &opts,
+        &control,
+        &device,
+        |_| Ok(()),
+    )
+    .unwrap();
+    let after = fc_and_conv(&after);
+
+    let batch = train_loader.epoch(0).next().unwrap().unwrap();
+    let half_gradients = |range: std::ops::Range<usize>| {
+        let net = tiny_network(&device, LossKind::SoftCe, false);
+        let per = 3 * 8 * 10;
+        let n = range.len();
+        let images = Tensor::<4>::from_data(
+            TensorData::new(
+                batch.images[range.start * per..range.end * per].to_vec(),
+                [n, 3, 8, 10],
+            ),
+            &device,
+        );
+        let labels = Tensor::<1, Int>::from_data(
+            TensorData::new(batch.labels[range].to_vec(), [n]),
+            &device,
+        );
+        let logits = net.model.forward(images);
+        let target = mixaug_masks::MixedTarget::single(labels);
+        let loss = mixaug_loss::soft_target_cross_entropy(logits, &target, 0.0).unwrap();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        let Backbone::ResNet(m) = &net.model else {
+            unreachable!("a ResNet was built")
+        };
+        let fc: Vec<f32> = grads
+            .get::<2>(m.fc.weight.id)
+            .unwrap()
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        let conv: Vec<f32> = grads
+            .get::<4>(m.conv1.weight.id)
+            .unwrap()
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        (fc, conv)
+    };
+    let (fc1, conv1) = half_gradients(0..8);
+    let (fc2, conv2) = half_gradients(8..16);
+    let check = |before: &[f32], after: &[f32], g1: &[f32], g2: &[f32]| {
+        for i in 0..before.len() {
+            let expected = before[i] - 0.5 * (0.5 * g1[i] + 0.5 * g2[i]);
+            assert!(
+                (after[i] - expected).abs() <= 1e-5 + 1e-4 * expected.abs(),
+                "{i}: {} vs {expected}",
+                after[i]
+            );
+        }
+    };
+    check(&before.0, &after.0, &fc1, &fc2);
+    check(&before.1, &after.1, &conv1, &conv2);
+    assert!(history[0].mix_loss.is_finite());
+
+    // Guided and two-pass methods run on the replica threads too.
+    for (name, loss) in [
+        ("snapmix", LossKind::PairCe),
+        ("cutmix", LossKind::Sumix(SumixConfig::new())),
+    ] {
+        let (_, history) = train(
+            tiny_network(&device, loss, false),
+            &MixConfig::from_name(name).unwrap().init().unwrap(),
+            &train_loader,
+            &eval_loader,
+            &options(loss, 2, 0.05),
+            &RunControl {
+                replicas: vec![device.clone()],
+                ..RunControl::default()
+            },
+            &device,
+            |_| Ok(()),
+        )
+        .unwrap();
+        assert!(
+            history.iter().all(|m| m.mix_loss.is_finite()),
+            "{name}: {history:?}"
+        );
+    }
+
+    // A batch too small to share is refused.
+    let three = RunControl {
+        replicas: vec![device.clone(); 8],
+        ..control
+    };
+    let err = train(
+        tiny_network(&device, LossKind::SoftCe, false),
+        &mixer,
+        &train_loader,
+        &eval_loader,
+        &opts,
+        &three,
+        &device,
+        |_| Ok(()),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("cannot be shared by 9 devices"),
+        "{err}"
+    );
 }
