@@ -385,8 +385,16 @@ fn generated_copies_read_back_in_every_format() {
         );
         let (train, test): (Box<dyn ImageDataset>, Box<dyn ImageDataset>) = match id {
             DatasetId::FashionMnist | DatasetId::Mnist => (
-                Box::new(Mnist::Fashion.load(std::slice::from_ref(&dir), Split::Train).unwrap()),
-                Box::new(Mnist::Fashion.load(std::slice::from_ref(&dir), Split::Test).unwrap()),
+                Box::new(
+                    Mnist::Fashion
+                        .load(std::slice::from_ref(&dir), Split::Train)
+                        .unwrap(),
+                ),
+                Box::new(
+                    Mnist::Fashion
+                        .load(std::slice::from_ref(&dir), Split::Test)
+                        .unwrap(),
+                ),
             ),
             DatasetId::Cifar10 => (
                 Box::new(Cifar::Ten.load(&dir, Split::Train).unwrap()),
