@@ -38,7 +38,8 @@
 //! after every epoch), the resumable state of each seed (`state/seed-<s>/`, see
 //! [`crate::train`]) and one final checkpoint per seed (`seed-<s>.safetensors`, written
 //! beside its final name and renamed into place). [`RunOptions::resume`] continues an
-//! interrupted run in the same folder; without it an earlier state there is discarded.
+//! interrupted run in the same folder (or starts it when the folder holds none); without it
+//! an earlier state there is discarded.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -447,7 +448,8 @@ fn load_split(data: &DataConfig, split: Split) -> Result<Arc<dyn ImageDataset>> 
 pub struct RunOptions {
     /// No progress or epoch lines.
     pub quiet: bool,
-    /// Continue the run kept in the folder (its `config.toml` must match).
+    /// Continue the run kept in the folder (its `config.toml` must match); a folder
+    /// without a run starts one.
     pub resume: bool,
     /// Stop each epoch after this many steps (smoke runs).
     pub max_steps_per_epoch: Option<usize>,
@@ -541,9 +543,9 @@ pub fn run_experiment(
     let config_path = out.join("config.toml");
     let config = experiment.to_toml()?;
     let state_root = out.join("state");
-    if options.resume {
+    if options.resume && config_path.exists() {
         let kept = std::fs::read_to_string(&config_path)
-            .with_context(|| format!("--resume: {} holds no run to continue", out.display()))?;
+            .with_context(|| format!("--resume: cannot read {}", config_path.display()))?;
         let kept: Experiment = toml::from_str(&kept)
             .with_context(|| format!("--resume: corrupt {}", config_path.display()))?;
         ensure!(

@@ -135,6 +135,8 @@ pub struct MethodRuns {
     pub name: String,
     /// Metrics per epoch, per seed.
     pub seeds: Vec<(u64, Vec<EpochMetrics>)>,
+    /// The config hash of the method's experiment.
+    pub hash: String,
 }
 
 /// One row of the table: the last epoch's top-1 over the seeds.
@@ -148,6 +150,8 @@ pub struct Row {
     pub std: f64,
     /// Number of seeds.
     pub n: usize,
+    /// The config hash of the method's experiment.
+    pub hash: String,
 }
 
 /// The table's rows.
@@ -168,6 +172,7 @@ pub fn summarise(runs: &[MethodRuns]) -> Vec<Row> {
             };
             Row {
                 name: m.name.clone(),
+                hash: m.hash.clone(),
                 mean,
                 std,
                 n,
@@ -178,9 +183,13 @@ pub fn summarise(runs: &[MethodRuns]) -> Vec<Row> {
 
 /// The table as Markdown.
 pub fn markdown_table(rows: &[Row]) -> String {
-    let mut s = String::from("| method | top-1 (%) | seeds |\n|---|---|---|\n");
+    let mut s = String::from("| method | top-1 (%) | seeds | config hash |\n|---|---|---|---|\n");
     for r in rows {
-        let _ = writeln!(s, "| {} | {:.2} ± {:.2} | {} |", r.name, r.mean, r.std, r.n);
+        let _ = writeln!(
+            s,
+            "| {} | {:.2} ± {:.2} | {} | `{}` |",
+            r.name, r.mean, r.std, r.n, r.hash
+        );
     }
     s
 }
@@ -210,6 +219,7 @@ pub fn run_quick_table(
         runs.push(MethodRuns {
             name: experiment.name.clone(),
             seeds,
+            hash: experiment.hash()?,
         });
     }
     let rows = summarise(&runs);
@@ -237,13 +247,7 @@ fn write_report(
         }
     }
     std::fs::write(out.join("results.csv"), csv).context("writing results.csv")?;
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let commit = crate::tables::git_commit();
     let report = format!(
         "# Quick table: Fashion-MNIST\n\n\
          Narrow ResNet-18 (CIFAR stem, base width 8), first {} training and {} test images, \
@@ -441,6 +445,7 @@ mod tests {
                 (0, vec![metrics(1, 70.0), metrics(2, 80.0)]),
                 (1, vec![metrics(1, 71.0), metrics(2, 84.0)]),
             ],
+            hash: "0123456789ab".into(),
         }];
         let rows = summarise(&runs);
         assert_eq!(rows[0].n, 2);
@@ -448,7 +453,7 @@ mod tests {
         assert!((rows[0].std - 8f64.sqrt()).abs() < 1e-12);
         assert_eq!(
             markdown_table(&rows),
-            "| method | top-1 (%) | seeds |\n|---|---|---|\n| cutmix | 82.00 ± 2.83 | 2 |\n"
+            "| method | top-1 (%) | seeds | config hash |\n|---|---|---|---|\n| cutmix | 82.00 ± 2.83 | 2 | `0123456789ab` |\n"
         );
         let curves = curves_plot(&runs);
         assert_eq!(curves.dimensions(), (720, 420));

@@ -86,10 +86,18 @@ fn a_run_killed_mid_epoch_resumes_to_the_same_metrics() {
     };
 
     let whole = work.path().join("whole");
-    assert!(train(&whole, false).status().unwrap().success());
+    let output = train(&whole, false).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let killed = work.path().join("killed");
-    let mut child = train(&killed, false).spawn().unwrap();
+    let mut child = train(&killed, false)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let first_epoch = killed.join("state/seed-0/epoch-0001");
     let start = Instant::now();
     while !first_epoch.is_dir() {
