@@ -35,7 +35,7 @@
 //!
 //! Unknown keys are errors naming the key. A run folder holds `config.toml` (the
 //! experiment as run), `metrics.csv` (one row per seed and epoch, rewritten atomically
-//! after every epoch), the resumable state of each seed (`state/seed-<s>/`, see
+//! after every epoch), `report.md` (the statistic per seed, written at the end), the resumable state of each seed (`state/seed-<s>/`, see
 //! [`crate::train`]) and one final checkpoint per seed (`seed-<s>.safetensors`, written
 //! beside its final name and renamed into place). [`RunOptions::resume`] continues an
 //! interrupted run in the same folder (or starts it when the folder holds none); without it
@@ -658,7 +658,45 @@ pub fn run_experiment(
         results.push((seed, history));
         write_atomically(&csv_path, &metrics_csv(&results))?;
     }
+    write_atomically(&out.join("report.md"), &run_report(experiment, &results)?)?;
     Ok(results)
+}
+
+/// The final report of a run folder: the statistic per seed, mean ± sample std, the
+/// config hash and the git commit.
+pub fn run_report(experiment: &Experiment, results: &[(u64, Vec<EpochMetrics>)]) -> Result<String> {
+    let values: Vec<f64> = results
+        .iter()
+        .map(|(_, h)| experiment.statistic.of(h))
+        .collect();
+    let n = values.len();
+    let mean = values.iter().sum::<f64>() / n.max(1) as f64;
+    let std = if n > 1 {
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    let mut text = format!(
+        "# {}\n\nStatistic: {}. Config hash `{}`, git commit {}.\n\n\
+         **{mean:.2} ± {std:.2}** (mean ± sample std over {n} seed{}).\n\n\
+         | seed | statistic | last top-1 | last top-5 | epochs |\n|---|---|---|---|---|\n",
+        experiment.name,
+        experiment.statistic.describe(),
+        experiment.hash()?,
+        crate::tables::git_commit(),
+        if n == 1 { "" } else { "s" },
+    );
+    for ((seed, history), value) in results.iter().zip(&values) {
+        let last = history.last();
+        text.push_str(&format!(
+            "| {seed} | {value:.2} | {:.2} | {:.2} | {} |\n",
+            last.map_or(f64::NAN, |m| m.top1),
+            last.map_or(f64::NAN, |m| m.top5),
+            history.len()
+        ));
+    }
+    text.push_str("\nPer-epoch numbers: `metrics.csv`; the experiment as run: `config.toml`.\n");
+    Ok(text)
 }
 
 /// Writes the network's weights to `path` atomically: to `path.partial`, then renamed.

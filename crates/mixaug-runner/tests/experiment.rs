@@ -106,6 +106,14 @@ fn a_run_folder_holds_config_metrics_and_checkpoints() {
             assert!(m.mix_loss.is_finite(), "seed {seed}: {m:?}");
         }
     }
+    // The final report: the statistic (last epoch's top-1 by default) per seed, the hash.
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(report.contains(&experiment.hash().unwrap()), "{report}");
+    assert!(report.contains("top-1 of the last epoch"), "{report}");
+    for (seed, history) in &results {
+        let row = format!("| {seed} | {:.2} |", history.last().unwrap().top1);
+        assert!(report.contains(&row), "{row} not in {report}");
+    }
     for seed in [0, 1] {
         let checkpoint = out.path().join(format!("seed-{seed}.safetensors"));
         assert!(std::fs::metadata(&checkpoint).unwrap().len() > 0);
