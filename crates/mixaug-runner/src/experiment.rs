@@ -53,12 +53,12 @@ use mixaug_data::{
     Cifar, DEBIAN_FASHION_MNIST, DataError, DatasetId, FolderDataset, ImageDataset, Loader,
     LoaderConfig, Mnist, Normalize, Pipeline, Sample, Split,
 };
-use mixaug_masks::MixConfig;
+use mixaug_masks::{MixConfig, Needs};
 use mixaug_models::{ImportOptions, PreActNetConfig, ResNetConfig, Stem, load_torchvision};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::network::{Backbone, Network};
+use crate::network::{Backbone, Network, Teacher, materialize};
 use crate::train::{EpochMetrics, Event, LossKind, RunControl, TrainOptions, train};
 
 /// One experiment: data, model, mixer, training, seeds.
@@ -82,6 +82,11 @@ pub struct Experiment {
     pub mixer: MixConfig,
     /// How to train.
     pub train: TrainOptions,
+    /// AttentiveMix's frozen teacher (required by it, refused otherwise), usually an
+    /// ImageNet-pretrained ResNet: `arch`, `stem = "imagenet"`, `num_classes = 1000`,
+    /// `pretrained`.
+    #[serde(default)]
+    pub teacher: Option<ModelConfig>,
 }
 
 fn default_seeds() -> Vec<u64> {
@@ -349,6 +354,17 @@ impl Experiment {
             .validate()
             .with_context(|| format!("mixer ({})", self.mixer.label()))?;
         self.model.validate()?;
+        match (&self.teacher, self.mixer.needs()) {
+            (None, Needs::Attention) => bail!(
+                "teacher: {} reads attention from a frozen teacher network; add a [teacher] section",
+                self.mixer.name()
+            ),
+            (Some(_), needs) if needs != Needs::Attention => {
+                bail!("teacher: only AttentiveMix uses a teacher network")
+            }
+            (Some(teacher), _) => teacher.validate().context("teacher")?,
+            _ => {}
+        }
         if self.train.mid_level_head {
             ensure!(
                 !self.model.arch.starts_with("wrn") && !self.model.arch.starts_with("preact"),
@@ -606,10 +622,22 @@ pub fn run_experiment(
             train_options.mid_level_head,
             device,
         )?;
+        let teacher = match (&experiment.teacher, &experiment.mixer) {
+            (Some(config), MixConfig::AttentiveMix(mixer)) => {
+                let network = config.init(device, options.skip_pretrained)?;
+                materialize(&network);
+                Some(Teacher {
+                    network,
+                    attention: mixer.attention(),
+                })
+            }
+            _ => None,
+        };
         let control = RunControl {
             state_dir: Some(state_root.join(format!("seed-{seed}"))),
             max_steps_per_epoch: options.max_steps_per_epoch,
             replicas: options.replicas.clone(),
+            teacher,
         };
         let mut progress = Progress::new(options.quiet);
         let name = &experiment.name;

@@ -9,7 +9,7 @@ use mixaug_loss::{
     MidLevelHead, MidLevelHeadConfig, PooledClassifier, UncertaintyHead, UncertaintyHeadConfig,
     baseline_plus_scores,
 };
-use mixaug_maps::{CamClassifier, CamModel};
+use mixaug_maps::{AttentionConfig, CamClassifier, CamModel};
 use mixaug_models::{PreActNet, ResNet};
 
 /// The classifier of a run.
@@ -97,6 +97,15 @@ impl CamModel for Backbone {
     }
 }
 
+/// AttentiveMix's frozen teacher: the network its attention grids come from.
+#[derive(Debug, Clone)]
+pub struct Teacher {
+    /// The network; it is never trained (no gradient reaches it).
+    pub network: Backbone,
+    /// How its grids are computed (the mixer's `AttentiveMixConfig::attention`).
+    pub attention: AttentionConfig,
+}
+
 /// The model a run trains: the classifier, SUMix's uncertainty head and SnapMix's
 /// Baseline+ mid-level head when the run uses them.
 #[derive(Module, Debug)]
@@ -128,7 +137,7 @@ impl Network {
             None
         };
         let network = Self { model, head, mid };
-        network.visit(&mut Materialize);
+        materialize(&network);
         Ok(network)
     }
 
@@ -162,6 +171,12 @@ impl Network {
         self.mid.visit(&mut mover);
         mover.to
     }
+}
+
+/// Creates every lazily initialised parameter of `module` now, in module order, so that
+/// the generator state when the module was built decides them all.
+pub fn materialize<M: Module>(module: &M) {
+    module.visit(&mut Materialize);
 }
 
 /// Touches every float parameter, which creates the lazy ones.

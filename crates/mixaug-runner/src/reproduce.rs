@@ -124,6 +124,7 @@ pub fn quick_experiments(options: &QuickOptions) -> Vec<Experiment> {
                 new_layers_lr: None,
                 mid_level_head: false,
             },
+            teacher: None,
         })
         .collect()
 }

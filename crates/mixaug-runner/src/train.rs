@@ -38,7 +38,7 @@ use mixaug_maps::{CamStatistics, semantic_percent_maps};
 use mixaug_masks::{BatchShape, Guide, MixMethod, MixRng, Mixer, Needs, StreamKey};
 use serde::{Deserialize, Serialize};
 
-use crate::network::Network;
+use crate::network::{Network, Teacher};
 
 /// The training loss.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -214,6 +214,8 @@ pub struct RunControl {
     /// Further devices sharing every batch (data parallelism, see [`train`]). Empty: the
     /// training device alone.
     pub replicas: Vec<Device>,
+    /// The frozen network of AttentiveMix (required by it, unused otherwise).
+    pub teacher: Option<Teacher>,
 }
 
 /// The schedule's rate at global `step` (warm-up, then cosine or multi-step).
@@ -393,8 +395,10 @@ fn load_state(
 }
 
 /// The loss of one step (and its graph) on the batch `images`/`labels`.
+#[allow(clippy::too_many_arguments)]
 fn step_loss(
     network: &Network,
+    teacher: Option<&Teacher>,
     mixer: &MixMethod,
     options: &TrainOptions,
     rng: &mut MixRng,
@@ -423,7 +427,15 @@ fn step_loss(
             labels.clone(),
             CamStatistics::Batch,
         )?)),
-        _ => None,
+        Needs::Attention => {
+            let teacher = teacher.context("AttentiveMix needs its frozen teacher network")?;
+            Some(Guide::Attention(
+                teacher
+                    .attention
+                    .attention(&teacher.network, images.clone())?,
+            ))
+        }
+        Needs::Nothing => None,
     };
     let mixed = mixer.apply_guided(&params, images, labels, guide)?;
     Ok(match (&network.mid, options.loss) {
@@ -479,6 +491,7 @@ struct Worker {
 #[allow(clippy::too_many_arguments)]
 fn shard_step(
     network: &Network,
+    teacher: Option<&Teacher>,
     mixer: &MixMethod,
     options: &TrainOptions,
     key: StreamKey,
@@ -488,7 +501,9 @@ fn shard_step(
     weight: f64,
 ) -> Result<ShardResult> {
     let mut rng = MixRng::new(key);
-    let loss = step_loss(network, mixer, options, &mut rng, images, labels, epoch)?;
+    let loss = step_loss(
+        network, teacher, mixer, options, &mut rng, images, labels, epoch,
+    )?;
     let value = f64::from(loss.clone().into_scalar::<f32>());
     if !value.is_finite() {
         return Ok(ShardResult {
@@ -566,9 +581,9 @@ pub fn train(
         "training needs an autodiff device (`device.autodiff()`)"
     );
     options.validate()?;
-    if mixer.needs() == Needs::Attention {
+    if mixer.needs() == Needs::Attention && control.teacher.is_none() {
         bail!(
-            "{} needs a frozen teacher network, which runs do not provide yet",
+            "{} needs a frozen teacher network (`RunControl::teacher`; the experiment key `teacher`)",
             mixer.name()
         );
     }
@@ -608,6 +623,10 @@ pub fn train(
                 let (job_tx, job_rx) = mpsc::channel::<Job>();
                 let (result_tx, result_rx) = mpsc::channel();
                 let replica_device = replica.clone();
+                let teacher = control.teacher.clone().map(|t| Teacher {
+                    network: t.network.fork(replica),
+                    ..t
+                });
                 scope.spawn(move || {
                     for job in job_rx {
                         let [n, c, h, w] = job.shape;
@@ -619,6 +638,7 @@ pub fn train(
                             Tensor::from_data(TensorData::new(job.labels, [n]), &replica_device);
                         let result = shard_step(
                             &job.network,
+                            teacher.as_ref(),
                             mixer,
                             options,
                             job.key,
@@ -681,6 +701,7 @@ pub fn train(
             let (images, labels) = shard_tensors(batch, ranges[0].clone(), device);
             let main = shard_step(
                 &network,
+                control.teacher.as_ref(),
                 mixer,
                 options,
                 key(0),

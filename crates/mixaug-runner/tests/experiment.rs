@@ -133,6 +133,17 @@ fn bad_experiment_files_name_the_problem() {
     let arch = config(dir).replace("resnet18", "vgg11");
     let err = format!("{:#}", Experiment::from_toml(&arch).unwrap_err());
     assert!(err.contains("model.arch"), "{err}");
+    // AttentiveMix needs a [teacher]; no other method takes one.
+    let attentive = config(dir).replace("method = \"cutmix\"", "method = \"attentivemix\"");
+    let err = format!("{:#}", Experiment::from_toml(&attentive).unwrap_err());
+    assert!(err.contains("[teacher]"), "{err}");
+    let teacher = "\n[teacher]\narch = \"resnet18\"\nstem = \"imagenet\"\nnum_classes = 1000\n";
+    Experiment::from_toml(&format!("{attentive}{teacher}")).unwrap();
+    let err = format!(
+        "{:#}",
+        Experiment::from_toml(&format!("{}{teacher}", config(dir))).unwrap_err()
+    );
+    assert!(err.contains("only AttentiveMix"), "{err}");
     // A missing data set lists where it looked.
     let experiment = Experiment::from_toml(&config(dir)).unwrap();
     let out = tempfile::tempdir().unwrap();

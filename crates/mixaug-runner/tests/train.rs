@@ -12,7 +12,7 @@ use mixaug_data::{ImageU8, InMemoryDataset, Loader, LoaderConfig, Normalize, Pip
 use mixaug_loss::SumixConfig;
 use mixaug_masks::MixConfig;
 use mixaug_models::{BlockKind, ResNetConfig, Stem};
-use mixaug_runner::network::{Backbone, Network};
+use mixaug_runner::network::{Backbone, Network, Teacher};
 use mixaug_runner::train::{Event, LossKind, RunControl, Schedule, TrainOptions, train};
 
 fn data(n: usize, seed: u64) -> InMemoryDataset {
@@ -170,7 +170,11 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 /// one network would not do for separate runs: BatchNorm's running statistics are shared
 /// between clones.)
 fn tiny_network(device: &Device, loss: LossKind, mid: bool) -> Network {
-    device.seed(0);
+    tiny_network_seeded(device, loss, mid, 0)
+}
+
+fn tiny_network_seeded(device: &Device, loss: LossKind, mid: bool, seed: u64) -> Network {
+    device.seed(seed);
     let model = ResNetConfig::new(BlockKind::Basic, [1, 1, 1, 1], 2)
         .with_stem(Stem::Cifar)
         .with_base_width(4)
@@ -397,9 +401,9 @@ fn two_devices_sum_the_gradients_of_their_shards() {
         ..options(LossKind::SoftCe, 1, 0.5)
     };
     let control = RunControl {
-        state_dir: None,
         max_steps_per_epoch: Some(1),
         replicas: vec![device.clone()],
+        ..RunControl::default()
     };
     let network = tiny_network(&device, LossKind::SoftCe, false);
     let before = fc_and_conv(&network);
@@ -495,7 +499,7 @@ fn two_devices_sum_the_gradients_of_their_shards() {
     }
 
     // A batch too small to share is refused.
-    let three = RunControl {
+    let nine = RunControl {
         replicas: vec![device.clone(); 8],
         ..control
     };
@@ -505,7 +509,7 @@ fn two_devices_sum_the_gradients_of_their_shards() {
         &train_loader,
         &eval_loader,
         &opts,
-        &three,
+        &nine,
         &device,
         |_| Ok(()),
     )
@@ -514,4 +518,45 @@ fn two_devices_sum_the_gradients_of_their_shards() {
         err.to_string().contains("cannot be shared by 9 devices"),
         "{err}"
     );
+}
+
+#[test]
+fn attentivemix_reads_its_teachers_attention() {
+    let _serial = serial();
+    // The teacher is another tiny ResNet (as frozen as an ImageNet one would be); the
+    // batch is fed to it at its own 8×10 size, so that its grid is 1×2 (two cells). Two
+    // different teachers pick different cells, hence different mixed losses.
+    let device = Device::flex().autodiff();
+    let (train_loader, eval_loader) = loaders();
+    let config = mixaug_masks::AttentiveMixConfig::new();
+    let mixer = MixConfig::AttentiveMix(config.clone()).init().unwrap();
+    let run = |teacher_seed: u64| {
+        let teacher = Teacher {
+            network: tiny_network_seeded(&device, LossKind::SoftCe, false, teacher_seed).model,
+            attention: mixaug_maps::AttentionConfig {
+                input_size: None,
+                ..config.attention()
+            },
+        };
+        let control = RunControl {
+            teacher: Some(teacher),
+            ..RunControl::default()
+        };
+        train(
+            tiny_network(&device, LossKind::SoftCe, false),
+            &mixer,
+            &train_loader,
+            &eval_loader,
+            &options(LossKind::SoftCe, 2, 0.05),
+            &control,
+            &device,
+            |_| Ok(()),
+        )
+        .unwrap()
+        .1
+    };
+    let first = run(1);
+    assert!(first.iter().all(|m| m.mix_loss.is_finite()), "{first:?}");
+    assert_eq!(computed(&run(1)), computed(&first));
+    assert_ne!(run(2)[0].mix_loss, first[0].mix_loss);
 }
