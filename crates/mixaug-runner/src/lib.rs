@@ -1,9 +1,11 @@
 //! # mixaug-runner
 //!
-//! The `mixaug` command line and the pieces it is made of. Today it draws the gallery of
-//! mixing methods (`mixaug gallery`), saliency maps (`mixaug saliency`) and class activation
-//! maps of a trained ResNet (`mixaug cam`); experiments,
-//! reports and `cargo xtask reproduce` will live here too.
+//! The `mixaug` command line and the pieces it is made of: the gallery of mixing methods
+//! (`mixaug gallery`), saliency maps (`mixaug saliency`), class activation maps of a
+//! trained ResNet (`mixaug cam`), experiments ([`experiment`], [`train`], [`network`]:
+//! `mixaug train`, resumable, on one or several devices) and reproduction ([`reproduce`]:
+//! the quick table; [`tables`]: the papers' tables of `configs/tables/`, their reports and
+//! smoke runs) behind `cargo xtask reproduce`.
 //!
 //! Backends are cargo features of this crate (`flex` by default; `ndarray`, `wgpu`,
 //! `vulkan`, `metal`, `tch`, `cuda`), and [`device::parse_device`] turns a `--device` name

@@ -71,13 +71,13 @@ struct ReproduceArgs {
     #[arg(long, default_value = "configs/tables")]
     tables: PathBuf,
     /// Where the report, plots and run folders go. Default: runs/quick-table, or
-    /// runs/<table> (runs/smoke for --smoke).
+    /// runs/TABLE (runs/smoke for --smoke).
     #[arg(long)]
     out: Option<PathBuf>,
     /// No progress or per-epoch lines.
     #[arg(long)]
     quiet: bool,
-    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX]; several devices
+    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda or cuda:INDEX; several devices
     /// separated by commas (e.g. cuda:0,cuda:1) share every batch (data parallelism).
     #[arg(long, default_value = "flex")]
     device: String,
@@ -96,7 +96,7 @@ struct TrainArgs {
     /// No progress or per-epoch lines.
     #[arg(long)]
     quiet: bool,
-    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX]; several devices
+    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda or cuda:INDEX; several devices
     /// separated by commas (e.g. cuda:0,cuda:1) share every batch (data parallelism).
     #[arg(long, default_value = "flex")]
     device: String,
@@ -131,7 +131,7 @@ struct CamArgs {
     /// Folder receiving `<name>.cam.png` per photo.
     #[arg(long, default_value = "cam")]
     out: PathBuf,
-    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX].
+    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda or cuda:INDEX.
     #[arg(long, default_value = "flex")]
     device: String,
 }
@@ -184,7 +184,7 @@ struct GalleryArgs {
     /// Output PNG.
     #[arg(long, default_value = "gallery.png")]
     out: PathBuf,
-    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda[:INDEX].
+    /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda or cuda:INDEX.
     #[arg(long, default_value = "flex")]
     device: String,
 }
