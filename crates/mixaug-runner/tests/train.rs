@@ -154,6 +154,39 @@ fn divergence_and_missing_teachers_are_errors() {
     assert!(err.to_string().contains("diverged"), "{err}");
     let err = run("attentivemix", LossKind::SoftCe, 1, 0.05).unwrap_err();
     assert!(err.to_string().contains("teacher"), "{err}");
+
+    // A run that diverges in epoch 2 (the rate jumps ×1e30 there) names it and keeps the
+    // state of epoch 1, the last good one.
+    let device = Device::flex().autodiff();
+    let (train_loader, eval_loader) = loaders();
+    let state = tempfile::tempdir().unwrap();
+    let opts = TrainOptions {
+        schedule: Schedule::MultiStep {
+            milestones: vec![1],
+            gamma: 1e30,
+        },
+        ..options(LossKind::SoftCe, 3, 0.05)
+    };
+    let err = train(
+        tiny_network(&device, LossKind::SoftCe, false),
+        &MixConfig::None.init().unwrap(),
+        &train_loader,
+        &eval_loader,
+        &opts,
+        &RunControl {
+            state_dir: Some(state.path().to_path_buf()),
+            ..RunControl::default()
+        },
+        &device,
+        |_| Ok(()),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("at epoch 2"), "{err}");
+    let kept: Vec<_> = std::fs::read_dir(state.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(kept, ["epoch-0001"]);
 }
 
 /// The tests of this file train one at a time: burn's generator is one per backend, and
