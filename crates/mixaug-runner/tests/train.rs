@@ -221,6 +221,27 @@ fn tiny_network_seeded(device: &Device, loss: LossKind, mid: bool, seed: u64) ->
     .unwrap()
 }
 
+/// Trains `network` on the tiny data set with `mixer`, silently, on flex.
+fn fit(
+    network: Network,
+    mixer: &mixaug_masks::MixMethod,
+    opts: &TrainOptions,
+    control: &RunControl,
+) -> anyhow::Result<(Network, Vec<mixaug_runner::train::EpochMetrics>)> {
+    let (train_loader, eval_loader) = loaders();
+    let device = Device::flex().autodiff();
+    train(
+        network,
+        mixer,
+        &train_loader,
+        &eval_loader,
+        opts,
+        control,
+        &device,
+        |_| Ok(()),
+    )
+}
+
 /// The metrics that must agree between runs (throughput is measured, not computed).
 fn computed(history: &[mixaug_runner::train::EpochMetrics]) -> Vec<(usize, f64, f64, f64, f64)> {
     history
@@ -239,20 +260,8 @@ fn a_run_stopped_mid_epoch_resumes_exactly() {
     };
     let mixer = MixConfig::from_name("cutmix").unwrap().init().unwrap();
     let (train_loader, eval_loader) = loaders();
-    let full = |network: Network, control: &RunControl| {
-        train(
-            network,
-            &mixer,
-            &train_loader,
-            &eval_loader,
-            &opts,
-            control,
-            &device,
-            |_| Ok(()),
-        )
-        .unwrap()
-        .1
-    };
+    let full =
+        |network: Network, control: &RunControl| fit(network, &mixer, &opts, control).unwrap().1;
     let uninterrupted = full(
         tiny_network(&device, LossKind::SoftCe, false),
         &RunControl::default(),
@@ -311,7 +320,6 @@ fn new_layers_take_their_own_learning_rate() {
     // with new_layers_lr the classifier moves exactly as in a run with that rate for
     // everything, and the backbone moves lr/new_layers_lr = 1e-4 times as far.
     let device = Device::flex().autodiff();
-    let (train_loader, eval_loader) = loaders();
     let mixer = MixConfig::None.init().unwrap();
     let step = |lr: f64, new_layers_lr: Option<f64>| {
         let network = tiny_network(&device, LossKind::SoftCe, false);
@@ -326,17 +334,7 @@ fn new_layers_take_their_own_learning_rate() {
             ..RunControl::default()
         };
         let before = fc_and_conv(&network);
-        let (after, _) = train(
-            network,
-            &mixer,
-            &train_loader,
-            &eval_loader,
-            &opts,
-            &control,
-            &device,
-            |_| Ok(()),
-        )
-        .unwrap();
+        let (after, _) = fit(network, &mixer, &opts, &control).unwrap();
         let after = fc_and_conv(&after);
         let diff = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| y - x).collect::<Vec<f32>>();
         (diff(&before.0, &after.0), diff(&before.1, &after.1))
@@ -356,7 +354,6 @@ fn new_layers_take_their_own_learning_rate() {
 fn baseline_plus_trains_a_mid_level_head() {
     let _serial = serial();
     let device = Device::flex().autodiff();
-    let (train_loader, eval_loader) = loaders();
     let mixer = MixConfig::from_name("snapmix").unwrap().init().unwrap();
     let opts = TrainOptions {
         mid_level_head: true,
@@ -373,17 +370,7 @@ fn baseline_plus_trains_a_mid_level_head() {
         .into_data()
         .try_to_vec::<f32>()
         .unwrap();
-    let (network, history) = train(
-        network,
-        &mixer,
-        &train_loader,
-        &eval_loader,
-        &opts,
-        &RunControl::default(),
-        &device,
-        |_| Ok(()),
-    )
-    .unwrap();
+    let (network, history) = fit(network, &mixer, &opts, &RunControl::default()).unwrap();
     let head_after: Vec<f32> = network
         .mid
         .as_ref()
@@ -405,15 +392,11 @@ fn baseline_plus_trains_a_mid_level_head() {
         ..options(LossKind::SoftCe, 1, 0.05)
     };
     assert!(soft.validate().unwrap_err().to_string().contains("pair_ce"));
-    let err = train(
+    let err = fit(
         tiny_network(&device, LossKind::PairCe, false),
         &mixer,
-        &train_loader,
-        &eval_loader,
         &opts,
         &RunControl::default(),
-        &device,
-        |_| Ok(()),
     )
     .unwrap_err();
     assert!(err.to_string().contains("mid-level"), "{err}");
@@ -440,17 +423,7 @@ fn two_devices_sum_the_gradients_of_their_shards() {
     };
     let network = tiny_network(&device, LossKind::SoftCe, false);
     let before = fc_and_conv(&network);
-    let (after, history) = train(
-        network,
-        &mixer,
-        &train_loader,
-        &eval_loader,
-        &opts,
-        &control,
-        &device,
-        |_| Ok(()),
-    )
-    .unwrap();
+    let (after, history) = fit(network, &mixer, &opts, &control).unwrap();
     let after = fc_and_conv(&after);
 
     let batch = train_loader.epoch(0).next().unwrap().unwrap();
@@ -536,15 +509,11 @@ fn two_devices_sum_the_gradients_of_their_shards() {
         replicas: vec![device.clone(); 8],
         ..control
     };
-    let err = train(
+    let err = fit(
         tiny_network(&device, LossKind::SoftCe, false),
         &mixer,
-        &train_loader,
-        &eval_loader,
         &opts,
         &nine,
-        &device,
-        |_| Ok(()),
     )
     .unwrap_err();
     assert!(
@@ -560,7 +529,6 @@ fn attentivemix_reads_its_teachers_attention() {
     // batch is fed to it at its own 8×10 size, so that its grid is 1×2 (two cells). Two
     // different teachers pick different cells, hence different mixed losses.
     let device = Device::flex().autodiff();
-    let (train_loader, eval_loader) = loaders();
     let config = mixaug_masks::AttentiveMixConfig::new();
     let mixer = MixConfig::AttentiveMix(config.clone()).init().unwrap();
     let run = |teacher_seed: u64| {
@@ -575,15 +543,11 @@ fn attentivemix_reads_its_teachers_attention() {
             teacher: Some(teacher),
             ..RunControl::default()
         };
-        train(
+        fit(
             tiny_network(&device, LossKind::SoftCe, false),
             &mixer,
-            &train_loader,
-            &eval_loader,
             &options(LossKind::SoftCe, 2, 0.05),
             &control,
-            &device,
-            |_| Ok(()),
         )
         .unwrap()
         .1
