@@ -527,25 +527,39 @@ fn shards(n: usize, k: usize) -> Vec<Range<usize>> {
     (0..k).map(|r| r * n / k..(r + 1) * n / k).collect()
 }
 
+/// The images (with their shape) and labels of `range` of `batch`, on the host.
+fn shard_data(batch: &Batch, range: Range<usize>) -> (Vec<f32>, [usize; 4], Vec<i64>) {
+    let [_, c, h, w] = batch.shape;
+    let per = c * h * w;
+    (
+        batch.images[range.start * per..range.end * per].to_vec(),
+        [range.len(), c, h, w],
+        batch.labels[range].to_vec(),
+    )
+}
+
+/// Host images and labels as tensors on `device`.
+fn to_device(
+    images: Vec<f32>,
+    shape: [usize; 4],
+    labels: Vec<i64>,
+    device: &Device,
+) -> (Tensor<4>, Tensor<1, Int>) {
+    let n = labels.len();
+    (
+        Tensor::from_data(TensorData::new(images, shape), device),
+        Tensor::from_data(TensorData::new(labels, [n]), device),
+    )
+}
+
 /// The images and labels of `range` of `batch` on `device`.
 fn shard_tensors(
     batch: &Batch,
     range: Range<usize>,
     device: &Device,
 ) -> (Tensor<4>, Tensor<1, Int>) {
-    let [_, c, h, w] = batch.shape;
-    let per = c * h * w;
-    let n = range.len();
-    (
-        Tensor::from_data(
-            TensorData::new(
-                batch.images[range.start * per..range.end * per].to_vec(),
-                [n, c, h, w],
-            ),
-            device,
-        ),
-        Tensor::from_data(TensorData::new(batch.labels[range].to_vec(), [n]), device),
-    )
+    let (images, shape, labels) = shard_data(batch, range);
+    to_device(images, shape, labels, device)
 }
 
 /// Trains `network` on `train` with `mixer` for `options.epochs` epochs on the autodiff
@@ -629,13 +643,8 @@ pub fn train(
                 });
                 scope.spawn(move || {
                     for job in job_rx {
-                        let [n, c, h, w] = job.shape;
-                        let images = Tensor::from_data(
-                            TensorData::new(job.images, [n, c, h, w]),
-                            &replica_device,
-                        );
-                        let labels =
-                            Tensor::from_data(TensorData::new(job.labels, [n]), &replica_device);
+                        let (images, labels) =
+                            to_device(job.images, job.shape, job.labels, &replica_device);
                         let result = shard_step(
                             &job.network,
                             teacher.as_ref(),
@@ -659,11 +668,11 @@ pub fn train(
                 }
             })
             .collect();
-        let steps = |epoch: usize,
-                     network: Network,
-                     optimizer: &mut ModuleOptimizer,
-                     step: usize,
-                     batch: &Batch|
+        let one_step = |epoch: usize,
+                        network: Network,
+                        optimizer: &mut ModuleOptimizer,
+                        step: usize,
+                        batch: &Batch|
          -> Result<(Network, f64, f64)> {
             let i = step - epoch * steps_per_epoch;
             let key = |rank: usize| StreamKey {
@@ -682,16 +691,16 @@ pub fn train(
             let ranges = shards(n, k);
             for (r, worker) in workers.iter().enumerate() {
                 let range = ranges[r + 1].clone();
-                let [_, c, h, w] = batch.shape;
-                let per = c * h * w;
+                let weight = range.len() as f64 / n as f64;
+                let (images, shape, labels) = shard_data(batch, range);
                 let job = Job {
                     network: network.clone().fork(&worker.device),
-                    images: batch.images[range.start * per..range.end * per].to_vec(),
-                    shape: [range.len(), c, h, w],
-                    labels: batch.labels[range.clone()].to_vec(),
+                    images,
+                    shape,
+                    labels,
                     key: key(r + 1),
                     epoch: epoch + 1,
-                    weight: range.len() as f64 / n as f64,
+                    weight,
                 };
                 worker
                     .jobs
@@ -776,7 +785,7 @@ pub fn train(
                 })?;
                 let step = epoch * steps_per_epoch + i;
                 let (stepped, value, step_lr) =
-                    steps(epoch, network, &mut optimizer, step, &batch)?;
+                    one_step(epoch, network, &mut optimizer, step, &batch)?;
                 network = stepped;
                 lr = step_lr;
                 loss_sum += value * batch.labels.len() as f64;
