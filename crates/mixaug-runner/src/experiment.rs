@@ -58,6 +58,7 @@ use mixaug_models::{ImportOptions, PreActNetConfig, ResNetConfig, Stem, load_tor
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::files::{atomically, write_atomically};
 use crate::network::{Backbone, Network, Teacher, materialize};
 use crate::train::{EpochMetrics, Event, LossKind, RunControl, TrainOptions, train};
 
@@ -327,10 +328,11 @@ impl Experiment {
             self.data.eval_batch_size != Some(0),
             "data.eval_batch_size must be positive"
         );
-        DatasetId::from_name(&self.data.dataset)
-            .map(|_| ())
-            .or_else(|| (self.data.dataset == IMAGE_FOLDER).then_some(()))
-            .with_context(|| format!("data.dataset: unknown data set `{}`", self.data.dataset))?;
+        ensure!(
+            self.data.dataset == IMAGE_FOLDER || DatasetId::from_name(&self.data.dataset).is_some(),
+            "data.dataset: unknown data set `{}`",
+            self.data.dataset
+        );
         if self.data.dataset == IMAGE_FOLDER {
             ensure!(
                 self.data.dir.is_some(),
@@ -367,7 +369,7 @@ impl Experiment {
         }
         if self.train.mid_level_head {
             ensure!(
-                !self.model.arch.starts_with("wrn") && !self.model.arch.starts_with("preact"),
+                matches!(self.model.arch()?, Arch::ResNet(_)),
                 "train.mid_level_head needs a ResNet-family model"
             );
         }
@@ -473,18 +475,6 @@ pub struct RunOptions {
     pub skip_pretrained: bool,
     /// Further devices sharing every batch (data parallelism; see [`crate::train::train`]).
     pub replicas: Vec<Device>,
-}
-
-/// Writes `text` to `path` atomically (a sibling `.partial` file renamed into place).
-pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    std::fs::write(&partial, text)
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    std::fs::rename(&partial, path)
-        .with_context(|| format!("cannot move {} into place", path.display()))?;
-    Ok(())
 }
 
 fn metrics_csv(runs: &[(u64, Vec<EpochMetrics>)]) -> String {
@@ -690,6 +680,19 @@ pub fn run_experiment(
     Ok(results)
 }
 
+/// Mean and sample standard deviation of per-seed values (std 0 for one value; NaN mean
+/// for none): what every report prints as `mean ± std`.
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len();
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let std = if n > 1 {
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    (mean, std)
+}
+
 /// The final report of a run folder: the statistic per seed, mean ± sample std, the
 /// config hash and the git commit.
 pub fn run_report(experiment: &Experiment, results: &[(u64, Vec<EpochMetrics>)]) -> Result<String> {
@@ -711,7 +714,7 @@ pub fn run_report(experiment: &Experiment, results: &[(u64, Vec<EpochMetrics>)])
         experiment.name,
         experiment.statistic.describe(),
         experiment.hash()?,
-        crate::tables::git_commit(),
+        crate::files::git_commit(),
         if n == 1 { "" } else { "s" },
     );
     for ((seed, history), value) in results.iter().zip(&values) {
@@ -727,15 +730,11 @@ pub fn run_report(experiment: &Experiment, results: &[(u64, Vec<EpochMetrics>)])
     Ok(text)
 }
 
-/// Writes the network's weights to `path` atomically: to `path.partial`, then renamed.
+/// Writes the network's weights to `path` (safetensors) atomically.
 pub fn save_checkpoint(network: &Network, path: &Path) -> Result<()> {
-    let partial = path.with_extension("safetensors.partial");
-    let mut store = SafetensorsStore::from_file(&partial);
-    network
-        .save_into(&mut store)
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    std::fs::rename(&partial, path)
-        .with_context(|| format!("cannot move the checkpoint into {}", path.display()))?;
-    Ok(())
+    atomically(path, |partial| {
+        network
+            .save_into(&mut SafetensorsStore::from_file(partial))
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
 }

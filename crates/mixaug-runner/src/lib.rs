@@ -14,6 +14,7 @@
 pub mod cam;
 pub mod device;
 pub mod experiment;
+pub mod files;
 pub mod gallery;
 pub mod network;
 pub mod render;

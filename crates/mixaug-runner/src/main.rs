@@ -351,14 +351,25 @@ fn cam(args: CamArgs) -> Result<()> {
     Ok(())
 }
 
-/// The autodiff training device and the replicas of a comma-separated `--device` list.
-fn training_devices(list: &str) -> Result<(burn::prelude::Device, Vec<burn::prelude::Device>)> {
+/// The autodiff training device of a comma-separated `--device` list, and run options
+/// with the others as replicas.
+fn training_run(
+    list: &str,
+    quiet: bool,
+    resume: bool,
+) -> Result<(burn::prelude::Device, RunOptions)> {
     let mut devices = list
         .split(',')
         .map(|name| Ok(parse_device(name.trim())?.autodiff()))
         .collect::<Result<Vec<_>>>()?;
     let main = devices.remove(0);
-    Ok((main, devices))
+    let run = RunOptions {
+        quiet,
+        resume,
+        replicas: devices,
+        ..RunOptions::default()
+    };
+    Ok((main, run))
 }
 
 fn train(args: TrainArgs) -> Result<()> {
@@ -366,13 +377,7 @@ fn train(args: TrainArgs) -> Result<()> {
         .with_context(|| format!("cannot read {}", args.config.display()))?;
     let experiment =
         Experiment::from_toml(&text).with_context(|| format!("in {}", args.config.display()))?;
-    let (device, replicas) = training_devices(&args.device)?;
-    let run = RunOptions {
-        quiet: args.quiet,
-        resume: args.resume,
-        replicas,
-        ..RunOptions::default()
-    };
+    let (device, run) = training_run(&args.device, args.quiet, args.resume)?;
     let results = run_experiment(&experiment, &args.out, &device, &run)?;
     for (seed, history) in results {
         if let Some(last) = history.last() {
@@ -395,13 +400,7 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let (device, replicas) = training_devices(&args.device)?;
-    let run = RunOptions {
-        quiet: args.quiet,
-        resume: args.resume,
-        replicas,
-        ..RunOptions::default()
-    };
+    let (device, run) = training_run(&args.device, args.quiet, args.resume)?;
     let start = std::time::Instant::now();
     if args.smoke {
         let tables = match &args.table {
@@ -432,7 +431,7 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
         let results = run_table(&table, &overrides, &out, &device, &run)?;
         println!(
             "\n{}",
-            report_markdown(&table, &results, &mixaug_runner::tables::git_commit())
+            report_markdown(&table, &results, &mixaug_runner::files::git_commit())
         );
         println!(
             "{:.0} s; report: {}",

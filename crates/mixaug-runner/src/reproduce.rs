@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use burn::prelude::*;
 use image::{Rgb, RgbImage};
 use mixaug_data::Normalize;
@@ -19,8 +19,9 @@ use mixaug_masks::MixConfig;
 use mixaug_models::Stem;
 
 use crate::experiment::{
-    DataConfig, Experiment, ModelConfig, RunOptions, Statistic, run_experiment,
+    DataConfig, Experiment, ModelConfig, RunOptions, Statistic, mean_std, run_experiment,
 };
+use crate::files::{git_commit, write_atomically};
 use crate::render::{draw_text, save_png};
 use crate::train::{EpochMetrics, LossKind, Schedule, TrainOptions};
 
@@ -159,18 +160,9 @@ pub struct Row {
 pub fn summarise(runs: &[MethodRuns]) -> Vec<Row> {
     runs.iter()
         .map(|m| {
-            let finals: Vec<f64> = m
-                .seeds
-                .iter()
-                .filter_map(|(_, h)| h.last().map(|e| e.top1))
-                .collect();
+            let finals: Vec<f64> = m.seeds.iter().map(|(_, h)| Statistic::Last.of(h)).collect();
             let n = finals.len();
-            let mean = finals.iter().sum::<f64>() / n.max(1) as f64;
-            let std = if n > 1 {
-                (finals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-            } else {
-                0.0
-            };
+            let (mean, std) = mean_std(&finals);
             Row {
                 name: m.name.clone(),
                 hash: m.hash.clone(),
@@ -247,8 +239,8 @@ fn write_report(
             }
         }
     }
-    std::fs::write(out.join("results.csv"), csv).context("writing results.csv")?;
-    let commit = crate::tables::git_commit();
+    write_atomically(&out.join("results.csv"), &csv)?;
+    let commit = git_commit();
     let report = format!(
         "# Quick table: Fashion-MNIST\n\n\
          Narrow ResNet-18 (CIFAR stem, base width 8), first {} training and {} test images, \
@@ -264,7 +256,7 @@ fn write_report(
         markdown_table(rows),
         seconds
     );
-    std::fs::write(out.join("report.md"), report).context("writing report.md")?;
+    write_atomically(&out.join("report.md"), &report)?;
     save_png(&curves_plot(runs), &out.join("curves.png"))?;
     save_png(&bar_chart(rows), &out.join("table.png"))?;
     Ok(())

@@ -44,7 +44,8 @@ use burn::prelude::*;
 use mixaug_data::{DatasetId, SyntheticSpec, write_synthetic, write_synthetic_folders};
 use serde::Deserialize;
 
-use crate::experiment::{Experiment, RunOptions, Statistic, run_experiment, write_atomically};
+use crate::experiment::{Experiment, RunOptions, Statistic, mean_std, run_experiment};
+use crate::files::{git_commit, write_atomically};
 use crate::train::{EpochMetrics, Schedule};
 
 /// A paper table as written in `configs/tables/`.
@@ -188,18 +189,11 @@ impl Table {
                 self.name,
                 r.name
             );
-            for key in r.cell_set.keys() {
+            let keyed = r.cell_set.keys().map(|k| ("a cell_set", k));
+            for (what, key) in keyed.chain(r.paper.keys().map(|k| ("a paper number", k))) {
                 ensure!(
                     self.columns.iter().any(|c| &c.name == key),
-                    "{}: row `{}` has a cell_set for `{key}`, which is not a column",
-                    self.name,
-                    r.name
-                );
-            }
-            for key in r.paper.keys() {
-                ensure!(
-                    self.columns.iter().any(|c| &c.name == key),
-                    "{}: row `{}` has a paper number for `{key}`, which is not a column",
+                    "{}: row `{}` has {what} for `{key}`, which is not a column",
                     self.name,
                     r.name
                 );
@@ -363,32 +357,8 @@ pub struct CellResult {
 impl CellResult {
     /// Mean and sample standard deviation (0 for one seed).
     pub fn mean_std(&self) -> (f64, f64) {
-        let n = self.values.len();
-        let mean = self.values.iter().map(|v| v.1).sum::<f64>() / n.max(1) as f64;
-        let std = if n > 1 {
-            (self
-                .values
-                .iter()
-                .map(|v| (v.1 - mean).powi(2))
-                .sum::<f64>()
-                / (n - 1) as f64)
-                .sqrt()
-        } else {
-            0.0
-        };
-        (mean, std)
+        mean_std(&self.values.iter().map(|v| v.1).collect::<Vec<_>>())
     }
-}
-
-/// The short commit of the checkout the process runs in, or "unknown".
-pub fn git_commit() -> String {
-    std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The report of a (possibly partial) table run as Markdown.
@@ -536,36 +506,28 @@ pub fn run_table(
 }
 
 /// Writes a generated copy of the data set `experiment` reads under `root` (once per data
-/// set) with as many classes as the model has (capped by the format) and returns the
-/// folder to read it from.
+/// set) and returns the folder to read it from.
 fn smoke_data(experiment: &Experiment, root: &Path) -> Result<PathBuf> {
-    let spec = |cap: usize| SyntheticSpec {
-        classes: experiment.model.num_classes.min(cap),
-        train_per_class: 1,
+    // Up to 4 classes (every format holds that many; labels stay below the model's
+    // classes), one test image each and at least two training images in all, so that a
+    // batch of two can be drawn.
+    let classes = experiment.model.num_classes.min(4);
+    let spec = SyntheticSpec {
+        classes,
+        train_per_class: 2usize.div_ceil(classes),
         test_per_class: 1,
         ..SyntheticSpec::default()
     };
     let name = &experiment.data.dataset;
     let dir = root.join(name);
-    if name == "image-folder" {
-        if !dir.exists() {
-            write_synthetic_folders(&dir, &spec(4))?;
-        }
+    if dir.exists() {
         return Ok(dir);
     }
-    let id = DatasetId::from_name(name).with_context(|| format!("unknown data set `{name}`"))?;
-    if !dir.exists() {
-        let cap = match id {
-            DatasetId::Cifar100 => 100,
-            DatasetId::FashionMnist | DatasetId::Mnist | DatasetId::Cifar10 => 10,
-            _ => 4,
-        };
-        let mut s = spec(cap);
-        // Two training images at least, so that a batch of two can be drawn.
-        s.train_per_class = 2usize.div_ceil(s.classes);
-        write_synthetic(id, &dir, &s)?;
+    if name == "image-folder" {
+        return Ok(write_synthetic_folders(&dir, &spec)?);
     }
-    Ok(dir)
+    let id = DatasetId::from_name(name).with_context(|| format!("unknown data set `{name}`"))?;
+    Ok(write_synthetic(id, &dir, &spec)?)
 }
 
 /// What a smoke run did.

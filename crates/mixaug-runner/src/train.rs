@@ -38,6 +38,7 @@ use mixaug_maps::{CamStatistics, semantic_percent_maps};
 use mixaug_masks::{BatchShape, Guide, MixMethod, MixRng, Mixer, Needs, StreamKey};
 use serde::{Deserialize, Serialize};
 
+use crate::files::atomically;
 use crate::network::{Network, Teacher};
 
 /// The training loss.
@@ -336,29 +337,24 @@ fn save_state(
     optimizer: &ModuleOptimizer,
     history: &[EpochMetrics],
 ) -> Result<()> {
-    let done = history.len();
-    let final_dir = epoch_dir(state, done);
-    let partial = state.join(format!("epoch-{done:04}.partial"));
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial)?;
-    }
-    std::fs::create_dir_all(&partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
-    network
-        .clone()
-        .save_file(partial.join("network.bpk"))
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .context("cannot write the network state")?;
-    optimizer
-        .save(partial.join("optimizer.bpk"))
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .context("cannot write the optimiser state")?;
-    let text = toml::to_string(&History {
-        epochs: history.to_vec(),
+    let final_dir = epoch_dir(state, history.len());
+    atomically(&final_dir, |partial| {
+        if partial.exists() {
+            std::fs::remove_dir_all(partial)?;
+        }
+        std::fs::create_dir_all(partial)?;
+        network
+            .clone()
+            .save_file(partial.join("network.bpk"))
+            .map_err(|e| anyhow::anyhow!("network state: {e}"))?;
+        optimizer
+            .save(partial.join("optimizer.bpk"))
+            .map_err(|e| anyhow::anyhow!("optimiser state: {e}"))?;
+        let text = toml::to_string(&History {
+            epochs: history.to_vec(),
+        })?;
+        Ok(std::fs::write(partial.join("history.toml"), text)?)
     })?;
-    std::fs::write(partial.join("history.toml"), text)?;
-    std::fs::rename(&partial, &final_dir)
-        .with_context(|| format!("cannot move the state into {}", final_dir.display()))?;
     for entry in std::fs::read_dir(state)? {
         let path = entry?.path();
         if path != final_dir

@@ -298,19 +298,16 @@ fn a_run_stopped_mid_epoch_resumes_exactly() {
     assert!(state.path().join("epoch-0003").is_dir());
 }
 
+/// A tensor's values on the host.
+fn host<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    tensor.into_data().try_to_vec::<f32>().unwrap()
+}
+
 fn fc_and_conv(network: &Network) -> (Vec<f32>, Vec<f32>) {
     let Backbone::ResNet(m) = &network.model else {
         unreachable!("a ResNet was built")
     };
-    (
-        m.fc.weight.val().into_data().try_to_vec::<f32>().unwrap(),
-        m.conv1
-            .weight
-            .val()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap(),
-    )
+    (host(m.fc.weight.val()), host(m.conv1.weight.val()))
 }
 
 #[test]
@@ -360,27 +357,9 @@ fn baseline_plus_trains_a_mid_level_head() {
         ..options(LossKind::PairCe, 2, 0.05)
     };
     let network = tiny_network(&device, LossKind::PairCe, true);
-    let head_before: Vec<f32> = network
-        .mid
-        .as_ref()
-        .unwrap()
-        .fc
-        .weight
-        .val()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
+    let head_before: Vec<f32> = host(network.mid.as_ref().unwrap().fc.weight.val());
     let (network, history) = fit(network, &mixer, &opts, &RunControl::default()).unwrap();
-    let head_after: Vec<f32> = network
-        .mid
-        .as_ref()
-        .unwrap()
-        .fc
-        .weight
-        .val()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
+    let head_after: Vec<f32> = host(network.mid.as_ref().unwrap().fc.weight.val());
     assert_ne!(head_before, head_after);
     assert!(
         history.iter().all(|m| m.mix_loss.is_finite()),
@@ -449,18 +428,8 @@ fn two_devices_sum_the_gradients_of_their_shards() {
         let Backbone::ResNet(m) = &net.model else {
             unreachable!("a ResNet was built")
         };
-        let fc: Vec<f32> = grads
-            .get::<2>(m.fc.weight.id)
-            .unwrap()
-            .into_data()
-            .try_to_vec()
-            .unwrap();
-        let conv: Vec<f32> = grads
-            .get::<4>(m.conv1.weight.id)
-            .unwrap()
-            .into_data()
-            .try_to_vec()
-            .unwrap();
+        let fc = host(grads.get::<2>(m.fc.weight.id).unwrap());
+        let conv = host(grads.get::<4>(m.conv1.weight.id).unwrap());
         (fc, conv)
     };
     let (fc1, conv1) = half_gradients(0..8);
