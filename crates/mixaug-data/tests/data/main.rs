@@ -1,0 +1,7 @@
+//! The integration tests of mixaug-data, one test binary (each binary links burn, so one
+//! per crate keeps the build small).
+
+mod fashion_mnist;
+mod formats;
+mod loader;
+mod transforms;

@@ -1,0 +1,6 @@
+//! The integration tests of mixaug-models, one test binary (each binary links burn, so one
+//! per crate keeps the build small).
+
+mod import;
+mod preact;
+mod resnet;
