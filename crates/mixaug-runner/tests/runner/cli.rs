@@ -16,39 +16,7 @@ fn mixaug() -> Command {
 }
 
 fn experiment(data: &Path) -> String {
-    format!(
-        r#"
-name = "kill-and-resume"
-seeds = [0]
-
-[data]
-dataset = "fashion-mnist"
-dir = "{}"
-batch_size = 8
-normalize = {{ mean = [0.5, 0.5, 0.5], std = [0.25, 0.25, 0.25] }}
-
-[model]
-arch = "resnet18"
-base_width = 4
-num_classes = 10
-
-[mixer]
-method = "cutmix"
-
-[train]
-epochs = 4
-lr = 0.05
-momentum = 0.9
-nesterov = true
-weight_decay = 5e-4
-schedule = {{ kind = "cosine" }}
-warmup_epochs = 0
-loss = {{ kind = "soft_ce" }}
-smoothing = 0.0
-seed = 0
-"#,
-        data.display()
-    )
+    crate::tiny_experiment("kill-and-resume", data, &[0], 8, 4, "")
 }
 
 /// metrics.csv without the measured throughput column.

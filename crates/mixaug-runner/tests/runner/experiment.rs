@@ -32,40 +32,7 @@ fn quiet() -> RunOptions {
 }
 
 fn config(dir: &std::path::Path) -> String {
-    format!(
-        r#"
-name = "tiny-cutmix"
-seeds = [0, 1]
-
-[data]
-dataset = "fashion-mnist"
-dir = "{}"
-eval_subset = 30
-batch_size = 16
-normalize = {{ mean = [0.5, 0.5, 0.5], std = [0.25, 0.25, 0.25] }}
-
-[model]
-arch = "resnet18"
-base_width = 4
-num_classes = 10
-
-[mixer]
-method = "cutmix"
-
-[train]
-epochs = 2
-lr = 0.05
-momentum = 0.9
-nesterov = true
-weight_decay = 5e-4
-schedule = {{ kind = "cosine" }}
-warmup_epochs = 0
-loss = {{ kind = "soft_ce" }}
-smoothing = 0.0
-seed = 0
-"#,
-        dir.display()
-    )
+    crate::tiny_experiment("tiny-cutmix", dir, &[0, 1], 16, 2, "eval_subset = 30\n")
 }
 
 #[test]
