@@ -253,7 +253,7 @@ pub fn evaluate(
     let (mut top1, mut top5, mut count) = (0usize, 0usize, 0usize);
     for batch in loader.epoch(0) {
         let batch = batch.context("reading an evaluation batch")?;
-        let (images, labels) = shard_tensors(&batch, 0..batch.labels.len(), &device);
+        let (images, labels) = to_device(batch, &device);
         let logits = network.scores(images, epoch)?;
         let [n, k] = logits.dims();
         let (_, best) = logits.topk_with_indices(5.min(k), 1);
@@ -466,9 +466,7 @@ struct ShardResult {
 /// A shard of a batch for a replica.
 struct Job {
     network: Network,
-    images: Vec<f32>,
-    shape: [usize; 4],
-    labels: Vec<i64>,
+    shard: Batch,
     key: StreamKey,
     epoch: usize,
     weight: f64,
@@ -523,39 +521,25 @@ fn shards(n: usize, k: usize) -> Vec<Range<usize>> {
     (0..k).map(|r| r * n / k..(r + 1) * n / k).collect()
 }
 
-/// The images (with their shape) and labels of `range` of `batch`, on the host.
-fn shard_data(batch: &Batch, range: Range<usize>) -> (Vec<f32>, [usize; 4], Vec<i64>) {
+/// The samples `range` of `batch`, on the host.
+fn shard(batch: &Batch, range: Range<usize>) -> Batch {
     let [_, c, h, w] = batch.shape;
     let per = c * h * w;
-    (
-        batch.images[range.start * per..range.end * per].to_vec(),
-        [range.len(), c, h, w],
-        batch.labels[range].to_vec(),
-    )
+    Batch {
+        shape: [range.len(), c, h, w],
+        images: batch.images[range.start * per..range.end * per].to_vec(),
+        labels: batch.labels[range.clone()].to_vec(),
+        indices: batch.indices[range].to_vec(),
+    }
 }
 
-/// Host images and labels as tensors on `device`.
-fn to_device(
-    images: Vec<f32>,
-    shape: [usize; 4],
-    labels: Vec<i64>,
-    device: &Device,
-) -> (Tensor<4>, Tensor<1, Int>) {
-    let n = labels.len();
+/// A host batch's images and labels as tensors on `device`.
+fn to_device(batch: Batch, device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
+    let n = batch.labels.len();
     (
-        Tensor::from_data(TensorData::new(images, shape), device),
-        Tensor::from_data(TensorData::new(labels, [n]), device),
+        Tensor::from_data(TensorData::new(batch.images, batch.shape), device),
+        Tensor::from_data(TensorData::new(batch.labels, [n]), device),
     )
-}
-
-/// The images and labels of `range` of `batch` on `device`.
-fn shard_tensors(
-    batch: &Batch,
-    range: Range<usize>,
-    device: &Device,
-) -> (Tensor<4>, Tensor<1, Int>) {
-    let (images, shape, labels) = shard_data(batch, range);
-    to_device(images, shape, labels, device)
 }
 
 /// Trains `network` on `train` with `mixer` for `options.epochs` epochs on the autodiff
@@ -639,8 +623,7 @@ pub fn train(
                 });
                 scope.spawn(move || {
                     for job in job_rx {
-                        let (images, labels) =
-                            to_device(job.images, job.shape, job.labels, &replica_device);
+                        let (images, labels) = to_device(job.shard, &replica_device);
                         let result = shard_step(
                             &job.network,
                             teacher.as_ref(),
@@ -687,23 +670,19 @@ pub fn train(
             let ranges = shards(n, k);
             for (r, worker) in workers.iter().enumerate() {
                 let range = ranges[r + 1].clone();
-                let weight = range.len() as f64 / n as f64;
-                let (images, shape, labels) = shard_data(batch, range);
                 let job = Job {
                     network: network.clone().fork(&worker.device),
-                    images,
-                    shape,
-                    labels,
+                    weight: range.len() as f64 / n as f64,
+                    shard: shard(batch, range),
                     key: key(r + 1),
                     epoch: epoch + 1,
-                    weight,
                 };
                 worker
                     .jobs
                     .send(job)
                     .map_err(|_| anyhow::anyhow!("a replica thread stopped"))?;
             }
-            let (images, labels) = shard_tensors(batch, ranges[0].clone(), device);
+            let (images, labels) = to_device(shard(batch, ranges[0].clone()), device);
             let main = shard_step(
                 &network,
                 control.teacher.as_ref(),

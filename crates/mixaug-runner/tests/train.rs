@@ -158,7 +158,6 @@ fn divergence_and_missing_teachers_are_errors() {
     // A run that diverges in epoch 2 (the rate jumps ×1e30 there) names it and keeps the
     // state of epoch 1, the last good one.
     let device = Device::flex().autodiff();
-    let (train_loader, eval_loader) = loaders();
     let state = tempfile::tempdir().unwrap();
     let opts = TrainOptions {
         schedule: Schedule::MultiStep {
@@ -167,20 +166,12 @@ fn divergence_and_missing_teachers_are_errors() {
         },
         ..options(LossKind::SoftCe, 3, 0.05)
     };
-    let err = train(
-        tiny_network(&device, LossKind::SoftCe, false),
-        &MixConfig::None.init().unwrap(),
-        &train_loader,
-        &eval_loader,
-        &opts,
-        &RunControl {
-            state_dir: Some(state.path().to_path_buf()),
-            ..RunControl::default()
-        },
-        &device,
-        |_| Ok(()),
-    )
-    .unwrap_err();
+    let control = RunControl {
+        state_dir: Some(state.path().to_path_buf()),
+        ..RunControl::default()
+    };
+    let network = tiny_network(&device, LossKind::SoftCe, false);
+    let err = fit(network, &MixConfig::None.init().unwrap(), &opts, &control).unwrap_err();
     assert!(err.to_string().contains("at epoch 2"), "{err}");
     let kept: Vec<_> = std::fs::read_dir(state.path())
         .unwrap()

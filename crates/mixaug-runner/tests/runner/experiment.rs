@@ -91,26 +91,29 @@ fn a_run_folder_holds_config_metrics_and_checkpoints() {
 #[test]
 fn bad_experiment_files_name_the_problem() {
     let dir = std::path::Path::new("/nonexistent");
-    let typo = config(dir).replace("batch_size = 16", "batchsize = 16");
-    let err = format!("{:#}", Experiment::from_toml(&typo).unwrap_err());
-    assert!(err.contains("batchsize"), "{err}");
-    let bad_alpha = config(dir).replace("method = \"cutmix\"", "method = \"cutmix\"\nprob = 1.5");
-    let err = format!("{:#}", Experiment::from_toml(&bad_alpha).unwrap_err());
-    assert!(err.contains("cutmix.prob"), "{err}");
-    let arch = config(dir).replace("resnet18", "vgg11");
-    let err = format!("{:#}", Experiment::from_toml(&arch).unwrap_err());
-    assert!(err.contains("model.arch"), "{err}");
-    // AttentiveMix needs a [teacher]; no other method takes one.
-    let attentive = config(dir).replace("method = \"cutmix\"", "method = \"attentivemix\"");
-    let err = format!("{:#}", Experiment::from_toml(&attentive).unwrap_err());
-    assert!(err.contains("[teacher]"), "{err}");
+    let cutmix = "method = \"cutmix\"";
+    let attentive = config(dir).replace(cutmix, "method = \"attentivemix\"");
     let teacher = "\n[teacher]\narch = \"resnet18\"\nstem = \"imagenet\"\nnum_classes = 1000\n";
     Experiment::from_toml(&format!("{attentive}{teacher}")).unwrap();
-    let err = format!(
-        "{:#}",
-        Experiment::from_toml(&format!("{}{teacher}", config(dir))).unwrap_err()
-    );
-    assert!(err.contains("only AttentiveMix"), "{err}");
+    // Each edit of the valid file, and what its error must name.
+    let cases = [
+        (
+            config(dir).replace("batch_size = 16", "batchsize = 16"),
+            "batchsize",
+        ),
+        (
+            config(dir).replace(cutmix, &format!("{cutmix}\nprob = 1.5")),
+            "cutmix.prob",
+        ),
+        (config(dir).replace("resnet18", "vgg11"), "model.arch"),
+        // AttentiveMix needs a [teacher]; no other method takes one.
+        (attentive, "[teacher]"),
+        (format!("{}{teacher}", config(dir)), "only AttentiveMix"),
+    ];
+    for (toml, expected) in cases {
+        let err = format!("{:#}", Experiment::from_toml(&toml).unwrap_err());
+        assert!(err.contains(expected), "`{expected}` not in: {err}");
+    }
     // A missing data set lists where it looked.
     let experiment = Experiment::from_toml(&config(dir)).unwrap();
     let out = tempfile::tempdir().unwrap();
