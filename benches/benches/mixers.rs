@@ -2,16 +2,21 @@
 //! floor).
 //!
 //! `apply` times the device half only (parameters sampled once); `mix` adds the host-side
-//! sampling. The ratio table printed at the end divides each median by the copy's median
-//! of the same shape. FMix's host-side spectrum (`sample` alone) is timed on its own at
-//! 224×224 (`fmix_spectrum`).
+//! sampling; `generic` is `apply` with the fused flex kernels off (the burn-operation path
+//! every other backend takes). The ratio table printed at the end is measured side by
+//! side: rounds of a few copies then a few applications, alternating, so that the drift
+//! of a shared 2-core machine hits both; each ratio is the median over the rounds. FMix's
+//! host-side spectrum (`sample` alone) is timed on its own at 224×224 (`fmix_spectrum`).
 
 use std::hint::black_box;
+use std::time::Instant;
 
 use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion};
 use mixaug_benches::{bench_device, criterion_dir, median_ns};
-use mixaug_masks::{BatchShape, FMixConfig, MixConfig, MixRng, Mixer, Needs, PairingSchedule};
+use mixaug_masks::{
+    BatchShape, FMixConfig, MixConfig, MixRng, Mixer, Needs, PairingSchedule, without_fused_kernels,
+};
 
 const SHAPES: [[usize; 4]; 2] = [[128, 3, 32, 32], [64, 3, 224, 224]];
 
@@ -35,6 +40,11 @@ fn methods() -> Vec<MixConfig> {
         .collect()
 }
 
+/// A copy of the batch on the device: the floor every mixer is compared with.
+fn copy(images: &Tensor<4>) -> Tensor<4> {
+    images.clone().mul_scalar(1.0)
+}
+
 fn bench(c: &mut Criterion, device: &Device) {
     for shape in SHAPES {
         let [n, ch, h, w] = shape;
@@ -46,7 +56,7 @@ fn bench(c: &mut Criterion, device: &Device) {
         let sync = || device.sync().expect("device sync");
         group.bench_function("copy", |b| {
             b.iter(|| {
-                black_box(images.clone().mul_scalar(1.0));
+                black_box(copy(&images));
                 sync();
             })
         });
@@ -55,15 +65,17 @@ fn bench(c: &mut Criterion, device: &Device) {
             let params = method
                 .sample(&mut MixRng::from_seed(1), BatchShape::new(n, ch, h, w))
                 .expect("sample");
-            group.bench_function(BenchmarkId::new("apply", config.label()), |b| {
-                b.iter(|| {
-                    black_box(
-                        method
-                            .apply(&params, images.clone(), labels.clone())
-                            .unwrap(),
-                    );
-                    sync();
-                })
+            let apply = || {
+                black_box(
+                    method
+                        .apply(&params, images.clone(), labels.clone())
+                        .unwrap(),
+                );
+                sync();
+            };
+            group.bench_function(BenchmarkId::new("apply", config.label()), |b| b.iter(apply));
+            group.bench_function(BenchmarkId::new("generic", config.label()), |b| {
+                b.iter(|| without_fused_kernels(apply))
             });
             let mut rng = MixRng::from_seed(2);
             group.bench_function(BenchmarkId::new("mix", config.label()), |b| {
@@ -94,29 +106,67 @@ fn bench(c: &mut Criterion, device: &Device) {
     group.finish();
 }
 
-fn print_ratios() {
-    println!("\nratio to a device copy of the same batch (medians, this run):");
+/// The median over `rounds` of (time of `reps` runs of `f`) / (time of `reps` copies),
+/// the two measured back to back in every round.
+fn side_by_side(rounds: usize, reps: usize, mut copy: impl FnMut(), mut f: impl FnMut()) -> f64 {
+    let timed = |g: &mut dyn FnMut()| {
+        let start = Instant::now();
+        (0..reps).for_each(|_| g());
+        start.elapsed().as_secs_f64()
+    };
+    timed(&mut copy);
+    timed(&mut f);
+    let mut ratios: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let base = timed(&mut copy);
+            timed(&mut f) / base
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[rounds / 2]
+}
+
+fn print_ratios(device: &Device) {
+    println!("\nratio to a device copy of the same batch (side by side, median of rounds):");
     println!(
         "{:<20} {:<24} {:>10} {:>10} {:>8}",
-        "shape", "method", "apply", "mix", "copy µs"
+        "shape", "method", "apply", "generic", "copy µs"
     );
     for shape in SHAPES {
-        let group = format!("mix/{}", shape_id(shape));
-        let Some(copy) = median_ns(&group, "copy") else {
-            continue;
+        let [n, ch, h, w] = shape;
+        let (rounds, reps) = if h * w > 64 * 64 { (9, 3) } else { (41, 10) };
+        device.seed(0);
+        let images = Tensor::<4>::random(shape, burn::tensor::Distribution::Default, device);
+        let labels = Tensor::<1, Int>::arange(0..n as i64, device);
+        let sync = || device.sync().expect("device sync");
+        let copy = || {
+            black_box(copy(&images));
+            sync();
         };
+        let copy_us =
+            median_ns(&format!("mix/{}", shape_id(shape)), "copy").unwrap_or(f64::NAN) / 1e3;
         for config in methods() {
-            let ratio = |kind: &str| {
-                median_ns(&group, &format!("{kind}/{}", config.label()))
-                    .map_or("-".to_string(), |t| format!("{:.2}×", t / copy))
+            let method = config.init().expect("valid config");
+            let params = method
+                .sample(&mut MixRng::from_seed(1), BatchShape::new(n, ch, h, w))
+                .expect("sample");
+            let apply = || {
+                black_box(
+                    method
+                        .apply(&params, images.clone(), labels.clone())
+                        .unwrap(),
+                );
+                sync();
             };
+            let fused = side_by_side(rounds, reps, copy, apply);
+            let generic = without_fused_kernels(|| side_by_side(rounds, reps, copy, apply));
             println!(
-                "{:<20} {:<24} {:>10} {:>10} {:>8.1}",
+                "{:<20} {:<24} {:>9.2}× {:>9.2}× {:>8.1}",
                 shape_id(shape),
                 config.label(),
-                ratio("apply"),
-                ratio("mix"),
-                copy / 1e3
+                fused,
+                generic,
+                copy_us
             );
         }
     }
@@ -135,8 +185,9 @@ fn main() {
     let mut c = Criterion::default()
         .output_directory(&criterion_dir())
         .configure_from_args();
-    bench(&mut c, &bench_device(false));
+    let device = bench_device(false);
+    bench(&mut c, &device);
     c.final_summary();
-    print_ratios();
+    print_ratios(&device);
     print_spectrum();
 }

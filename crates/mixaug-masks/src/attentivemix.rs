@@ -11,7 +11,8 @@ use mixaug_maps::{AttentionChannel, AttentionConfig, CamStatistics};
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_alpha;
-use crate::mixer::{blend_hard, pair_target};
+use crate::fused::{Mask, Source, blend};
+use crate::mixer::pair_target;
 use crate::resizemix::nearest_resize;
 use crate::{BatchShape, MixError, MixRng, Mixed, Pairing, Permutation};
 
@@ -237,7 +238,6 @@ impl AttentiveMix {
         );
         let mask = nearest_resize(grid.reshape([batch.n, 1, gh, gw]), batch.h, batch.w);
         let perm = params.perm.to_tensor(&device);
-        let partners = images.clone().select(0, perm.clone());
         let w_a = match self.config.variant {
             AttentiveVariant::Original => {
                 Tensor::<1>::full([batch.n], k as f64 / cells as f64, &device)
@@ -249,7 +249,11 @@ impl AttentiveMix {
                 .reshape([1])
                 .expand([batch.n]),
         };
-        let images = blend_hard(images, partners, mask.equal_elem(1.0));
+        let keep = Mask::Tensor {
+            weights: mask,
+            hard: true,
+        };
+        let images = blend(images, Source::Partner(params.perm.as_slice()), &keep);
         let target = pair_target(labels, &perm, w_a)?;
         Ok(Mixed {
             images,

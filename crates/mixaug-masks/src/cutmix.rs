@@ -8,8 +8,8 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cut_box::boxes_mask;
 use crate::error::{check_alpha, check_probability};
+use crate::fused::{LineMask, Mask, Source, blend};
 use crate::mixer::{check_params_fit, pair_target, per_sample};
 use crate::{BatchShape, CutBox, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
@@ -165,7 +165,7 @@ impl Mixer for CutMix {
         let device = images.device();
         let perm = params.perm.to_tensor(&device);
         let regions: Vec<CutBox> = params.cuts.iter().map(|c| c.region).collect();
-        let images = paste_boxes(images, &perm, &regions);
+        let images = paste_boxes(images, &params.perm, &regions);
         let w_a: Vec<f64> = params
             .cuts
             .iter()
@@ -187,28 +187,15 @@ impl Mixer for CutMix {
 }
 
 /// Replaces box `regions[i]` of image `i` by the same box of its partner `x_π(i)` (one box
-/// for the whole batch: a single `slice_assign`; one per sample: one boolean mask).
+/// for the whole batch, or one per sample): a hard blend whose mask is 0 in the box.
 ///
 /// # Shapes
 /// - `images`: `[N, C, H, W]`
-/// - `perm`: `[N]`
-pub(crate) fn paste_boxes(
-    images: Tensor<4>,
-    perm: &Tensor<1, Int>,
-    regions: &[CutBox],
-) -> Tensor<4> {
-    let [n, c, h, w] = images.dims();
-    match regions {
-        [b] if b.is_empty() => images,
-        [b] => {
-            let region = s![.., .., b.y0..b.y1(), b.x0..b.x1()];
-            let patch = images.clone().slice(region).select(0, perm.clone());
-            images.slice_assign(region, patch)
-        }
-        regions => {
-            let inside = boxes_mask(regions, h, w, &images.device()).expand([n, c, h, w]);
-            let partners = images.clone().select(0, perm.clone());
-            images.mask_where(inside, partners)
-        }
+pub(crate) fn paste_boxes(images: Tensor<4>, perm: &Permutation, regions: &[CutBox]) -> Tensor<4> {
+    if regions.iter().all(CutBox::is_empty) {
+        return images;
     }
+    let [n, _, h, w] = images.dims();
+    let keep = LineMask::boxes(regions, n, h, w, 0.0, 1.0);
+    blend(images, Source::Partner(perm.as_slice()), &Mask::Lines(keep))
 }

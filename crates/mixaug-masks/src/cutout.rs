@@ -7,8 +7,8 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cut_box::boxes_mask;
 use crate::error::check_probability;
+use crate::fused::{LineMask, Mask, Source, blend};
 use crate::mixer::check_params_fit;
 use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, MixedTarget, Mixer, Permutation};
 
@@ -152,7 +152,7 @@ impl Mixer for Cutout {
         images: Tensor<4>,
         labels: Tensor<1, Int>,
     ) -> Result<Mixed, MixError> {
-        let [n, c, h, w] = images.dims();
+        let [n, _, h, w] = images.dims();
         let [l] = labels.dims();
         if l != n {
             return Err(MixError::LabelCountMismatch {
@@ -166,14 +166,12 @@ impl Mixer for Cutout {
         let images = if params.regions.iter().all(CutBox::is_empty) {
             images
         } else {
-            let mask = boxes_mask(&params.regions, h, w, &device);
-            let [m, ..] = mask.dims();
-            let mask = if m == n {
-                mask
-            } else {
-                mask.expand([n, 1, h, w])
-            };
-            images.mask_fill(mask.expand([n, c, h, w]), self.config.fill)
+            let keep = LineMask::boxes(&params.regions, n, h, w, 0.0, 1.0);
+            blend(
+                images,
+                Source::Fill(self.config.fill as f32),
+                &Mask::Lines(keep),
+            )
         };
         Ok(Mixed {
             images,

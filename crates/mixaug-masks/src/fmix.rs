@@ -12,7 +12,8 @@ use rustfft::{FftPlanner, num_complex::Complex};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::{blend, blend_hard, check_params_fit, pair_target, per_sample};
+use crate::fused::{Mask, Source, blend};
+use crate::mixer::{check_params_fit, pair_target, per_sample};
 use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`FMix`].
@@ -258,16 +259,15 @@ impl Mixer for FMix {
         let images = if params.mask.iter().all(|&m| m == 1.0) {
             images
         } else {
-            let mask = Tensor::<4>::from_data(
-                TensorData::new(params.mask.clone(), [1, 1, batch.h, batch.w]),
-                &device,
-            );
-            let partners = images.clone().select(0, perm.clone());
-            if params.mask.iter().all(|&m| m == 0.0 || m == 1.0) {
-                blend_hard(images, partners, mask.equal_elem(1.0))
-            } else {
-                blend(images, partners, mask)
-            }
+            // One mask for the whole batch: the base image's weight.
+            let keep = Mask::Tensor {
+                weights: Tensor::from_data(
+                    TensorData::new(params.mask.clone(), [1, 1, batch.h, batch.w]),
+                    &device,
+                ),
+                hard: params.mask.iter().all(|&m| m == 0.0 || m == 1.0),
+            };
+            blend(images, Source::Partner(params.perm.as_slice()), &keep)
         };
         let target = pair_target(labels, &perm, per_sample(&[params.lam], batch.n, &device))?;
         Ok(Mixed {

@@ -45,6 +45,7 @@ mod cutmix;
 mod cutout;
 mod error;
 mod fmix;
+mod fused;
 mod mixed_example;
 mod mixer;
 mod mixup;
@@ -68,6 +69,7 @@ pub use cutmix::{CutDraw, CutMix, CutMixConfig, CutMixParams};
 pub use cutout::{Cutout, CutoutConfig, CutoutMode, CutoutParams};
 pub use error::MixError;
 pub use fmix::{FMix, FMixConfig, FMixParams, binarise, fourier_grey};
+pub use fused::without_fused_kernels;
 pub use mixed_example::{
     Axis, Interval, MixedExample, MixedExampleConfig, MixedExampleDraws, MixedExampleKind,
     MixedExampleParams, Quadrants, RatioDraw, quadrant_mask,

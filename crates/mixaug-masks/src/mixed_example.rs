@@ -25,7 +25,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::mixer::{blend, blend_hard, check_params_fit, pair_target, per_sample};
+use crate::fused::{LineMask, Mask, Source, Tile, TileSet, blend, paste_tiles};
+use crate::mixer::{check_params_fit, pair_target, per_sample};
 use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Which member of the family.
@@ -532,16 +533,15 @@ impl Mixer for MixedExample {
         let mixed = match &params.draws {
             MixedExampleDraws::Quadrants { masks } => {
                 check_quadrants(name, masks, h, w)?;
-                let partners = images.clone().select(0, perm.clone());
-                let mask = quadrant_mask(masks, h, w, &device);
-                if masks
-                    .iter()
-                    .all(|q| q.weights.iter().all(|v| *v == 0.0 || *v == 1.0))
-                {
-                    blend_hard(images, partners, mask.equal_elem(1.0))
-                } else {
-                    blend(images, partners, mask)
+                // Two patterns per sample: the rows above the split and those below.
+                let mut keep = LineMask::new(w);
+                for q in masks {
+                    let cell = |x: usize, k: usize| q.weights[k + usize::from(x >= q.col)] as f32;
+                    let upper = keep.pattern((0..w).map(|x| cell(x, 0)));
+                    let lower = keep.pattern((0..w).map(|x| cell(x, 2)));
+                    (0..h).for_each(|y| keep.line(if y < q.row { upper } else { lower }));
                 }
+                blend(images, Source::Partner(pi), &Mask::Lines(keep))
             }
             MixedExampleDraws::Interval { axis, strips } => {
                 let len = match axis {
@@ -570,7 +570,29 @@ impl Mixer for MixedExample {
                         }
                     })
                 });
-                select_lines(images, *axis, sources.collect())
+                // The same as one tile per sample: the strip, read from the partner's
+                // lines `source..source + len`.
+                let mut tiles = TileSet::default();
+                let all_rows = tiles.map((0..h).collect());
+                let all_cols = tiles.map((0..w).collect());
+                for (i, s) in strips.iter().enumerate().filter(|(_, s)| s.len > 0) {
+                    let strip = tiles.map((s.source..s.source + s.len).collect());
+                    let (y0, x0, rows, cols) = match axis {
+                        Axis::Rows => (s.start, 0, strip, all_cols),
+                        Axis::Columns => (0, s.start, all_rows, strip),
+                    };
+                    tiles.tiles.push(Tile {
+                        sample: i,
+                        source: pi[i],
+                        y0,
+                        x0,
+                        rows,
+                        cols,
+                    });
+                }
+                paste_tiles(images, &tiles, |images| {
+                    select_lines(images, *axis, sources.collect())
+                })
             }
             MixedExampleDraws::Bits { dims, bits } => {
                 let [mc, mh, mw] = *dims;
@@ -581,31 +603,39 @@ impl Mixer for MixedExample {
                         got: format!("{dims:?}"),
                     });
                 }
-                // Whole rows are a row selection (contiguous lines); columns, pixels and
-                // elements a `mask_where` (a column selection would need a transposed copy,
-                // measured slower).
-                let line = match (mc, mh, mw) {
-                    (1, l, 1) if l == h && h > 1 => Some((Axis::Rows, h)),
-                    _ => None,
+                let keep = if mh == h && mw == w && w > 1 {
+                    // A bit per pixel (and channel): the drawn bits are the mask.
+                    Mask::Keep(Tensor::from_data(
+                        TensorData::new(bits.clone(), [n, mc, h, w]),
+                        &device,
+                    ))
+                } else {
+                    // Whole rows or columns: a constant pattern per row bit, or one pattern
+                    // per sample of column bits.
+                    let mut keep = LineMask::new(w);
+                    let (one, zero) = (keep.constant(1.0), keep.constant(0.0));
+                    let ids: Vec<u32> = if mw == 1 {
+                        bits.iter().map(|&b| if b { one } else { zero }).collect()
+                    } else {
+                        bits.chunks_exact(mw)
+                            .map(|row| keep.pattern(row.iter().map(|&b| f32::from(u8::from(b)))))
+                            .collect()
+                    };
+                    let planes = if mc == 1 { 1 } else { c };
+                    for i in 0..n {
+                        for ch in 0..planes {
+                            for y in 0..h {
+                                keep.line(ids[(i * mc + ch) * mh + if mh == 1 { 0 } else { y }]);
+                            }
+                        }
+                    }
+                    Mask::Lines(if planes == 1 {
+                        keep
+                    } else {
+                        keep.per_channel()
+                    })
                 };
-                match line {
-                    Some((axis, len)) => {
-                        let sources = (0..n * len).map(|k| {
-                            let (i, j) = (k / len, k % len);
-                            if bits[k] { k } else { pi[i] * len + j }
-                        });
-                        select_lines(images, axis, sources.collect())
-                    }
-                    None => {
-                        let partners = images.clone().select(0, perm.clone());
-                        // The drawn bits go up as a boolean tensor, as they are.
-                        let keep = Tensor::<4, Bool>::from_data(
-                            TensorData::new(bits.clone(), [n, mc, mh, mw]),
-                            &device,
-                        );
-                        blend_hard(images, partners, keep)
-                    }
-                }
+                blend(images, Source::Partner(pi), &keep)
             }
         };
         let target = pair_target(labels, &perm, per_sample(&lam, n, &device))?;
@@ -663,33 +693,38 @@ pub fn quadrant_mask(masks: &[Quadrants], h: usize, w: usize, device: &Device) -
 }
 
 /// Rebuilds a batch line by line: output line `k = i·L + j` (row or column `j` of sample
-/// `i`, `L` lines per image) is input line `sources[k]`, for all channels at once. One
-/// row gather on a `[N·L, C·(other side)]` view, so the strip transplants and line masks
-/// cost two copies instead of a full-size index tensor.
+/// `i`, `L` lines per image) is input line `sources[k]`, for all channels at once. Rows:
+/// one row gather on the `[N·C·H, W]` view; columns: one on a `[N·W, C·H]` transposed copy.
 ///
 /// # Shapes
 /// - `images`: `[N, C, H, W]`; `sources`: `N·H` (rows) or `N·W` (columns) entries
 fn select_lines(images: Tensor<4>, axis: Axis, sources: Vec<usize>) -> Tensor<4> {
     let [n, c, h, w] = images.dims();
     let device = images.device();
-    let index = Tensor::<1, Int>::from_data(
-        TensorData::new(
-            sources.iter().map(|&v| v as i64).collect::<Vec<_>>(),
-            [sources.len()],
-        ),
-        &device,
-    );
+    let index = |v: Vec<i64>| {
+        let len = v.len();
+        Tensor::<1, Int>::from_data(TensorData::new(v, [len]), &device)
+    };
     match axis {
-        Axis::Rows => images
-            .swap_dims(1, 2)
-            .reshape([n * h, c * w])
-            .select(0, index)
-            .reshape([n, h, c, w])
-            .swap_dims(1, 2),
+        Axis::Rows => {
+            let sources = &sources;
+            let rows = (0..n).flat_map(|i| {
+                (0..c).flat_map(move |ch| {
+                    (0..h).map(move |y| {
+                        let k = sources[i * h + y];
+                        ((k / h * c + ch) * h + k % h) as i64
+                    })
+                })
+            });
+            images
+                .reshape([n * c * h, w])
+                .select(0, index(rows.collect()))
+                .reshape([n, c, h, w])
+        }
         Axis::Columns => images
             .permute([0, 3, 1, 2])
             .reshape([n * w, c * h])
-            .select(0, index)
+            .select(0, index(sources.iter().map(|&v| v as i64).collect()))
             .reshape([n, w, c, h])
             .permute([0, 2, 3, 1]),
     }

@@ -133,29 +133,3 @@ pub(crate) fn pair_target(
     let w_b = w_a.clone().neg().add_scalar(1.0);
     MixedTarget::pair(labels, y_b, w_a, w_b)
 }
-
-/// `mask·x + (1 − mask)·partner`: the base image where the mask is 1, computed as
-/// `partner + (x − partner)·mask` (three full-size passes instead of four).
-///
-/// # Shapes
-/// - `images`, `partners`: `[N, C, H, W]`
-/// - `mask`: broadcastable to `[N, C, H, W]` (e.g. `[1, 1, H, W]` or `[N, 1, H, W]`)
-pub(crate) fn blend(images: Tensor<4>, partners: Tensor<4>, mask: Tensor<4>) -> Tensor<4> {
-    let dims = images.dims();
-    partners.clone() + (images - partners) * mask.expand(dims)
-}
-
-/// The base image where `keep` is true, the partner elsewhere: one `mask_where` pass for
-/// hard (0/1) masks.
-///
-/// # Shapes
-/// - `images`, `partners`: `[N, C, H, W]`
-/// - `keep`: broadcastable to `[N, C, H, W]`
-pub(crate) fn blend_hard(
-    images: Tensor<4>,
-    partners: Tensor<4>,
-    keep: Tensor<4, Bool>,
-) -> Tensor<4> {
-    let dims = images.dims();
-    partners.mask_where(keep.expand(dims), images)
-}

@@ -8,6 +8,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
+use crate::fused::{LineMask, Mask, Source, blend};
 use crate::mixer::{check_params_fit, pair_target, per_sample};
 use crate::{BatchShape, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
@@ -128,18 +129,13 @@ impl Mixer for Mixup {
         let images = if params.lam.iter().all(|&l| l == 1.0) {
             images
         } else {
-            let partners = images.clone().select(0, perm.clone());
-            match params.lam.as_slice() {
-                [lam] => images.mul_scalar(*lam) + partners.mul_scalar(1.0 - lam),
-                per_sample => {
-                    let column = |f: fn(f64) -> f64| {
-                        let v: Vec<f32> = per_sample.iter().map(|&l| f(l) as f32).collect();
-                        Tensor::<1>::from_data(TensorData::new(v, [batch.n]), &device)
-                            .reshape([batch.n, 1, 1, 1])
-                    };
-                    images * column(|l| l) + partners * column(|l| 1.0 - l)
-                }
-            }
+            // x_π + (x − x_π)·λ = λ·x + (1 − λ)·x_π, one weight per sample.
+            let weights = LineMask::uniform(&params.lam, batch.n, batch.h, batch.w);
+            blend(
+                images,
+                Source::Partner(params.perm.as_slice()),
+                &Mask::Lines(weights),
+            )
         };
         let target = pair_target(labels, &perm, per_sample(&params.lam, batch.n, &device))?;
         Ok(Mixed {

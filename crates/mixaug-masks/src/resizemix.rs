@@ -11,6 +11,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
+use crate::fused::{Tile, TileSet, paste_tiles};
 use crate::mixer::{check_params_fit, pair_target, per_sample};
 use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
@@ -185,8 +186,25 @@ impl Mixer for ResizeMix {
         let images = if b.is_empty() {
             images
         } else {
-            let shrunk = nearest_resize(images.clone().select(0, perm.clone()), b.h, b.w);
-            images.slice_assign(s![.., .., b.y0..b.y1(), b.x0..b.x1()], shrunk)
+            // Box pixel (j, k) of sample i is its partner's pixel (rows[j], cols[k]).
+            let mut tiles = TileSet::default();
+            let to_map = |v: Vec<i64>| v.into_iter().map(|i| i as usize).collect();
+            let rows = tiles.map(to_map(nearest_indices(batch.h, b.h)));
+            let cols = tiles.map(to_map(nearest_indices(batch.w, b.w)));
+            for (sample, &source) in params.perm.as_slice().iter().enumerate() {
+                tiles.tiles.push(Tile {
+                    sample,
+                    source,
+                    y0: b.y0,
+                    x0: b.x0,
+                    rows,
+                    cols,
+                });
+            }
+            paste_tiles(images, &tiles, |images| {
+                let shrunk = nearest_resize(images.clone(), b.h, b.w).select(0, perm.clone());
+                images.slice_assign(s![.., .., b.y0..b.y1(), b.x0..b.x1()], shrunk)
+            })
         };
         let lam = b.kept_fraction(batch.h, batch.w);
         let target = pair_target(labels, &perm, per_sample(&[lam], batch.n, &device))?;

@@ -8,6 +8,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
+use crate::fused::{Tile, TileSet, paste_tiles};
 use crate::mixer::check_params_fit;
 use crate::{
     BatchShape, CutBox, MixError, MixRng, Mixed, MixedTarget, Mixer, Pairing, Permutation,
@@ -191,19 +192,38 @@ impl Mixer for Ricap {
             }
         }
         let device = images.device();
-        let mut out = Tensor::<4>::zeros([batch.n, batch.c, batch.h, batch.w], &device);
-        let mut classes = Vec::with_capacity(4);
-        let mut weights = Vec::with_capacity(4);
-        for p in &params.patches {
-            let perm = p.perm.to_tensor(&device);
-            if !p.crop.is_empty() {
+        // The four placed patches tile the image: one tile per sample and patch.
+        let mut tiles = TileSet::default();
+        for p in params.patches.iter().filter(|p| !p.crop.is_empty()) {
+            let rows = tiles.map((p.crop.y0..p.crop.y1()).collect());
+            let cols = tiles.map((p.crop.x0..p.crop.x1()).collect());
+            for (sample, &source) in p.perm.as_slice().iter().enumerate() {
+                tiles.tiles.push(Tile {
+                    sample,
+                    source,
+                    y0: p.place.y0,
+                    x0: p.place.x0,
+                    rows,
+                    cols,
+                });
+            }
+        }
+        let out = paste_tiles(images, &tiles, |images| {
+            let mut out = Tensor::<4>::zeros(images.dims(), &images.device());
+            for p in params.patches.iter().filter(|p| !p.crop.is_empty()) {
                 let (c, d) = (p.crop, p.place);
                 let patch = images
                     .clone()
                     .slice(s![.., .., c.y0..c.y1(), c.x0..c.x1()])
-                    .select(0, perm.clone());
+                    .select(0, p.perm.to_tensor(&images.device()));
                 out = out.slice_assign(s![.., .., d.y0..d.y1(), d.x0..d.x1()], patch);
             }
+            out
+        });
+        let mut classes = Vec::with_capacity(4);
+        let mut weights = Vec::with_capacity(4);
+        for p in &params.patches {
+            let perm = p.perm.to_tensor(&device);
             classes.push(labels.clone().select(0, perm));
             weights.push(Tensor::<1>::full(
                 [batch.n],

@@ -251,7 +251,7 @@ impl Mixer for SaliencyMix {
             .collect();
         let device = images.device();
         let perm = params.perm.to_tensor(&device);
-        let images = paste_boxes(images, &perm, &regions);
+        let images = paste_boxes(images, &params.perm, &regions);
         let w_a: Vec<f64> = regions
             .iter()
             .map(|b| b.kept_fraction(batch.h, batch.w))

@@ -8,6 +8,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
+use crate::fused::{LineMask, Mask, Source, blend};
 use crate::mixer::{check_params_fit, pair_target};
 use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
@@ -163,8 +164,13 @@ impl Mixer for SamplePairing {
         let device = images.device();
         let perm = params.perm.to_tensor(&device);
         let images = if params.active {
-            let partners = images.clone().select(0, perm.clone());
-            (images + partners).mul_scalar(0.5)
+            // The average of the pair: x_π + (x − x_π)·½.
+            let half = LineMask::uniform(&[0.5], batch.n, batch.h, batch.w);
+            blend(
+                images,
+                Source::Partner(params.perm.as_slice()),
+                &Mask::Lines(half),
+            )
         } else {
             images
         };

@@ -10,7 +10,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::mixer::{blend, check_params_fit, pair_target};
+use crate::fused::{Mask, Source, blend};
+use crate::mixer::{check_params_fit, pair_target};
 use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Which label SmoothMix trains with.
@@ -161,8 +162,12 @@ impl Mixer for SmoothMix {
         }
         let g = Self::mask(params, batch.h, batch.w, &device);
         let mean_g = g.clone().mean();
-        let partners = images.clone().select(0, perm.clone());
-        let images = blend(partners, images, g);
+        // g is the partner's weight: the base image keeps 1 − g.
+        let keep = Mask::Tensor {
+            weights: g.neg().add_scalar(1.0),
+            hard: false,
+        };
+        let images = blend(images, Source::Partner(params.perm.as_slice()), &keep);
         let w_a = match self.config.label {
             SmoothMixLabel::Paper => mean_g.neg().add_scalar(1.0),
             SmoothMixLabel::OpenmixupCompat => mean_g,

@@ -1,0 +1,719 @@
+//! The device half of most mixers as two fused operations: a masked blend of every sample
+//! with its partner ([`blend`]) and a paste of rectangles taken from other samples
+//! ([`paste_tiles`]).
+//!
+//! Each has a backend-generic form in burn tensor ops (the one wgpu, LibTorch and every
+//! other backend run) and, with this crate's `flex` feature (on by default), a fused loop
+//! over the flex backend's own buffer that reads each input pixel once and writes each
+//! output pixel once. Composed of burn operations, a blend on flex costs a partner gather,
+//! a mask build and two or three full-size passes (4–10× a plain copy of the batch at
+//! 128×3×32×32, measured); fused, it is one pass. Both forms compute the same formula, and
+//! [`without_fused_kernels`] runs the generic form on flex too (tests compare them, the
+//! benches time them side by side).
+
+use std::cell::Cell;
+
+use burn::prelude::*;
+
+thread_local! {
+    static FUSED: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Runs `f` with the fused flex kernels off on this thread: every mixer then takes its
+/// backend-generic path (burn tensor operations) on flex too, as it does on every other
+/// backend. For comparisons and benchmarks; results agree with the fused path (exactly for
+/// hard masks, to float rounding of the same formula otherwise).
+///
+/// ```
+/// use burn::prelude::*;
+/// use mixaug_masks::{MixupConfig, Mixer, MixRng, without_fused_kernels};
+/// let device = Device::flex();
+/// let images = Tensor::<4>::ones([2, 1, 2, 3], &device);
+/// let labels = Tensor::<1, Int>::from_ints([0, 1], &device);
+/// let mixup = MixupConfig::new().init().unwrap();
+/// let generic = without_fused_kernels(|| {
+///     mixup.mix(&mut MixRng::from_seed(0), images.clone(), labels.clone()).unwrap()
+/// });
+/// let fused = mixup.mix(&mut MixRng::from_seed(0), images, labels).unwrap();
+/// generic.images.into_data().assert_approx_eq::<f32>(&fused.images.into_data(), Default::default());
+/// ```
+pub fn without_fused_kernels<R>(f: impl FnOnce() -> R) -> R {
+    let before = FUSED.with(|c| c.replace(false));
+    let out = f();
+    FUSED.with(|c| c.set(before));
+    out
+}
+
+/// What fills the part of a mixed image that the mask does not give to the base image.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Source<'a> {
+    /// The same pixel of the partner: sample `i` takes from sample `partners[i]`.
+    Partner(&'a [usize]),
+    /// A constant value.
+    Fill(f32),
+}
+
+/// The weight of the base image at every pixel, `m ∈ [0, 1]`: the mixed pixel is
+/// `s + (x − s)·m` for base pixel `x` and source pixel `s` (exactly `x` where `m = 1` and
+/// exactly `s` where `m = 0` when the mask is hard, i.e. only 0s and 1s).
+pub(crate) enum Mask {
+    /// A mask built line by line on the host from a few patterns (per-line data, no
+    /// per-pixel work).
+    Lines(LineMask),
+    /// A mask computed on the device, `[1 or N, 1, H, W]`.
+    Tensor {
+        /// The weights.
+        weights: Tensor<4>,
+        /// Whether the weights are all 0 or 1.
+        hard: bool,
+    },
+    /// A hard mask on the device, `true` where the base image is kept,
+    /// `[1 or N, 1 or C, H, W]` (a quarter of a float mask's size).
+    Keep(Tensor<4, Bool>),
+}
+
+/// A weight mask whose every line (row `y` of channel `c` of sample `i`) is one of a small
+/// set of `W`-long patterns: boxes, splits and quadrants need two patterns per sample,
+/// per-line data sizes `N·H` (or `N·C·H` with per-channel lines).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LineMask {
+    width: usize,
+    patterns: Vec<f32>,
+    lines: Vec<u32>,
+    per_channel: bool,
+}
+
+impl LineMask {
+    /// An empty mask for lines of `width` pixels.
+    pub fn new(width: usize) -> Self {
+        Self {
+            width,
+            patterns: Vec::new(),
+            lines: Vec::new(),
+            per_channel: false,
+        }
+    }
+
+    /// Adds a pattern of `width` weights; returns its id.
+    pub fn pattern(&mut self, weights: impl IntoIterator<Item = f32>) -> u32 {
+        let id = self.patterns.len() / self.width;
+        self.patterns.extend(weights);
+        debug_assert_eq!(self.patterns.len(), (id + 1) * self.width);
+        id as u32
+    }
+
+    /// Adds a constant pattern; returns its id.
+    pub fn constant(&mut self, weight: f32) -> u32 {
+        self.pattern(std::iter::repeat_n(weight, self.width))
+    }
+
+    /// Adds a pattern that is `inside` on columns `cols` and `outside` elsewhere.
+    pub fn span(&mut self, cols: std::ops::Range<usize>, inside: f32, outside: f32) -> u32 {
+        let width = self.width;
+        self.pattern((0..width).map(|x| if cols.contains(&x) { inside } else { outside }))
+    }
+
+    /// Appends the pattern of the next line (lines run over samples, then channels if
+    /// per-channel, then rows).
+    pub fn line(&mut self, pattern: u32) {
+        self.lines.push(pattern);
+    }
+
+    /// Marks the lines as one per channel (`N·C·H` of them) instead of shared by the
+    /// channels (`N·H`).
+    pub fn per_channel(mut self) -> Self {
+        self.per_channel = true;
+        self
+    }
+
+    /// One weight per sample (`weights` holds 1 or `n` values), the same at every pixel.
+    pub fn uniform(weights: &[f64], n: usize, h: usize, w: usize) -> Self {
+        let mut mask = Self::new(w);
+        let ids: Vec<u32> = weights.iter().map(|&v| mask.constant(v as f32)).collect();
+        for i in 0..n {
+            for _ in 0..h {
+                mask.line(ids[i.min(ids.len() - 1)]);
+            }
+        }
+        mask
+    }
+
+    /// Weight `inside` in box `boxes[i]` of sample `i` (one box for the batch, or one per
+    /// sample) and `outside` elsewhere.
+    pub fn boxes(
+        boxes: &[crate::CutBox],
+        n: usize,
+        h: usize,
+        w: usize,
+        inside: f32,
+        outside: f32,
+    ) -> Self {
+        let mut mask = Self::new(w);
+        let out = mask.constant(outside);
+        let rows: Vec<u32> = boxes
+            .iter()
+            .map(|b| mask.span(b.x0..b.x1(), inside, outside))
+            .collect();
+        for i in 0..n {
+            let k = i.min(boxes.len() - 1);
+            let b = boxes[k];
+            for y in 0..h {
+                mask.line(if (b.y0..b.y1()).contains(&y) {
+                    rows[k]
+                } else {
+                    out
+                });
+            }
+        }
+        mask
+    }
+
+    /// Whether every weight is 0 or 1.
+    pub fn is_hard(&self) -> bool {
+        self.patterns.iter().all(|&m| m == 0.0 || m == 1.0)
+    }
+
+    /// The mask as a device tensor.
+    ///
+    /// # Shapes
+    /// - output: `[N, 1, H, W]`, or `[N, C, H, W]` with per-channel lines
+    fn to_tensor(&self, n: usize, c: usize, h: usize, device: &Device) -> Tensor<4> {
+        let p = self.patterns.len() / self.width;
+        let patterns = Tensor::<2>::from_data(
+            TensorData::new(self.patterns.clone(), [p, self.width]),
+            device,
+        );
+        let lines: Vec<i64> = self.lines.iter().map(|&l| i64::from(l)).collect();
+        let index = Tensor::<1, Int>::from_data(TensorData::new(lines, [self.lines.len()]), device);
+        let planes = if self.per_channel { c } else { 1 };
+        patterns
+            .select(0, index)
+            .reshape([n, planes, h, self.width])
+    }
+}
+
+/// The samples `partners[i]` in order: a row gather of the `[N, C·H·W]` view.
+///
+/// # Shapes
+/// - `images`: `[N, C, H, W]` → `[N, C, H, W]`
+pub(crate) fn gather_samples(images: Tensor<4>, partners: &[usize]) -> Tensor<4> {
+    let [n, c, h, w] = images.dims();
+    let index: Vec<i64> = partners.iter().map(|&p| p as i64).collect();
+    let index =
+        Tensor::<1, Int>::from_data(TensorData::new(index, [partners.len()]), &images.device());
+    images
+        .reshape([n, c * h * w])
+        .select(0, index)
+        .reshape([partners.len(), c, h, w])
+}
+
+/// Blends every image with its source under `mask`: `s + (x − s)·m` per pixel, i.e. the
+/// base image where the mask is 1 and the source where it is 0.
+///
+/// # Shapes
+/// - `images`: `[N, C, H, W]`; `mask`: lines of width `W` (`N·H`, or `N·C·H` per channel)
+///   or a tensor `[1 or N, 1, H, W]`
+pub(crate) fn blend(images: Tensor<4>, source: Source, mask: &Mask) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if FUSED.with(Cell::get)
+        && let Some(out) = flex::blend(&images, source, mask)
+    {
+        return out;
+    }
+    blend_generic(images, source, mask)
+}
+
+/// [`blend`] in burn tensor operations.
+fn blend_generic(images: Tensor<4>, source: Source, mask: &Mask) -> Tensor<4> {
+    let dims @ [n, c, h, _] = images.dims();
+    let device = images.device();
+    // Hard masks become booleans before they are broadcast over the batch's shape.
+    let weights = match mask {
+        Mask::Lines(lines) if lines.is_hard() => {
+            Ok(lines.to_tensor(n, c, h, &device).equal_elem(1.0))
+        }
+        Mask::Lines(lines) => Err(lines.to_tensor(n, c, h, &device)),
+        Mask::Tensor { weights, hard } if *hard => Ok(weights.clone().equal_elem(1.0)),
+        Mask::Tensor { weights, .. } => Err(weights.clone()),
+        Mask::Keep(keep) => Ok(keep.clone()),
+    };
+    match (source, weights) {
+        (Source::Partner(partners), Ok(keep)) => {
+            gather_samples(images.clone(), partners).mask_where(keep.expand(dims), images)
+        }
+        (Source::Partner(partners), Err(weights)) => {
+            let partners = gather_samples(images.clone(), partners);
+            partners.clone() + (images - partners) * weights.expand(dims)
+        }
+        (Source::Fill(fill), Ok(keep)) => images.mask_fill(keep.bool_not().expand(dims), fill),
+        (Source::Fill(fill), Err(weights)) => {
+            (images.sub_scalar(fill) * weights.expand(dims)).add_scalar(fill)
+        }
+    }
+}
+
+/// Where the lines of a [`Tile`] come from: output line/column `k` of the tile reads source
+/// line/column `map[k]`.
+pub(crate) type IndexMap = Vec<usize>;
+
+/// A rectangle of output pixels of sample `sample`, every channel, read from sample
+/// `source`: output pixel `(y0 + j, x0 + k)` is source pixel `(rows[j], cols[k])`, with
+/// `rows` and `cols` indices into [`TileSet::maps`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tile {
+    pub sample: usize,
+    pub source: usize,
+    pub y0: usize,
+    pub x0: usize,
+    pub rows: usize,
+    pub cols: usize,
+}
+
+/// Rectangles pasted over a batch, with the index maps they share.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct TileSet {
+    pub maps: Vec<IndexMap>,
+    pub tiles: Vec<Tile>,
+}
+
+impl TileSet {
+    /// Adds an index map; returns its id.
+    pub fn map(&mut self, map: IndexMap) -> usize {
+        self.maps.push(map);
+        self.maps.len() - 1
+    }
+}
+
+/// Pastes `tiles` over a copy of the batch; pixels no tile covers keep their value.
+/// `generic` computes the same result in burn tensor operations (the path of every
+/// backend but flex); the tiles must lie inside the images.
+///
+/// # Shapes
+/// - `images`: `[N, C, H, W]` → `[N, C, H, W]`
+pub(crate) fn paste_tiles(
+    images: Tensor<4>,
+    tiles: &TileSet,
+    generic: impl FnOnce(Tensor<4>) -> Tensor<4>,
+) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if FUSED.with(Cell::get)
+        && let Some(out) = flex::paste_tiles(&images, tiles)
+    {
+        return out;
+    }
+    #[cfg(not(feature = "flex"))]
+    let _ = tiles;
+    generic(images)
+}
+
+#[cfg(feature = "flex")]
+mod flex {
+    //! The fused loops over a flex tensor's buffer (f32, contiguous); `None` for anything
+    //! else, which then takes the generic path.
+
+    use burn::backend::Flex;
+    use burn::prelude::*;
+
+    use super::{Mask, Source, Tile, TileSet};
+
+    /// The batch's values when it is a contiguous f32 flex tensor (shared, not copied).
+    fn flex_values(tensor: &Tensor<4>) -> Option<FlexValues> {
+        let primitive = tensor.clone().try_into_primitive::<Flex>().ok()?;
+        primitive.as_slice::<f32>()?;
+        Some(FlexValues(primitive))
+    }
+
+    struct FlexValues(burn::backend::tensor::FloatTensor<Flex>);
+
+    impl FlexValues {
+        fn slice(&self) -> &[f32] {
+            self.0.as_slice::<f32>().expect("checked in `flex_values`")
+        }
+    }
+
+    /// How a run of weights combines the base and the source.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Kind {
+        /// One weight everywhere (1: the base, 0: the source).
+        Const(f32),
+        /// Only 0s and 1s: a select.
+        Hard,
+        /// Anything else: `s + (x − s)·m`.
+        Soft,
+    }
+
+    fn kind(weights: &[f32]) -> Kind {
+        match weights.first() {
+            Some(&m) if weights.iter().all(|&v| v == m) => Kind::Const(m),
+            _ if weights.iter().all(|&m| m == 0.0 || m == 1.0) => Kind::Hard,
+            _ => Kind::Soft,
+        }
+    }
+
+    /// The source of a run: the partner's values at the same place, or a constant.
+    #[derive(Clone, Copy)]
+    enum Run<'a> {
+        Values(&'a [f32]),
+        Fill(f32),
+    }
+
+    /// `a` where `keep`, else `b`, as a bitwise blend (branch-free, so it vectorises).
+    fn select(keep: bool, a: f32, b: f32) -> f32 {
+        let mask = u32::from(keep).wrapping_neg();
+        f32::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
+    }
+
+    /// Appends a run of mixed values: base `a`, the source at the same place, weights `m`
+    /// repeating along the run. One pass, branch-free per element.
+    fn mix_run(out: &mut Vec<f32>, a: &[f32], source: Run, m: &[f32], kind: Kind) {
+        let lines = a.chunks_exact(m.len()).enumerate();
+        match (kind, source) {
+            (Kind::Const(1.0), _) => out.extend_from_slice(a),
+            (Kind::Const(0.0), Run::Values(b)) => out.extend_from_slice(b),
+            (Kind::Const(0.0), Run::Fill(f)) => out.extend(std::iter::repeat_n(f, a.len())),
+            (Kind::Const(v), Run::Values(b)) => {
+                out.extend(a.iter().zip(b).map(|(&a, &b)| b + (a - b) * v))
+            }
+            (Kind::Const(v), Run::Fill(f)) => out.extend(a.iter().map(|&a| f + (a - f) * v)),
+            (Kind::Hard, Run::Values(b)) => {
+                for (k, a) in lines {
+                    let b = &b[k * m.len()..][..m.len()];
+                    let mixed = a.iter().zip(b).zip(m);
+                    out.extend(mixed.map(|((&a, &b), &m)| select(m == 1.0, a, b)));
+                }
+            }
+            (Kind::Hard, Run::Fill(f)) => {
+                for (_, a) in lines {
+                    out.extend(a.iter().zip(m).map(|(&a, &m)| select(m == 1.0, a, f)));
+                }
+            }
+            (Kind::Soft, Run::Values(b)) => {
+                for (k, a) in lines {
+                    let b = &b[k * m.len()..][..m.len()];
+                    let mixed = a.iter().zip(b).zip(m);
+                    out.extend(mixed.map(|((&a, &b), &m)| b + (a - b) * m));
+                }
+            }
+            (Kind::Soft, Run::Fill(f)) => {
+                for (_, a) in lines {
+                    out.extend(a.iter().zip(m).map(|(&a, &m)| f + (a - f) * m));
+                }
+            }
+        }
+    }
+
+    /// Appends a run mixed under a boolean mask (`keep[k] != 0`: the base value).
+    fn mix_bits(out: &mut Vec<f32>, a: &[f32], source: Run, keep: &[u8]) {
+        match source {
+            Run::Values(b) => {
+                let mixed = a.iter().zip(b).zip(keep);
+                out.extend(mixed.map(|((&a, &b), &k)| select(k != 0, a, b)))
+            }
+            Run::Fill(f) => out.extend(a.iter().zip(keep).map(|(&a, &k)| select(k != 0, a, f))),
+        }
+    }
+
+    pub(super) fn blend(images: &Tensor<4>, source: Source, mask: &Mask) -> Option<Tensor<4>> {
+        let dims @ [n, c, h, w] = images.dims();
+        let values = flex_values(images)?;
+        let x = values.slice();
+        let sample = c * h * w;
+        let source_of = |i: usize, range: std::ops::Range<usize>| match source {
+            Source::Partner(p) => Run::Values(&x[p[i] * sample..][range]),
+            Source::Fill(f) => Run::Fill(f),
+        };
+        // One pass: every sample appended run by run (a run: consecutive lines sharing
+        // their weights).
+        let mut out = Vec::with_capacity(n * sample);
+        match mask {
+            Mask::Lines(lines) => {
+                let planes = if lines.per_channel { c } else { 1 };
+                if lines.width != w || lines.lines.len() != n * planes * h {
+                    return None;
+                }
+                let kinds: Vec<Kind> = lines.patterns.chunks_exact(w).map(kind).collect();
+                // A varying pattern repeated along a run of lines, so the run mixes in one
+                // loop instead of one per line.
+                let mut repeated = Vec::with_capacity(c * h * w);
+                for i in 0..n {
+                    let a = &x[i * sample..][..sample];
+                    // Line l of the sample (channel l / H, row l % H) takes this pattern.
+                    let pattern = |l: usize| {
+                        let line = if lines.per_channel {
+                            i * c * h + l
+                        } else {
+                            i * h + l % h
+                        };
+                        lines.lines[line] as usize
+                    };
+                    let mut l = 0;
+                    while l < c * h {
+                        let p = pattern(l);
+                        let end = (l + 1..c * h).find(|&e| pattern(e) != p).unwrap_or(c * h);
+                        let run = l * w..end * w;
+                        let mut m = &lines.patterns[p * w..(p + 1) * w];
+                        if matches!(kinds[p], Kind::Hard | Kind::Soft) && end > l + 1 {
+                            repeated.clear();
+                            repeated.extend_from_slice(m);
+                            while repeated.len() < run.len() {
+                                let more = repeated.len().min(run.len() - repeated.len());
+                                repeated.extend_from_within(..more);
+                            }
+                            m = &repeated;
+                        }
+                        mix_run(&mut out, &a[run.clone()], source_of(i, run), m, kinds[p]);
+                        l = end;
+                    }
+                }
+            }
+            Mask::Tensor { weights, hard } => {
+                let [m, mc, mh, mw] = weights.dims();
+                if !((m == 1 || m == n) && (mc == 1 || mc == c) && mh == h && mw == w) {
+                    return None;
+                }
+                let planes = flex_values(weights)?;
+                let planes = planes.slice();
+                let kind = if *hard { Kind::Hard } else { Kind::Soft };
+                let plane = h * w;
+                for i in 0..n {
+                    let a = &x[i * sample..][..sample];
+                    for ch in 0..c {
+                        let k = (i.min(m - 1) * mc + ch.min(mc - 1)) * plane;
+                        let run = ch * plane..(ch + 1) * plane;
+                        let weights = &planes[k..k + plane];
+                        mix_run(&mut out, &a[run.clone()], source_of(i, run), weights, kind);
+                    }
+                }
+            }
+            Mask::Keep(keep) => {
+                let [m, mc, mh, mw] = keep.dims();
+                if !((m == 1 || m == n) && (mc == 1 || mc == c) && mh == h && mw == w) {
+                    return None;
+                }
+                let bits = keep.clone().try_into_primitive::<Flex>().ok()?;
+                let (start, end) = bits.layout().contiguous_offsets()?;
+                let bits = &bits.storage::<u8>()[start..end];
+                let plane = h * w;
+                for i in 0..n {
+                    let a = &x[i * sample..][..sample];
+                    for ch in 0..c {
+                        let k = (i.min(m - 1) * mc + ch.min(mc - 1)) * plane;
+                        let run = ch * plane..(ch + 1) * plane;
+                        let keep = &bits[k..k + plane];
+                        mix_bits(&mut out, &a[run.clone()], source_of(i, run), keep);
+                    }
+                }
+            }
+        }
+        Some(Tensor::from_data(
+            TensorData::new(out, dims),
+            &images.device(),
+        ))
+    }
+
+    pub(super) fn paste_tiles(images: &Tensor<4>, tiles: &TileSet) -> Option<Tensor<4>> {
+        let dims @ [n, c, h, w] = images.dims();
+        let values = flex_values(images)?;
+        let x = values.slice();
+        let maps = &tiles.maps;
+        let contiguous: Vec<bool> = maps
+            .iter()
+            .map(|m| m.windows(2).all(|p| p[1] == p[0] + 1))
+            .collect();
+        // Tiles outside the images are left to the generic path (which rejects them).
+        let inside = |t: &Tile| {
+            t.y0 + maps[t.rows].len() <= h
+                && t.x0 + maps[t.cols].len() <= w
+                && t.sample < n
+                && t.source < n
+                && maps[t.rows].iter().all(|&r| r < h)
+                && maps[t.cols].iter().all(|&c| c < w)
+        };
+        if !tiles.tiles.iter().all(inside) {
+            return None;
+        }
+        // A copy of the batch, then every tile's rows written over it, in order.
+        let mut out = x.to_vec();
+        let (plane, sample) = (h * w, c * h * w);
+        for t in &tiles.tiles {
+            let (rows, cols) = (&maps[t.rows], &maps[t.cols]);
+            for ch in 0..c {
+                for (j, &sy) in rows.iter().enumerate() {
+                    let dst = t.sample * sample + ch * plane + (t.y0 + j) * w + t.x0;
+                    let dst = &mut out[dst..dst + cols.len()];
+                    let src = &x[t.source * sample + ch * plane + sy * w..][..w];
+                    match cols.first() {
+                        Some(&first) if contiguous[t.cols] => {
+                            dst.copy_from_slice(&src[first..first + cols.len()])
+                        }
+                        _ => dst.iter_mut().zip(cols).for_each(|(d, &sx)| *d = src[sx]),
+                    }
+                }
+            }
+        }
+        Some(Tensor::from_data(
+            TensorData::new(out, dims),
+            &images.device(),
+        ))
+    }
+}
+
+#[cfg(all(test, feature = "flex"))]
+mod tests {
+    use super::*;
+
+    fn batch(n: usize, c: usize, h: usize, w: usize) -> Tensor<4> {
+        let v: Vec<f32> = (0..n * c * h * w)
+            .map(|k| (k as f32 * 0.37).sin())
+            .collect();
+        Tensor::from_data(TensorData::new(v, [n, c, h, w]), &Device::flex())
+    }
+
+    fn host(t: Tensor<4>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn both(f: impl Fn() -> Tensor<4>) -> (Vec<f32>, Vec<f32>) {
+        (host(f()), host(without_fused_kernels(&f)))
+    }
+
+    #[test]
+    fn fused_blend_equals_the_generic_form() {
+        let (n, c, h, w) = (3, 2, 4, 5);
+        let partners = [2, 0, 1];
+        let boxes = [
+            crate::CutBox {
+                y0: 1,
+                x0: 1,
+                h: 2,
+                w: 3,
+            },
+            crate::CutBox {
+                y0: 0,
+                x0: 0,
+                h: 4,
+                w: 5,
+            },
+            crate::CutBox {
+                y0: 3,
+                x0: 4,
+                h: 1,
+                w: 1,
+            },
+        ];
+        let mut soft = LineMask::new(w);
+        for k in 0..n * c * h {
+            let id = soft.pattern((0..w).map(|x| ((k * w + x) % 7) as f32 / 6.0));
+            soft.line(id);
+        }
+        let soft = soft.per_channel();
+        let plane: Vec<f32> = (0..h * w).map(|k| (k % 3) as f32 / 2.0).collect();
+        let masks = [
+            Mask::Lines(LineMask::uniform(&[0.3], n, h, w)),
+            Mask::Lines(LineMask::uniform(&[1.0, 0.0, 0.25], n, h, w)),
+            Mask::Lines(LineMask::boxes(&boxes, n, h, w, 0.0, 1.0)),
+            Mask::Lines(soft),
+            Mask::Tensor {
+                weights: Tensor::from_data(TensorData::new(plane, [1, 1, h, w]), &Device::flex()),
+                hard: false,
+            },
+        ];
+        for mask in &masks {
+            for source in [Source::Partner(&partners), Source::Fill(-0.5)] {
+                let (fused, generic) = both(|| blend(batch(n, c, h, w), source, mask));
+                for (a, b) in fused.iter().zip(&generic) {
+                    assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
+                }
+            }
+        }
+        // Hard masks select exactly: the box of sample 0 (rows 1–2, columns 1–3) is its
+        // partner's (sample 2), the rest its own.
+        let x = host(batch(n, c, h, w));
+        let (fused, generic) =
+            both(|| blend(batch(n, c, h, w), Source::Partner(&partners), &masks[2]));
+        assert_eq!(fused, generic);
+        let sample = c * h * w;
+        assert_eq!(fused[w + 1], x[2 * sample + w + 1]);
+        assert_eq!(fused[0], x[0]);
+        assert_eq!(fused[w + 4], x[w + 4]);
+    }
+
+    #[test]
+    fn fused_tiles_equal_a_hand_computed_paste() {
+        // 2 samples, 1 channel, 3×4: sample 0 gets sample 1's row 2 (columns 1, 3) at its
+        // (0, 0); sample 1 gets sample 0's rows 0..2 reversed, columns 0..2, at its (1, 2).
+        let x = batch(2, 1, 3, 4);
+        let v = host(x.clone());
+        let mut tiles = TileSet::default();
+        let (r0, c0) = (tiles.map(vec![2]), tiles.map(vec![1, 3]));
+        let (r1, c1) = (tiles.map(vec![1, 0]), tiles.map(vec![0, 1]));
+        tiles.tiles.push(Tile {
+            sample: 0,
+            source: 1,
+            y0: 0,
+            x0: 0,
+            rows: r0,
+            cols: c0,
+        });
+        tiles.tiles.push(Tile {
+            sample: 1,
+            source: 0,
+            y0: 1,
+            x0: 2,
+            rows: r1,
+            cols: c1,
+        });
+        let out = host(paste_tiles(x, &tiles, |_| {
+            unreachable!("flex takes the fused path")
+        }));
+        let mut expected = v.clone();
+        expected[0] = v[12 + 2 * 4 + 1];
+        expected[1] = v[12 + 2 * 4 + 3];
+        expected[12 + 4 + 2] = v[4];
+        expected[12 + 4 + 3] = v[4 + 1];
+        expected[12 + 8 + 2] = v[0];
+        expected[12 + 8 + 3] = v[1];
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn every_input_only_method_mixes_alike_fused_and_generic() {
+        use crate::{
+            BatchShape, MixConfig, MixRng, Mixer, MixupConfig, Needs, PairingSchedule,
+            SamplePairingConfig,
+        };
+        let mut configs: Vec<MixConfig> = MixConfig::all_defaults()
+            .into_iter()
+            .filter(|c| *c != MixConfig::None && c.needs() == Needs::Nothing)
+            .collect();
+        configs.push(MixConfig::SamplePairing(
+            SamplePairingConfig::new().with_schedule(PairingSchedule::always()),
+        ));
+        configs.push(MixConfig::Mixup(
+            MixupConfig::new().with_lam_mode(crate::LamMode::PerSample),
+        ));
+        let (n, c, h, w) = (6, 3, 7, 9);
+        let labels = Tensor::<1, Int>::arange(0..n as i64, &Device::flex());
+        for config in &configs {
+            let method = config.init().unwrap();
+            for seed in 0..4 {
+                let params = method
+                    .sample(&mut MixRng::from_seed(seed), BatchShape::new(n, c, h, w))
+                    .unwrap();
+                let run = || {
+                    method
+                        .apply(&params, batch(n, c, h, w), labels.clone())
+                        .unwrap()
+                        .images
+                };
+                let (fused, generic) = both(run);
+                let worst = fused
+                    .iter()
+                    .zip(&generic)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f32::max);
+                assert!(worst <= 1e-6, "{}: seed {seed}: {worst}", config.label());
+            }
+        }
+    }
+}
