@@ -364,9 +364,10 @@ mod flex {
     }
 
     /// Appends a run of mixed values: base `a`, the source at the same place, weights `m`
-    /// repeating along the run. One pass, branch-free per element.
+    /// (as long as the run; unused for a constant). One pass, branch-free per element, so
+    /// it vectorises.
     fn mix_run(out: &mut Vec<f32>, a: &[f32], source: Run, m: &[f32], kind: Kind) {
-        let lines = a.chunks_exact(m.len()).enumerate();
+        debug_assert!(matches!(kind, Kind::Const(_)) || a.len() == m.len());
         match (kind, source) {
             (Kind::Const(1.0), _) => out.extend_from_slice(a),
             (Kind::Const(0.0), Run::Values(b)) => out.extend_from_slice(b),
@@ -376,28 +377,18 @@ mod flex {
             }
             (Kind::Const(v), Run::Fill(f)) => out.extend(a.iter().map(|&a| f + (a - f) * v)),
             (Kind::Hard, Run::Values(b)) => {
-                for (k, a) in lines {
-                    let b = &b[k * m.len()..][..m.len()];
-                    let mixed = a.iter().zip(b).zip(m);
-                    out.extend(mixed.map(|((&a, &b), &m)| select(m == 1.0, a, b)));
-                }
+                let mixed = a.iter().zip(b).zip(m);
+                out.extend(mixed.map(|((&a, &b), &m)| select(m == 1.0, a, b)))
             }
             (Kind::Hard, Run::Fill(f)) => {
-                for (_, a) in lines {
-                    out.extend(a.iter().zip(m).map(|(&a, &m)| select(m == 1.0, a, f)));
-                }
+                out.extend(a.iter().zip(m).map(|(&a, &m)| select(m == 1.0, a, f)))
             }
             (Kind::Soft, Run::Values(b)) => {
-                for (k, a) in lines {
-                    let b = &b[k * m.len()..][..m.len()];
-                    let mixed = a.iter().zip(b).zip(m);
-                    out.extend(mixed.map(|((&a, &b), &m)| b + (a - b) * m));
-                }
+                let mixed = a.iter().zip(b).zip(m);
+                out.extend(mixed.map(|((&a, &b), &m)| b + (a - b) * m))
             }
             (Kind::Soft, Run::Fill(f)) => {
-                for (_, a) in lines {
-                    out.extend(a.iter().zip(m).map(|(&a, &m)| f + (a - f) * m));
-                }
+                out.extend(a.iter().zip(m).map(|(&a, &m)| f + (a - f) * m))
             }
         }
     }
@@ -434,35 +425,56 @@ mod flex {
                 let kinds: Vec<Kind> = lines.patterns.chunks_exact(w).map(kind).collect();
                 // A varying pattern repeated along a run of lines, so the run mixes in one
                 // loop instead of one per line.
-                let mut repeated = Vec::with_capacity(c * h * w);
+                let mut repeated = Vec::with_capacity(256 + w);
+                let mut repeated_of = None;
                 for i in 0..n {
                     let a = &x[i * sample..][..sample];
-                    // Line l of the sample (channel l / H, row l % H) takes this pattern.
-                    let pattern = |l: usize| {
-                        let line = if lines.per_channel {
-                            i * c * h + l
-                        } else {
-                            i * h + l % h
-                        };
-                        lines.lines[line] as usize
+                    // The sample's line patterns: one sequence of H shared by the channels,
+                    // or C·H of them; runs of equal patterns mix in one go.
+                    let sequence = if lines.per_channel {
+                        &lines.lines[i * c * h..(i + 1) * c * h]
+                    } else {
+                        &lines.lines[i * h..(i + 1) * h]
                     };
-                    let mut l = 0;
-                    while l < c * h {
-                        let p = pattern(l);
-                        let end = (l + 1..c * h).find(|&e| pattern(e) != p).unwrap_or(c * h);
-                        let run = l * w..end * w;
-                        let mut m = &lines.patterns[p * w..(p + 1) * w];
-                        if matches!(kinds[p], Kind::Hard | Kind::Soft) && end > l + 1 {
-                            repeated.clear();
-                            repeated.extend_from_slice(m);
-                            while repeated.len() < run.len() {
-                                let more = repeated.len().min(run.len() - repeated.len());
-                                repeated.extend_from_within(..more);
+                    for block in 0..(c * h) / sequence.len() {
+                        let first = block * sequence.len();
+                        let mut l = 0;
+                        while l < sequence.len() {
+                            let p = sequence[l];
+                            let end = sequence[l + 1..]
+                                .iter()
+                                .position(|&q| q != p)
+                                .map_or(sequence.len(), |k| l + 1 + k);
+                            let run = (first + l) * w..(first + end) * w;
+                            let p = p as usize;
+                            let m = &lines.patterns[p * w..(p + 1) * w];
+                            if matches!(kinds[p], Kind::Hard | Kind::Soft) && end > l + 1 {
+                                // Mixed a few lines at a time with the pattern repeated
+                                // over them, so the loops run long.
+                                let chunk_len = (256 / w).clamp(1, end - l) * w;
+                                if repeated_of != Some(p) || repeated.len() < chunk_len {
+                                    repeated.clear();
+                                    repeated.extend_from_slice(m);
+                                    while repeated.len() < chunk_len {
+                                        let more = repeated.len().min(chunk_len - repeated.len());
+                                        repeated.extend_from_within(..more);
+                                    }
+                                    repeated_of = Some(p);
+                                }
+                                let repeated = &repeated[..chunk_len];
+                                let mut at = run.start;
+                                while at < run.end {
+                                    let chunk = at..(at + repeated.len()).min(run.end);
+                                    let weights = &repeated[..chunk.len()];
+                                    let source = source_of(i, chunk.clone());
+                                    mix_run(&mut out, &a[chunk.clone()], source, weights, kinds[p]);
+                                    at = chunk.end;
+                                }
+                            } else {
+                                mix_run(&mut out, &a[run.clone()], source_of(i, run), m, kinds[p]);
                             }
-                            m = &repeated;
+                            l = end;
                         }
-                        mix_run(&mut out, &a[run.clone()], source_of(i, run), m, kinds[p]);
-                        l = end;
                     }
                 }
             }
