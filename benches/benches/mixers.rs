@@ -49,7 +49,10 @@ fn bench(c: &mut Criterion, device: &Device) {
     for shape in SHAPES {
         let [n, ch, h, w] = shape;
         let mut group = c.benchmark_group(format!("mix/{}", shape_id(shape)));
-        group.sample_size(20);
+        group
+            .sample_size(20)
+            .warm_up_time(std::time::Duration::from_secs(1))
+            .measurement_time(std::time::Duration::from_secs(2));
         device.seed(0);
         let images = Tensor::<4>::random(shape, burn::tensor::Distribution::Default, device);
         let labels = Tensor::<1, Int>::arange(0..n as i64, device);
