@@ -277,6 +277,9 @@ pub(crate) struct Tile {
 pub(crate) struct TileSet {
     pub maps: Vec<IndexMap>,
     pub tiles: Vec<Tile>,
+    /// Whether the paste starts from zeros instead of the batch (RICAP, whose four patches
+    /// tile the image, so nothing of the batch would survive the copy).
+    pub cover: bool,
 }
 
 impl TileSet {
@@ -287,7 +290,8 @@ impl TileSet {
     }
 }
 
-/// Pastes `tiles` over a copy of the batch; pixels no tile covers keep their value.
+/// Pastes `tiles` over a copy of the batch (zeros with [`TileSet::cover`]); pixels no
+/// tile covers keep their value.
 /// `generic` computes the same result in burn tensor operations (the path of every
 /// backend but flex); the tiles must lie inside the images.
 ///
@@ -547,8 +551,13 @@ mod flex {
         if !tiles.tiles.iter().all(inside) {
             return None;
         }
-        // A copy of the batch, then every tile's rows written over it, in order.
-        let mut out = x.to_vec();
+        // A copy of the batch (unless the tiles cover it), then every tile's rows written
+        // over it, in order.
+        let mut out = if tiles.cover {
+            vec![0.0; x.len()]
+        } else {
+            x.to_vec()
+        };
         let (plane, sample) = (h * w, c * h * w);
         for t in &tiles.tiles {
             let (rows, cols) = (&maps[t.rows], &maps[t.cols]);

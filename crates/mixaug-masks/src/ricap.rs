@@ -193,7 +193,10 @@ impl Mixer for Ricap {
         }
         let device = images.device();
         // The four placed patches tile the image: one tile per sample and patch.
-        let mut tiles = TileSet::default();
+        let mut tiles = TileSet {
+            cover: true,
+            ..TileSet::default()
+        };
         for p in params.patches.iter().filter(|p| !p.crop.is_empty()) {
             let rows = tiles.map((p.crop.y0..p.crop.y1()).collect());
             let cols = tiles.map((p.crop.x0..p.crop.x1()).collect());
