@@ -411,6 +411,25 @@ mod flex {
         }
     }
 
+    /// Every channel plane of the batch in order, as (sample, its range within the sample,
+    /// the offset of its plane in a `[1 or N, 1 or C, H, W]` mask); `None` when the mask's
+    /// shape does not broadcast that way.
+    fn mask_planes(
+        [m, mc, mh, mw]: [usize; 4],
+        [n, c, h, w]: [usize; 4],
+    ) -> Option<impl Iterator<Item = (usize, std::ops::Range<usize>, usize)>> {
+        if !((m == 1 || m == n) && (mc == 1 || mc == c) && mh == h && mw == w) {
+            return None;
+        }
+        let plane = h * w;
+        Some((0..n).flat_map(move |i| {
+            (0..c).map(move |ch| {
+                let k = (i.min(m - 1) * mc + ch.min(mc - 1)) * plane;
+                (i, ch * plane..(ch + 1) * plane, k)
+            })
+        }))
+    }
+
     pub(super) fn blend(images: &Tensor<4>, source: Source, mask: &Mask) -> Option<Tensor<4>> {
         let dims @ [n, c, h, w] = images.dims();
         let values = flex_values(images)?;
@@ -486,41 +505,29 @@ mod flex {
                 }
             }
             Mask::Tensor { weights, hard } => {
-                let [m, mc, mh, mw] = weights.dims();
-                if !((m == 1 || m == n) && (mc == 1 || mc == c) && mh == h && mw == w) {
-                    return None;
-                }
-                let planes = flex_values(weights)?;
-                let planes = planes.slice();
+                let planes = mask_planes(weights.dims(), dims)?;
+                let values = flex_values(weights)?;
+                let values = values.slice();
                 let kind = if *hard { Kind::Hard } else { Kind::Soft };
-                let plane = h * w;
-                for i in 0..n {
-                    let a = &x[i * sample..][..sample];
-                    for ch in 0..c {
-                        let k = (i.min(m - 1) * mc + ch.min(mc - 1)) * plane;
-                        let run = ch * plane..(ch + 1) * plane;
-                        let weights = &planes[k..k + plane];
-                        mix_run(&mut out, &a[run.clone()], source_of(i, run), weights, kind);
-                    }
+                for (i, run, k) in planes {
+                    let a = &x[i * sample..][run.clone()];
+                    let weights = &values[k..k + run.len()];
+                    mix_run(&mut out, a, source_of(i, run), weights, kind);
                 }
             }
             Mask::Keep(keep) => {
-                let [m, mc, mh, mw] = keep.dims();
-                if !((m == 1 || m == n) && (mc == 1 || mc == c) && mh == h && mw == w) {
-                    return None;
-                }
+                let planes = mask_planes(keep.dims(), dims)?;
                 let bits = keep.clone().try_into_primitive::<Flex>().ok()?;
                 let (start, end) = bits.layout().contiguous_offsets()?;
                 let bits = &bits.storage::<u8>()[start..end];
-                let plane = h * w;
-                for i in 0..n {
-                    let a = &x[i * sample..][..sample];
-                    for ch in 0..c {
-                        let k = (i.min(m - 1) * mc + ch.min(mc - 1)) * plane;
-                        let run = ch * plane..(ch + 1) * plane;
-                        let keep = &bits[k..k + plane];
-                        mix_bits(&mut out, &a[run.clone()], source_of(i, run), keep);
-                    }
+                for (i, run, k) in planes {
+                    let a = &x[i * sample..][run.clone()];
+                    mix_bits(
+                        &mut out,
+                        a,
+                        source_of(i, run.clone()),
+                        &bits[k..k + run.len()],
+                    );
                 }
             }
         }
