@@ -15,7 +15,8 @@ use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion};
 use mixaug_benches::{bench_device, criterion_dir, median_ns};
 use mixaug_masks::{
-    BatchShape, FMixConfig, MixConfig, MixRng, Mixer, Needs, PairingSchedule, without_fused_kernels,
+    BatchShape, FMixConfig, MixConfig, MixMethod, MixParams, MixRng, Mixer, Needs, PairingSchedule,
+    without_fused_kernels,
 };
 
 const SHAPES: [[usize; 4]; 2] = [[128, 3, 32, 32], [64, 3, 224, 224]];
@@ -45,17 +46,43 @@ fn copy(images: &Tensor<4>) -> Tensor<4> {
     images.clone().mul_scalar(1.0)
 }
 
+/// A seeded random batch of `shape` with its labels.
+fn batch(shape: [usize; 4], device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
+    device.seed(0);
+    let images = Tensor::<4>::random(shape, burn::tensor::Distribution::Default, device);
+    (images, Tensor::arange(0..shape[0] as i64, device))
+}
+
+/// Every benched method with the parameters it draws once for `shape`.
+fn prepared(shape: [usize; 4]) -> Vec<(MixConfig, MixMethod, MixParams)> {
+    let [n, ch, h, w] = shape;
+    methods()
+        .into_iter()
+        .map(|config| {
+            let method = config.init().expect("valid config");
+            let params = method
+                .sample(&mut MixRng::from_seed(1), BatchShape::new(n, ch, h, w))
+                .expect("sample");
+            (config, method, params)
+        })
+        .collect()
+}
+
+/// One `apply` of the prepared parameters, waited for.
+fn apply(method: &MixMethod, params: &MixParams, images: &Tensor<4>, labels: &Tensor<1, Int>) {
+    let mixed = method.apply(params, images.clone(), labels.clone());
+    black_box(mixed.expect("apply"));
+    images.device().sync().expect("device sync");
+}
+
 fn bench(c: &mut Criterion, device: &Device) {
     for shape in SHAPES {
-        let [n, ch, h, w] = shape;
         let mut group = c.benchmark_group(format!("mix/{}", shape_id(shape)));
         group
             .sample_size(20)
             .warm_up_time(std::time::Duration::from_secs(1))
             .measurement_time(std::time::Duration::from_secs(2));
-        device.seed(0);
-        let images = Tensor::<4>::random(shape, burn::tensor::Distribution::Default, device);
-        let labels = Tensor::<1, Int>::arange(0..n as i64, device);
+        let (images, labels) = batch(shape, device);
         let sync = || device.sync().expect("device sync");
         group.bench_function("copy", |b| {
             b.iter(|| {
@@ -63,19 +90,8 @@ fn bench(c: &mut Criterion, device: &Device) {
                 sync();
             })
         });
-        for config in methods() {
-            let method = config.init().expect("valid config");
-            let params = method
-                .sample(&mut MixRng::from_seed(1), BatchShape::new(n, ch, h, w))
-                .expect("sample");
-            let apply = || {
-                black_box(
-                    method
-                        .apply(&params, images.clone(), labels.clone())
-                        .unwrap(),
-                );
-                sync();
-            };
+        for (config, method, params) in prepared(shape) {
+            let apply = || apply(&method, &params, &images, &labels);
             group.bench_function(BenchmarkId::new("apply", config.label()), |b| b.iter(apply));
             group.bench_function(BenchmarkId::new("generic", config.label()), |b| {
                 b.iter(|| without_fused_kernels(apply))
@@ -136,31 +152,17 @@ fn print_ratios(device: &Device) {
         "shape", "method", "apply", "generic", "copy µs"
     );
     for shape in SHAPES {
-        let [n, ch, h, w] = shape;
+        let [_, _, h, w] = shape;
         let (rounds, reps) = if h * w > 64 * 64 { (9, 3) } else { (41, 10) };
-        device.seed(0);
-        let images = Tensor::<4>::random(shape, burn::tensor::Distribution::Default, device);
-        let labels = Tensor::<1, Int>::arange(0..n as i64, device);
-        let sync = || device.sync().expect("device sync");
+        let (images, labels) = batch(shape, device);
         let copy = || {
             black_box(copy(&images));
-            sync();
+            images.device().sync().expect("device sync");
         };
         let copy_us =
             median_ns(&format!("mix/{}", shape_id(shape)), "copy").unwrap_or(f64::NAN) / 1e3;
-        for config in methods() {
-            let method = config.init().expect("valid config");
-            let params = method
-                .sample(&mut MixRng::from_seed(1), BatchShape::new(n, ch, h, w))
-                .expect("sample");
-            let apply = || {
-                black_box(
-                    method
-                        .apply(&params, images.clone(), labels.clone())
-                        .unwrap(),
-                );
-                sync();
-            };
+        for (config, method, params) in prepared(shape) {
+            let apply = || apply(&method, &params, &images, &labels);
             let fused = side_by_side(rounds, reps, copy, apply);
             let generic = without_fused_kernels(|| side_by_side(rounds, reps, copy, apply));
             println!(

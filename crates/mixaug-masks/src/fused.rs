@@ -400,6 +400,63 @@ mod flex {
         }
     }
 
+    impl Run<'_> {
+        fn slice(self, range: std::ops::Range<usize>) -> Self {
+            match self {
+                Run::Values(b) => Run::Values(&b[range]),
+                fill => fill,
+            }
+        }
+    }
+
+    /// A line pattern repeated over a few whole lines (≤ 256 values), so that runs of
+    /// many lines mix in long loops; rebuilt only when the pattern changes.
+    #[derive(Default)]
+    struct Repeated {
+        values: Vec<f32>,
+        of: Option<usize>,
+    }
+
+    impl Repeated {
+        /// The weights to mix a run of `lines` lines of pattern `id` with, a chunk at a
+        /// time (the pattern itself for a constant or a single line).
+        fn pattern<'a>(
+            &'a mut self,
+            id: usize,
+            pattern: &'a [f32],
+            kind: Kind,
+            lines: usize,
+        ) -> &'a [f32] {
+            if matches!(kind, Kind::Const(_)) || lines == 1 {
+                return pattern;
+            }
+            let len = (256 / pattern.len()).clamp(1, lines) * pattern.len();
+            if self.of != Some(id) || self.values.len() < len {
+                self.values.clear();
+                self.values.extend_from_slice(pattern);
+                while self.values.len() < len {
+                    let more = self.values.len().min(len - self.values.len());
+                    self.values.extend_from_within(..more);
+                }
+                self.of = Some(id);
+            }
+            &self.values[..len]
+        }
+    }
+
+    /// Mixes a run of whole lines: `weights` cover one chunk of it (all of it, or repeat
+    /// along it), or are unused for a constant.
+    fn mix_lines(out: &mut Vec<f32>, a: &[f32], source: Run, weights: &[f32], kind: Kind) {
+        if matches!(kind, Kind::Const(_)) {
+            return mix_run(out, a, source, weights, kind);
+        }
+        for (k, chunk) in a.chunks(weights.len()).enumerate() {
+            let start = k * weights.len();
+            let source = source.slice(start..start + chunk.len());
+            mix_run(out, chunk, source, &weights[..chunk.len()], kind);
+        }
+    }
+
     /// Appends a run mixed under a boolean mask (`keep[k] != 0`: the base value).
     fn mix_bits(out: &mut Vec<f32>, a: &[f32], source: Run, keep: &[u8]) {
         match source {
@@ -449,57 +506,26 @@ mod flex {
                     return None;
                 }
                 let kinds: Vec<Kind> = lines.patterns.chunks_exact(w).map(kind).collect();
-                // A varying pattern repeated along a run of lines, so the run mixes in one
-                // loop instead of one per line.
-                let mut repeated = Vec::with_capacity(256 + w);
-                let mut repeated_of = None;
+                let mut repeated = Repeated::default();
                 for i in 0..n {
                     let a = &x[i * sample..][..sample];
                     // The sample's line patterns: one sequence of H shared by the channels,
-                    // or C·H of them; runs of equal patterns mix in one go.
+                    // or C·H of them; each run of equal patterns mixes in one go.
                     let sequence = if lines.per_channel {
                         &lines.lines[i * c * h..(i + 1) * c * h]
                     } else {
                         &lines.lines[i * h..(i + 1) * h]
                     };
-                    for block in 0..(c * h) / sequence.len() {
-                        let first = block * sequence.len();
-                        let mut l = 0;
-                        while l < sequence.len() {
-                            let p = sequence[l];
-                            let end = sequence[l + 1..]
-                                .iter()
-                                .position(|&q| q != p)
-                                .map_or(sequence.len(), |k| l + 1 + k);
-                            let run = (first + l) * w..(first + end) * w;
-                            let p = p as usize;
-                            let m = &lines.patterns[p * w..(p + 1) * w];
-                            if matches!(kinds[p], Kind::Hard | Kind::Soft) && end > l + 1 {
-                                // Mixed a few lines at a time with the pattern repeated
-                                // over them, so the loops run long.
-                                let chunk_len = (256 / w).clamp(1, end - l) * w;
-                                if repeated_of != Some(p) || repeated.len() < chunk_len {
-                                    repeated.clear();
-                                    repeated.extend_from_slice(m);
-                                    while repeated.len() < chunk_len {
-                                        let more = repeated.len().min(chunk_len - repeated.len());
-                                        repeated.extend_from_within(..more);
-                                    }
-                                    repeated_of = Some(p);
-                                }
-                                let repeated = &repeated[..chunk_len];
-                                let mut at = run.start;
-                                while at < run.end {
-                                    let chunk = at..(at + repeated.len()).min(run.end);
-                                    let weights = &repeated[..chunk.len()];
-                                    let source = source_of(i, chunk.clone());
-                                    mix_run(&mut out, &a[chunk.clone()], source, weights, kinds[p]);
-                                    at = chunk.end;
-                                }
-                            } else {
-                                mix_run(&mut out, &a[run.clone()], source_of(i, run), m, kinds[p]);
-                            }
-                            l = end;
+                    let mut line = 0;
+                    for _ in 0..(c * h) / sequence.len() {
+                        for group in sequence.chunk_by(|p, q| p == q) {
+                            let p = group[0] as usize;
+                            let run = line * w..(line + group.len()) * w;
+                            let pattern = &lines.patterns[p * w..(p + 1) * w];
+                            let source = source_of(i, run.clone());
+                            let weights = repeated.pattern(p, pattern, kinds[p], group.len());
+                            mix_lines(&mut out, &a[run], source, weights, kinds[p]);
+                            line += group.len();
                         }
                     }
                 }
