@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::check_alpha;
 use crate::fused::{Mask, Source, blend};
-use crate::mixer::pair_target;
+use crate::mixer::pair_target_device;
 use crate::resizemix::nearest_resize;
 use crate::{BatchShape, MixError, MixRng, Mixed, Pairing, Permutation};
 
@@ -254,7 +254,7 @@ impl AttentiveMix {
             hard: true,
         };
         let images = blend(images, Source::Partner(params.perm.as_slice()), &keep);
-        let target = pair_target(labels, &perm, w_a)?;
+        let target = pair_target_device(labels, &perm, w_a)?;
         Ok(Mixed {
             images,
             target,

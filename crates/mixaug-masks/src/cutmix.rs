@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
 use crate::fused::{LineMask, Mask, Source, blend};
-use crate::mixer::{check_params_fit, pair_target, per_sample};
+use crate::mixer::{check_params_fit, pair_target};
 use crate::{BatchShape, CutBox, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`CutMix`].
@@ -177,7 +177,7 @@ impl Mixer for CutMix {
                 }
             })
             .collect();
-        let target = pair_target(labels, &perm, per_sample(&w_a, batch.n, &device))?;
+        let target = pair_target(labels, params.perm.as_slice(), &w_a)?;
         Ok(Mixed {
             images,
             target,

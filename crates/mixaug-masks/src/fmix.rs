@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
 use crate::fused::{Mask, Source, blend};
-use crate::mixer::{check_params_fit, pair_target, per_sample};
+use crate::mixer::{check_params_fit, pair_target};
 use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`FMix`].
@@ -269,7 +269,7 @@ impl Mixer for FMix {
             };
             blend(images, Source::Partner(params.perm.as_slice()), &keep)
         };
-        let target = pair_target(labels, &perm, per_sample(&[params.lam], batch.n, &device))?;
+        let target = pair_target(labels, params.perm.as_slice(), &[params.lam])?;
         Ok(Mixed {
             images,
             target,

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
 use crate::fused::{LineMask, Mask, Source, Tile, TileSet, blend, paste_tiles};
-use crate::mixer::{check_params_fit, pair_target, per_sample};
+use crate::mixer::{check_params_fit, pair_target};
 use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Which member of the family.
@@ -543,9 +543,9 @@ impl Mixer for MixedExample {
                 // Two patterns per sample: the rows above the split and those below.
                 let mut keep = LineMask::new(w);
                 for q in masks {
-                    let cell = |x: usize, k: usize| q.weights[k + usize::from(x >= q.col)] as f32;
-                    let upper = keep.pattern((0..w).map(|x| cell(x, 0)));
-                    let lower = keep.pattern((0..w).map(|x| cell(x, 2)));
+                    let cell = |k: usize| q.weights[k] as f32;
+                    let upper = keep.span(0..q.col, cell(0), cell(1));
+                    let lower = keep.span(0..q.col, cell(2), cell(3));
                     (0..h).for_each(|y| keep.line(if y < q.row { upper } else { lower }));
                 }
                 blend(images, Source::Partner(pi), &Mask::Lines(keep))
@@ -645,7 +645,7 @@ impl Mixer for MixedExample {
                 blend(images, Source::Partner(pi), &keep)
             }
         };
-        let target = pair_target(labels, &perm, per_sample(&lam, n, &device))?;
+        let target = pair_target(labels, pi, &lam)?;
         Ok(Mixed {
             images: mixed,
             target,

@@ -112,19 +112,12 @@ pub(crate) fn check_params_fit(
     Ok(())
 }
 
-/// Per-sample values (one for the batch, or one per sample) as a `[N]` tensor.
-pub(crate) fn per_sample(values: &[f64], n: usize, device: &Device) -> Tensor<1> {
-    let v: Vec<f32> = (0..n)
-        .map(|i| values[i.min(values.len() - 1)] as f32)
-        .collect();
-    Tensor::from_data(TensorData::new(v, [n]), device)
-}
-
-/// The pair target `(y, y[π])` with base weights `w_a` and partner weights `1 − w_a`.
+/// The pair target `(y, y[π])` with base weights `w_a` (device values) and partner
+/// weights `1 − w_a`.
 ///
 /// # Shapes
 /// - `labels`, `perm`, `w_a`: `[N]`
-pub(crate) fn pair_target(
+pub(crate) fn pair_target_device(
     labels: Tensor<1, Int>,
     perm: &Tensor<1, Int>,
     w_a: Tensor<1>,
@@ -132,4 +125,56 @@ pub(crate) fn pair_target(
     let y_b = labels.clone().select(0, perm.clone());
     let w_b = w_a.clone().neg().add_scalar(1.0);
     MixedTarget::pair(labels, y_b, w_a, w_b)
+}
+
+/// The pair target `(y, y[π])` from host values: base weights `w_a` (one for the batch or
+/// one per sample) and partner weights `1 − w_a`.
+///
+/// # Shapes
+/// - `labels`, `partners`: `[N]`
+pub(crate) fn pair_target(
+    labels: Tensor<1, Int>,
+    partners: &[usize],
+    w_a: &[f64],
+) -> Result<MixedTarget, MixError> {
+    host_target(labels, 2, |i, k| {
+        let w = w_a[i.min(w_a.len() - 1)] as f32;
+        if k == 0 {
+            (i, w)
+        } else {
+            (partners[i], 1.0 - w)
+        }
+    })
+}
+
+/// A target of `k` sources per sample from host values: `source(i, j)` gives the index
+/// into `labels` of sample `i`'s `j`-th class and its weight. Two uploads and one gather
+/// (a handful of separate tensor operations cost several times more at small batches).
+///
+/// # Shapes
+/// - `labels`: `[N]`; output `[N, k]`
+pub(crate) fn host_target(
+    labels: Tensor<1, Int>,
+    k: usize,
+    source: impl Fn(usize, usize) -> (usize, f32),
+) -> Result<MixedTarget, MixError> {
+    let [n] = labels.dims();
+    let (index, weights): (Vec<i64>, Vec<f32>) = (0..n)
+        .flat_map(|i| (0..k).map(move |j| (i, j)))
+        .map(|(i, j)| {
+            let (class, weight) = source(i, j);
+            (class as i64, weight)
+        })
+        .unzip();
+    if let Some(&bad) = index.iter().find(|&&c| c as usize >= n) {
+        return Err(MixError::ShapeMismatch {
+            what: "mixed target",
+            expected: format!("source samples in 0..{n}"),
+            got: format!("sample {bad}"),
+        });
+    }
+    let device = labels.device();
+    let index = Tensor::<1, Int>::from_data(TensorData::new(index, [n * k]), &device);
+    let weights = Tensor::<2>::from_data(TensorData::new(weights, [n, k]), &device);
+    MixedTarget::new(labels.select(0, index).reshape([n, k]), weights)
 }

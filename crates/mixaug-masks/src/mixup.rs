@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
 use crate::fused::{LineMask, Mask, Source, blend};
-use crate::mixer::{check_params_fit, pair_target, per_sample};
+use crate::mixer::{check_params_fit, pair_target};
 use crate::{BatchShape, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`Mixup`].
@@ -137,7 +137,7 @@ impl Mixer for Mixup {
                 &Mask::Lines(weights),
             )
         };
-        let target = pair_target(labels, &perm, per_sample(&params.lam, batch.n, &device))?;
+        let target = pair_target(labels, params.perm.as_slice(), &params.lam)?;
         Ok(Mixed {
             images,
             target,

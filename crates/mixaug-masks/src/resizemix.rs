@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
 use crate::fused::{Tile, TileSet, paste_tiles};
-use crate::mixer::{check_params_fit, pair_target, per_sample};
+use crate::mixer::{check_params_fit, pair_target};
 use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`ResizeMix`].
@@ -207,7 +207,7 @@ impl Mixer for ResizeMix {
             })
         };
         let lam = b.kept_fraction(batch.h, batch.w);
-        let target = pair_target(labels, &perm, per_sample(&[lam], batch.n, &device))?;
+        let target = pair_target(labels, params.perm.as_slice(), &[lam])?;
         Ok(Mixed {
             images,
             target,

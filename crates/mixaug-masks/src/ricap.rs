@@ -9,10 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
 use crate::fused::{Tile, TileSet, paste_tiles};
-use crate::mixer::check_params_fit;
-use crate::{
-    BatchShape, CutBox, MixError, MixRng, Mixed, MixedTarget, Mixer, Pairing, Permutation,
-};
+use crate::mixer::{check_params_fit, host_target};
+use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`Ricap`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -223,18 +221,12 @@ impl Mixer for Ricap {
             }
             out
         });
-        let mut classes = Vec::with_capacity(4);
-        let mut weights = Vec::with_capacity(4);
-        for p in &params.patches {
-            let perm = p.perm.to_tensor(&device);
-            classes.push(labels.clone().select(0, perm));
-            weights.push(Tensor::<1>::full(
-                [batch.n],
-                p.crop.area() as f64 / batch.area() as f64,
-                &device,
-            ));
-        }
-        let target = MixedTarget::new(Tensor::stack(classes, 1), Tensor::stack(weights, 1))?;
+        // Patch k of sample i shows sample π_k(i), weighted by the patch's area.
+        let area = batch.area() as f64;
+        let target = host_target(labels, 4, |i, k| {
+            let p = &params.patches[k];
+            (p.perm.as_slice()[i], (p.crop.area() as f64 / area) as f32)
+        })?;
         Ok(Mixed {
             images: out,
             target,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cutmix::paste_boxes;
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::{pair_target, per_sample};
+use crate::mixer::pair_target;
 use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Whose saliency places the box.
@@ -256,7 +256,7 @@ impl Mixer for SaliencyMix {
             .iter()
             .map(|b| b.kept_fraction(batch.h, batch.w))
             .collect();
-        let target = pair_target(labels, &perm, per_sample(&w_a, batch.n, &device))?;
+        let target = pair_target(labels, params.perm.as_slice(), &w_a)?;
         Ok(Mixed {
             images,
             target,

@@ -174,7 +174,7 @@ impl Mixer for SamplePairing {
         } else {
             images
         };
-        let target = pair_target(labels, &perm, Tensor::ones([batch.n], &device))?;
+        let target = pair_target(labels, params.perm.as_slice(), &[1.0])?;
         Ok(Mixed {
             images,
             target,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
 use crate::fused::{Mask, Source, blend};
-use crate::mixer::{check_params_fit, pair_target};
+use crate::mixer::{check_params_fit, pair_target, pair_target_device};
 use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Which label SmoothMix trains with.
@@ -153,7 +153,7 @@ impl Mixer for SmoothMix {
         let device = images.device();
         let perm = params.perm.to_tensor(&device);
         if params.sigma <= 0.0 {
-            let target = pair_target(labels, &perm, Tensor::ones([batch.n], &device))?;
+            let target = pair_target(labels, params.perm.as_slice(), &[1.0])?;
             return Ok(Mixed {
                 images,
                 target,
@@ -172,7 +172,7 @@ impl Mixer for SmoothMix {
             SmoothMixLabel::Paper => mean_g.neg().add_scalar(1.0),
             SmoothMixLabel::OpenmixupCompat => mean_g,
         };
-        let target = pair_target(labels, &perm, w_a.expand([batch.n]))?;
+        let target = pair_target_device(labels, &perm, w_a.expand([batch.n]))?;
         Ok(Mixed {
             images,
             target,
