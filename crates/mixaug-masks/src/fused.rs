@@ -444,6 +444,7 @@ mod flex {
 
         /// The weights to mix a run of `lines` lines of pattern `id` with, a chunk at a
         /// time (the pattern itself for a constant or a single line).
+        #[inline]
         fn pattern<'a>(
             &'a mut self,
             id: usize,
@@ -484,6 +485,7 @@ mod flex {
 
     /// Mixes a run of whole lines: `weights` cover one chunk of it (all of it, or repeat
     /// along it), or are unused for a constant.
+    #[inline]
     fn mix_lines(out: &mut Vec<f32>, a: &[f32], source: Run, weights: &[f32], kind: Kind) {
         if matches!(kind, Kind::Const(_)) {
             return mix_run(out, a, source, weights, kind);
@@ -666,18 +668,25 @@ mod flex {
             for (j, y) in rows.enumerate() {
                 let dst = &mut out[start + j * w..][..w];
                 for s in stretches {
-                    let From::Tile(k) = s.from else { continue };
-                    let t = &self.tiles.tiles[k];
-                    let (rows, cols) = (&self.tiles.maps[t.rows], &self.tiles.maps[t.cols]);
-                    let src = &self.x[line(t.source, rows[y - t.y0])..][..w];
-                    let cols = &cols[s.x0 - t.x0..s.x1 - t.x0];
-                    let dst = &mut dst[s.x0..s.x1];
-                    if self.contiguous[t.cols] {
-                        dst.copy_from_slice(&src[cols[0]..][..cols.len()]);
-                    } else {
-                        dst.iter_mut().zip(cols).for_each(|(d, &sx)| *d = src[sx]);
+                    if let From::Tile(k) = s.from {
+                        self.write(&mut dst[s.x0..s.x1], k, s.x0, ch, y);
                     }
                 }
+            }
+        }
+
+        /// Writes the stretch of tile `k` that starts at column `x0` of line `y` of channel
+        /// `ch` (as long as `dst`).
+        fn write(&self, dst: &mut [f32], k: usize, x0: usize, ch: usize, y: usize) {
+            let [_, c, h, w] = self.dims;
+            let t = &self.tiles.tiles[k];
+            let (rows, cols) = (&self.tiles.maps[t.rows], &self.tiles.maps[t.cols]);
+            let src = &self.x[((t.source * c + ch) * h + rows[y - t.y0]) * w..][..w];
+            let cols = &cols[x0 - t.x0..][..dst.len()];
+            if self.contiguous[t.cols] {
+                dst.copy_from_slice(&src[cols[0]..][..cols.len()]);
+            } else {
+                dst.iter_mut().zip(cols).for_each(|(d, &sx)| *d = src[sx]);
             }
         }
 
@@ -783,6 +792,24 @@ mod flex {
             shifts,
             contiguous,
         };
+        if !tiles.cover && paste.shifts.iter().all(Option::is_none) {
+            // No tile reads at a constant offset (ResizeMix's resized partner): a copy of
+            // the batch with every tile's lines written over it, without the bands.
+            let mut out = x.to_vec();
+            for (k, t) in tiles.tiles.iter().enumerate() {
+                let len = maps[t.cols].len();
+                for ch in 0..c {
+                    for y in t.y0..t.y0 + maps[t.rows].len() {
+                        let at = ((t.sample * c + ch) * h + y) * w + t.x0;
+                        paste.write(&mut out[at..at + len], k, t.x0, ch, y);
+                    }
+                }
+            }
+            return Some(Tensor::from_data(
+                TensorData::new(out, dims),
+                &images.device(),
+            ));
+        }
         // The tiles of each sample, in paste order.
         let mut order: Vec<usize> = (0..tiles.tiles.len())
             .filter(|&k| {
@@ -1018,6 +1045,83 @@ mod tests {
         expected[12 + 8 + 2] = v[0];
         expected[12 + 8 + 3] = v[1];
         assert_eq!(out, expected);
+    }
+
+    /// The paste pixel by pixel: every tile in order over a copy of the batch (zeros
+    /// when the tiles cover it).
+    fn naive_paste(v: &[f32], [n, c, h, w]: [usize; 4], tiles: &TileSet) -> Vec<f32> {
+        let mut out = if tiles.cover {
+            vec![0.0; v.len()]
+        } else {
+            v.to_vec()
+        };
+        let at = |i: usize, ch: usize, y: usize, x: usize| ((i * c + ch) * h + y) * w + x;
+        assert!(tiles.tiles.iter().all(|t| t.sample < n && t.source < n));
+        for t in &tiles.tiles {
+            for ch in 0..c {
+                for (j, &sy) in tiles.maps[t.rows].iter().enumerate() {
+                    for (k, &sx) in tiles.maps[t.cols].iter().enumerate() {
+                        out[at(t.sample, ch, t.y0 + j, t.x0 + k)] = v[at(t.source, ch, sy, sx)];
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fused_tile_bands_equal_a_pixel_by_pixel_paste() {
+        let dims @ [n, c, h, w] = [3, 2, 5, 6];
+        let x = batch(n, c, h, w);
+        let v = host(x.clone());
+        let tile = |sample, source, y0, x0, rows, cols| Tile {
+            sample,
+            source,
+            y0,
+            x0,
+            rows,
+            cols,
+        };
+        // RICAP-like: four patches of contiguous crops tile every image, split at row 3 and
+        // column 2. The first sample's bottom-right patch reads before its own lines (and
+        // before the batch, read as a band) and the last sample's top-left patch after.
+        let mut cover = TileSet {
+            cover: true,
+            ..TileSet::default()
+        };
+        let maps = [(2..5, 4..6), (0..3, 0..4), (3..5, 0..2), (0..2, 0..4)]
+            .map(|(r, k)| (cover.map(r.collect()), cover.map(k.collect())));
+        for i in 0..n {
+            let sources = [i, (i + 1) % n, (i + 2) % n, i];
+            let places = [(0, 0), (0, 2), (3, 0), (3, 2)];
+            for ((source, (y0, x0)), (rows, cols)) in sources.into_iter().zip(places).zip(maps) {
+                cover.tiles.push(tile(i, source, y0, x0, rows, cols));
+            }
+        }
+        // Over the batch: overlapping contiguous tiles (the later wins), a band read from
+        // three places (the base, a shifted tile, a gathered one), a full-width band read
+        // from one shifted place, and a column strip.
+        let mut over = TileSet::default();
+        let m = |t: &mut TileSet, v: Vec<usize>| t.map(v);
+        let (r14, c04) = (m(&mut over, vec![1, 2, 3]), m(&mut over, vec![0, 1, 2, 3]));
+        let (r02, c14) = (m(&mut over, vec![0, 1]), m(&mut over, vec![1, 2, 3]));
+        let (c02, c53) = (m(&mut over, vec![0, 1]), m(&mut over, vec![5, 3]));
+        let (r13, c06) = (m(&mut over, vec![1, 2]), m(&mut over, (0..6).collect()));
+        let (r05, c23) = (m(&mut over, (0..5).collect()), m(&mut over, vec![2, 3]));
+        over.tiles.extend([
+            tile(0, 1, 0, 0, r14, c04),
+            tile(0, 2, 1, 2, r02, c14),
+            tile(1, 2, 1, 0, r14, c02),
+            tile(1, 0, 1, 4, r14, c53),
+            tile(2, 1, 2, 0, r13, c06),
+            tile(2, 0, 0, 3, r05, c23),
+        ]);
+        for tiles in [&cover, &over] {
+            let out = host(paste_tiles(x.clone(), tiles, |_| {
+                unreachable!("flex takes the fused path")
+            }));
+            assert_eq!(out, naive_paste(&v, dims, tiles), "cover: {}", tiles.cover);
+        }
     }
 
     #[test]
