@@ -841,7 +841,9 @@ mod flex {
             }
             cuts.sort_unstable();
             cuts.dedup();
-            (bands.clear(), stretches.clear(), patterns.clear());
+            bands.clear();
+            stretches.clear();
+            patterns.clear();
             for rows in cuts.windows(2).map(|r| r[0]..r[1]) {
                 // The tiles crossing the band, left to right; painted column by column only
                 // when they overlap (the later one wins).
