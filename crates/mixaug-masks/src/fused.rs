@@ -757,22 +757,27 @@ mod flex {
         let values = flex_values(images)?;
         let x = values.slice();
         let maps = &tiles.maps;
+        // Per index map: one past its largest index, and whether it runs `k, k + 1, …`.
+        let ends: Vec<usize> = maps
+            .iter()
+            .map(|m| m.iter().fold(0, |end, &k| end.max(k + 1)))
+            .collect();
+        let contiguous: Vec<bool> = maps
+            .iter()
+            .map(|m| m.windows(2).all(|p| p[1] == p[0] + 1))
+            .collect();
         // Tiles outside the images are left to the generic path (which rejects them).
         let inside = |t: &Tile| {
             t.y0 + maps[t.rows].len() <= h
                 && t.x0 + maps[t.cols].len() <= w
                 && t.sample < n
                 && t.source < n
-                && maps[t.rows].iter().all(|&r| r < h)
-                && maps[t.cols].iter().all(|&c| c < w)
+                && ends[t.rows] <= h
+                && ends[t.cols] <= w
         };
         if !tiles.tiles.iter().all(inside) {
             return None;
         }
-        let contiguous: Vec<bool> = maps
-            .iter()
-            .map(|m| m.windows(2).all(|p| p[1] == p[0] + 1))
-            .collect();
         let sample = (c * h * w) as isize;
         let shifts = (tiles.tiles.iter())
             .map(|t| {
