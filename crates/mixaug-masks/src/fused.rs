@@ -76,16 +76,25 @@ pub(crate) enum Mask {
 }
 
 /// A weight mask whose every line (row `y` of channel `c` of sample `i`) is one of a small
-/// set of `W`-long patterns: boxes, splits and quadrants need two patterns per sample,
-/// per-line data sizes `N·H` (or `N·C·H` with per-channel lines).
+/// set of `W`-long patterns: boxes, splits and quadrants need two patterns per sample, and
+/// the lines are kept as runs of equal patterns (a few per sample).
+///
+/// Each pattern is stored repeated over [`block_lines`] lines, so that a run of many lines
+/// mixes in long loops with no per-run preparation.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LineMask {
     width: usize,
+    /// Every pattern, repeated over `block_lines(width)` lines.
     patterns: Vec<f32>,
     /// What each pattern holds, found as it is added.
     kinds: Vec<Kind>,
-    lines: Vec<u32>,
+    /// Runs of lines: (pattern id, number of lines), over samples, then channels if
+    /// per-channel, then rows; a run may reach over several samples.
+    runs: Vec<(u32, usize)>,
     per_channel: bool,
+    /// The ids of the hard splits added so far, by column and weights (see
+    /// [`LineMask::split`]); `u32::MAX` where none is.
+    splits: Vec<u32>,
 }
 
 /// What a run of weights holds, i.e. how it combines the base and the source.
@@ -114,6 +123,23 @@ impl Kind {
     }
 }
 
+/// How many lines of width `width` a repeated pattern block holds: about 256 values (a
+/// run of lines mixes a block at a time).
+fn block_lines(width: usize) -> usize {
+    (256 / width.max(1)).max(1)
+}
+
+/// Repeats the last `width` values of `values` until they fill a block of
+/// [`block_lines`] lines.
+fn repeat_last_line(values: &mut Vec<f32>, width: usize) {
+    let start = values.len() - width;
+    let end = start + block_lines(width) * width;
+    while values.len() < end {
+        let more = (values.len() - start).min(end - values.len());
+        values.extend_from_within(start..start + more);
+    }
+}
+
 impl LineMask {
     /// An empty mask for lines of `width` pixels.
     pub fn new(width: usize) -> Self {
@@ -121,17 +147,20 @@ impl LineMask {
             width,
             patterns: Vec::new(),
             kinds: Vec::new(),
-            lines: Vec::new(),
+            runs: Vec::new(),
             per_channel: false,
+            splits: Vec::new(),
         }
     }
 
     /// Adds a pattern of `width` weights; returns its id.
     pub fn pattern(&mut self, weights: impl IntoIterator<Item = f32>) -> u32 {
         let id = self.kinds.len();
+        let start = self.patterns.len();
         self.patterns.extend(weights);
-        debug_assert_eq!(self.patterns.len(), (id + 1) * self.width);
-        self.kinds.push(Kind::of(&self.patterns[id * self.width..]));
+        debug_assert_eq!(self.patterns.len(), start + self.width);
+        self.kinds.push(Kind::of(&self.patterns[start..]));
+        repeat_last_line(&mut self.patterns, self.width);
         id as u32
     }
 
@@ -153,10 +182,36 @@ impl LineMask {
         )
     }
 
-    /// Appends the pattern of the next line (lines run over samples, then channels if
+    /// The pattern `left` on columns `0..col` and `right` from `col` on; hard splits (both
+    /// weights 0 or 1) are added once and shared (a batch of splits needs at most
+    /// `4·(W + 1)` of them).
+    pub fn split(&mut self, col: usize, left: f32, right: f32) -> u32 {
+        let bit = |v: f32| match v {
+            0.0 => Some(0),
+            1.0 => Some(1),
+            _ => None,
+        };
+        let (Some(l), Some(r)) = (bit(left), bit(right)) else {
+            return self.span(0..col, left, right);
+        };
+        let key = col.min(self.width) * 4 + l * 2 + r;
+        if self.splits.is_empty() {
+            self.splits = vec![u32::MAX; (self.width + 1) * 4];
+        }
+        if self.splits[key] == u32::MAX {
+            self.splits[key] = self.span(0..col, left, right);
+        }
+        self.splits[key]
+    }
+
+    /// Appends `count` lines of `pattern` (lines run over samples, then channels if
     /// per-channel, then rows).
-    pub fn line(&mut self, pattern: u32) {
-        self.lines.push(pattern);
+    pub fn lines(&mut self, pattern: u32, count: usize) {
+        match self.runs.last_mut() {
+            _ if count == 0 => {}
+            Some((last, lines)) if *last == pattern => *lines += count,
+            _ => self.runs.push((pattern, count)),
+        }
     }
 
     /// Marks the lines as one per channel (`N·C·H` of them) instead of shared by the
@@ -171,9 +226,7 @@ impl LineMask {
         let mut mask = Self::new(w);
         let ids: Vec<u32> = weights.iter().map(|&v| mask.constant(v as f32)).collect();
         for i in 0..n {
-            for _ in 0..h {
-                mask.line(ids[i.min(ids.len() - 1)]);
-            }
+            mask.lines(ids[i.min(ids.len() - 1)], h);
         }
         mask
     }
@@ -197,13 +250,10 @@ impl LineMask {
         for i in 0..n {
             let k = i.min(boxes.len() - 1);
             let b = boxes[k];
-            for y in 0..h {
-                mask.line(if (b.y0..b.y1()).contains(&y) {
-                    rows[k]
-                } else {
-                    out
-                });
-            }
+            let (y0, y1) = (b.y0.min(h), b.y1().min(h));
+            mask.lines(out, y0);
+            mask.lines(rows[k], y1 - y0);
+            mask.lines(out, h - y1);
         }
         mask
     }
@@ -215,18 +265,36 @@ impl LineMask {
             .all(|k| matches!(k, Kind::Const(0.0) | Kind::Const(1.0) | Kind::Hard))
     }
 
+    /// How many lines the runs hold.
+    fn num_lines(&self) -> usize {
+        self.runs.iter().map(|&(_, lines)| lines).sum()
+    }
+
+    /// The weights to mix a run of `lines` lines of pattern `id` with, a block at a time:
+    /// the pattern repeated over up to [`block_lines`] lines.
+    #[cfg(feature = "flex")]
+    fn block(&self, id: u32, lines: usize) -> &[f32] {
+        let block = block_lines(self.width) * self.width;
+        let start = id as usize * block;
+        &self.patterns[start..start + lines.clamp(1, block_lines(self.width)) * self.width]
+    }
+
     /// The mask as a device tensor.
     ///
     /// # Shapes
     /// - output: `[N, 1, H, W]`, or `[N, C, H, W]` with per-channel lines
     fn to_tensor(&self, n: usize, c: usize, h: usize, device: &Device) -> Tensor<4> {
-        let p = self.patterns.len() / self.width;
-        let patterns = Tensor::<2>::from_data(
-            TensorData::new(self.patterns.clone(), [p, self.width]),
+        let (p, reps) = (self.kinds.len(), block_lines(self.width));
+        let patterns = Tensor::<3>::from_data(
+            TensorData::new(self.patterns.clone(), [p, reps, self.width]),
             device,
-        );
-        let lines: Vec<i64> = self.lines.iter().map(|&l| i64::from(l)).collect();
-        let index = Tensor::<1, Int>::from_data(TensorData::new(lines, [self.lines.len()]), device);
+        )
+        .slice(s![.., 0..1, ..])
+        .reshape([p, self.width]);
+        let lines: Vec<i64> = (self.runs.iter())
+            .flat_map(|&(id, lines)| std::iter::repeat_n(i64::from(id), lines))
+            .collect();
+        let index = Tensor::<1, Int>::from_data(TensorData::new(lines, [self.num_lines()]), device);
         let planes = if self.per_channel { c } else { 1 };
         patterns
             .select(0, index)
@@ -429,60 +497,6 @@ mod flex {
         }
     }
 
-    /// Line patterns repeated over a few whole lines (≤ 256 values), so that runs of many
-    /// lines mix in long loops. The last few are kept: a sample's channels walk the same
-    /// two or three patterns in turn.
-    #[derive(Default)]
-    struct Repeated {
-        kept: Vec<(usize, Vec<f32>)>,
-        next: usize,
-    }
-
-    impl Repeated {
-        /// How many repeated patterns are kept.
-        const KEPT: usize = 4;
-
-        /// The weights to mix a run of `lines` lines of pattern `id` with, a chunk at a
-        /// time (the pattern itself for a constant or a single line).
-        #[inline]
-        fn pattern<'a>(
-            &'a mut self,
-            id: usize,
-            pattern: &'a [f32],
-            kind: Kind,
-            lines: usize,
-        ) -> &'a [f32] {
-            if matches!(kind, Kind::Const(_)) || lines == 1 {
-                return pattern;
-            }
-            let len = (256 / pattern.len()).clamp(1, lines) * pattern.len();
-            let slot = match self
-                .kept
-                .iter()
-                .position(|(of, v)| *of == id && v.len() >= len)
-            {
-                Some(slot) => slot,
-                None => {
-                    let slot = if self.kept.len() < Self::KEPT {
-                        self.kept.push((id, Vec::with_capacity(len)));
-                        self.kept.len() - 1
-                    } else {
-                        self.next = (self.next + 1) % Self::KEPT;
-                        self.next
-                    };
-                    let (of, values) = &mut self.kept[slot];
-                    *of = id;
-                    values.clear();
-                    while values.len() < len {
-                        values.extend_from_slice(pattern);
-                    }
-                    slot
-                }
-            };
-            &self.kept[slot].1[..len]
-        }
-    }
-
     /// Mixes a run of whole lines: `weights` cover one chunk of it (all of it, or repeat
     /// along it), or are unused for a constant.
     #[inline]
@@ -541,31 +555,36 @@ mod flex {
         let mut out = Vec::with_capacity(n * sample);
         match mask {
             Mask::Lines(lines) => {
-                let planes = if lines.per_channel { c } else { 1 };
-                if lines.width != w || lines.lines.len() != n * planes * h {
+                // The lines of one sample: H shared by the channels, or C·H.
+                let per_sample = if lines.per_channel { c * h } else { h };
+                if lines.width != w || lines.num_lines() != n * per_sample {
                     return None;
                 }
-                let kinds = &lines.kinds;
-                let mut repeated = Repeated::default();
+                let mut runs = lines.runs.iter().copied();
+                let mut left = None;
+                let mut pieces = Vec::new();
                 for i in 0..n {
+                    // The sample's runs (cut where a run reaches into the next sample).
+                    pieces.clear();
+                    let mut need = per_sample;
+                    while need > 0 {
+                        let (id, count) = left.take().or_else(|| runs.next())?;
+                        let take = count.min(need);
+                        pieces.push((id, take));
+                        need -= take;
+                        if count > take {
+                            left = Some((id, count - take));
+                        }
+                    }
                     let a = &x[i * sample..][..sample];
-                    // The sample's line patterns: one sequence of H shared by the channels,
-                    // or C·H of them; each run of equal patterns mixes in one go.
-                    let sequence = if lines.per_channel {
-                        &lines.lines[i * c * h..(i + 1) * c * h]
-                    } else {
-                        &lines.lines[i * h..(i + 1) * h]
-                    };
                     let mut line = 0;
-                    for _ in 0..(c * h) / sequence.len() {
-                        for group in sequence.chunk_by(|p, q| p == q) {
-                            let p = group[0] as usize;
-                            let run = line * w..(line + group.len()) * w;
-                            let pattern = &lines.patterns[p * w..(p + 1) * w];
-                            let source = source_of(i, run.clone());
-                            let weights = repeated.pattern(p, pattern, kinds[p], group.len());
-                            mix_lines(&mut out, &a[run], source, weights, kinds[p]);
-                            line += group.len();
+                    for _ in 0..c * h / per_sample {
+                        for &(id, count) in &pieces {
+                            let run = line * w..(line + count) * w;
+                            let kind = lines.kinds[id as usize];
+                            let weights = lines.block(id, count);
+                            mix_lines(&mut out, &a[run.clone()], source_of(i, run), weights, kind);
+                            line += count;
                         }
                     }
                 }
@@ -704,13 +723,11 @@ mod flex {
         /// the batch; where they would leave it (the batch's first or last plane), the
         /// inner lines, whose reads stay inside their planes, are selected and the first
         /// and last lines written stretch by stretch. Anything else goes line by line.
-        #[allow(clippy::too_many_arguments)]
         fn band(
             &self,
             out: &mut Vec<f32>,
             stretches: &[Stretch],
-            select: Option<(usize, &[f32], [isize; 2])>,
-            repeated: &mut Repeated,
+            select: Option<(&[f32], [isize; 2])>,
             i: usize,
             ch: usize,
             rows: std::ops::Range<usize>,
@@ -724,17 +741,17 @@ mod flex {
             {
                 return out.extend_from_slice(values);
             }
-            let Some((id, pattern, [da, db])) = select else {
+            let Some((block, [da, db])) = select else {
                 return self.lines(out, stretches, i, ch, rows);
             };
-            let mut mix = |out: &mut Vec<f32>, rows: std::ops::Range<usize>| {
+            let mix = |out: &mut Vec<f32>, rows: std::ops::Range<usize>| {
                 if rows.is_empty() {
                     return Some(());
                 }
                 let len = rows.len() * w;
                 let a = self.shifted(at(rows.start), da, len)?;
                 let b = self.shifted(at(rows.start), db, len)?;
-                let weights = repeated.pattern(id, pattern, Kind::Hard, rows.len());
+                let weights = &block[..block.len().min(len)];
                 mix_lines(out, a, Run::Values(b), weights, Kind::Hard);
                 Some(())
             };
@@ -829,7 +846,6 @@ mod flex {
         // Every sample in order, cut into bands of rows that the same tiles cross (within a
         // band every line reads the same stretches), then written channel by channel.
         let mut out = Vec::with_capacity(x.len());
-        let mut repeated = Repeated::default();
         let mut from = vec![From::Base; w];
         let (mut bands, mut stretches, mut patterns) = (Vec::new(), Vec::new(), Vec::new());
         let (mut places, mut cuts) = (Vec::new(), Vec::new());
@@ -905,22 +921,22 @@ mod flex {
                             let weight = f32::from(u8::from(paste.shift(s.from) == Some(da)));
                             patterns.extend(std::iter::repeat_n(weight, s.x1 - s.x0));
                         }
-                        Some((at, [da, db]))
+                        super::repeat_last_line(&mut patterns, w);
+                        Some((at..patterns.len(), [da, db]))
                     }
                     _ => None,
                 };
                 bands.push((rows, band, select));
             }
             for ch in 0..c {
-                for (k, (rows, band, select)) in bands.iter().enumerate() {
-                    // A pattern id unique in the batch, for the repeated-pattern cache.
-                    let select =
-                        select.map(|(at, shifts)| (i * (h + 1) + k, &patterns[at..at + w], shifts));
+                for (rows, band, select) in &bands {
+                    let select = select
+                        .clone()
+                        .map(|(block, shifts)| (&patterns[block], shifts));
                     paste.band(
                         &mut out,
                         &stretches[band.clone()],
                         select,
-                        &mut repeated,
                         i,
                         ch,
                         rows.clone(),
@@ -982,7 +998,7 @@ mod tests {
         let mut soft = LineMask::new(w);
         for k in 0..n * c * h {
             let id = soft.pattern((0..w).map(|x| ((k * w + x) % 7) as f32 / 6.0));
-            soft.line(id);
+            soft.lines(id, 1);
         }
         let soft = soft.per_channel();
         let plane: Vec<f32> = (0..h * w).map(|k| (k % 3) as f32 / 2.0).collect();

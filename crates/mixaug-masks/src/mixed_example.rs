@@ -544,9 +544,10 @@ impl Mixer for MixedExample {
                 let mut keep = LineMask::new(w);
                 for q in masks {
                     let cell = |k: usize| q.weights[k] as f32;
-                    let upper = keep.span(0..q.col, cell(0), cell(1));
-                    let lower = keep.span(0..q.col, cell(2), cell(3));
-                    (0..h).for_each(|y| keep.line(if y < q.row { upper } else { lower }));
+                    let upper = keep.split(q.col, cell(0), cell(1));
+                    let lower = keep.split(q.col, cell(2), cell(3));
+                    keep.lines(upper, q.row);
+                    keep.lines(lower, h - q.row);
                 }
                 blend(images, Source::Partner(pi), &Mask::Lines(keep))
             }
@@ -631,8 +632,11 @@ impl Mixer for MixedExample {
                     let planes = if mc == 1 { 1 } else { c };
                     for i in 0..n {
                         for ch in 0..planes {
-                            for y in 0..h {
-                                keep.line(ids[(i * mc + ch) * mh + if mh == 1 { 0 } else { y }]);
+                            let first = (i * mc + ch) * mh;
+                            if mh == 1 {
+                                keep.lines(ids[first], h);
+                            } else {
+                                (0..h).for_each(|y| keep.lines(ids[first + y], 1));
                             }
                         }
                     }
