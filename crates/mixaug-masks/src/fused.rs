@@ -84,6 +84,8 @@ pub(crate) enum Mask {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LineMask {
     width: usize,
+    /// `block_lines(width)`.
+    reps: usize,
     /// Every pattern, repeated over `block_lines(width)` lines.
     patterns: Vec<f32>,
     /// What each pattern holds, found as it is added.
@@ -145,6 +147,7 @@ impl LineMask {
     pub fn new(width: usize) -> Self {
         Self {
             width,
+            reps: block_lines(width),
             patterns: Vec::new(),
             kinds: Vec::new(),
             runs: Vec::new(),
@@ -274,9 +277,8 @@ impl LineMask {
     /// the pattern repeated over up to [`block_lines`] lines.
     #[cfg(feature = "flex")]
     fn block(&self, id: u32, lines: usize) -> &[f32] {
-        let block = block_lines(self.width) * self.width;
-        let start = id as usize * block;
-        &self.patterns[start..start + lines.clamp(1, block_lines(self.width)) * self.width]
+        let start = id as usize * self.reps * self.width;
+        &self.patterns[start..start + lines.clamp(1, self.reps) * self.width]
     }
 
     /// The mask as a device tensor.
@@ -284,9 +286,9 @@ impl LineMask {
     /// # Shapes
     /// - output: `[N, 1, H, W]`, or `[N, C, H, W]` with per-channel lines
     fn to_tensor(&self, n: usize, c: usize, h: usize, device: &Device) -> Tensor<4> {
-        let (p, reps) = (self.kinds.len(), block_lines(self.width));
+        let p = self.kinds.len();
         let patterns = Tensor::<3>::from_data(
-            TensorData::new(self.patterns.clone(), [p, reps, self.width]),
+            TensorData::new(self.patterns.clone(), [p, self.reps, self.width]),
             device,
         )
         .slice(s![.., 0..1, ..])
@@ -570,7 +572,8 @@ mod flex {
                     while need > 0 {
                         let (id, count) = left.take().or_else(|| runs.next())?;
                         let take = count.min(need);
-                        pieces.push((id, take));
+                        let kind = lines.kinds[id as usize];
+                        pieces.push((take, kind, lines.block(id, take)));
                         need -= take;
                         if count > take {
                             left = Some((id, count - take));
@@ -579,10 +582,8 @@ mod flex {
                     let a = &x[i * sample..][..sample];
                     let mut line = 0;
                     for _ in 0..c * h / per_sample {
-                        for &(id, count) in &pieces {
+                        for &(count, kind, weights) in &pieces {
                             let run = line * w..(line + count) * w;
-                            let kind = lines.kinds[id as usize];
-                            let weights = lines.block(id, count);
                             mix_lines(&mut out, &a[run.clone()], source_of(i, run), weights, kind);
                             line += count;
                         }
