@@ -7,8 +7,11 @@
 //! over the flex backend's own buffer: one output allocation, no intermediate tensor.
 //! Composed of burn operations, a blend on flex costs a partner gather, a mask build and
 //! two or three full-size passes, each with its allocation (3–27× a plain copy of the
-//! batch at 128×3×32×32, measured side by side); fused, the blend is one pass and the
-//! paste a copy plus the tiles' rows. Both forms compute the same formula, and
+//! batch at 128×3×32×32, measured side by side); fused, the blend is one pass over runs of
+//! lines that share a weight pattern, and the paste one pass over bands of rows that the
+//! same tiles cross (a copy, or a select between two reads at constant offsets — RICAP's
+//! side-by-side patches, a column strip — or a copy with the tiles' rows written over
+//! it). Both forms compute the same formula, and
 //! [`without_fused_kernels`] runs the generic form on flex too (tests compare them, the
 //! benches time them side by side). Tensors on an autodiff device (the training loop's)
 //! take the generic form: there the mix is a fraction of a millisecond beside a training
@@ -770,6 +773,134 @@ mod flex {
         }
     }
 
+    /// Rows `rows` of a sample, which the same tiles cross: every line reads the same
+    /// stretches.
+    struct Band {
+        rows: std::ops::Range<usize>,
+        /// Where its stretches lie in [`Bands::stretches`].
+        stretches: std::ops::Range<usize>,
+        /// When it reads from two places at constant offsets: where its select pattern
+        /// (weight 1 where the first is read, repeated over a block of lines) lies in
+        /// [`Bands::patterns`], and the two offsets.
+        select: Option<(std::ops::Range<usize>, [isize; 2])>,
+    }
+
+    /// The bands of one sample, with scratch space kept from sample to sample.
+    #[derive(Default)]
+    struct Bands {
+        bands: Vec<Band>,
+        stretches: Vec<Stretch>,
+        patterns: Vec<f32>,
+        cuts: Vec<usize>,
+        crossing: Vec<usize>,
+        sorted: Vec<usize>,
+        places: Vec<Option<isize>>,
+        from: Vec<From>,
+    }
+
+    impl Bands {
+        /// Cuts a sample with tiles `own` (in paste order) into bands.
+        fn plan(&mut self, paste: &Paste, own: &[usize]) {
+            let (tiles, maps) = (&paste.tiles.tiles, &paste.tiles.maps);
+            let h = paste.dims[2];
+            self.cuts.clear();
+            self.cuts.extend([0, h]);
+            for t in own.iter().map(|&k| &tiles[k]) {
+                self.cuts.extend([t.y0, t.y0 + maps[t.rows].len()]);
+            }
+            self.cuts.sort_unstable();
+            self.cuts.dedup();
+            self.bands.clear();
+            self.stretches.clear();
+            self.patterns.clear();
+            for j in 1..self.cuts.len() {
+                let rows = self.cuts[j - 1]..self.cuts[j];
+                self.crossing.clear();
+                self.crossing.extend(own.iter().copied().filter(|&k| {
+                    let t = &tiles[k];
+                    t.y0 <= rows.start && rows.end <= t.y0 + maps[t.rows].len()
+                }));
+                let first = self.stretches.len();
+                self.add_stretches(paste);
+                let stretches = first..self.stretches.len();
+                let select = self.add_select(paste, stretches.clone());
+                self.bands.push(Band {
+                    rows,
+                    stretches,
+                    select,
+                });
+            }
+        }
+
+        /// Adds the stretches of a band crossed by tiles `crossing`, left to right; the
+        /// tiles are painted column by column only when they overlap (the later wins).
+        fn add_stretches(&mut self, paste: &Paste) {
+            let (tiles, maps) = (&paste.tiles.tiles, &paste.tiles.maps);
+            let w = paste.dims[3];
+            let outside = if paste.tiles.cover {
+                From::Zero
+            } else {
+                From::Base
+            };
+            let span = |k: usize| tiles[k].x0..tiles[k].x0 + maps[tiles[k].cols].len();
+            let stretches = &mut self.stretches;
+            let mut push = |x0: usize, x1: usize, from: From| {
+                if x1 > x0 {
+                    stretches.push(Stretch { x0, x1, from });
+                }
+            };
+            self.sorted.clear();
+            self.sorted.extend_from_slice(&self.crossing);
+            self.sorted.sort_by_key(|&k| span(k).start);
+            if (self.sorted.windows(2)).all(|p| span(p[0]).end <= span(p[1]).start) {
+                let mut x = 0;
+                for &k in &self.sorted {
+                    push(x, span(k).start, outside);
+                    push(span(k).start, span(k).end, From::Tile(k));
+                    x = span(k).end;
+                }
+                push(x, w, outside);
+            } else {
+                self.from.clear();
+                self.from.resize(w, outside);
+                for &k in &self.crossing {
+                    self.from[span(k)].fill(From::Tile(k));
+                }
+                let mut x0 = 0;
+                for run in self.from.chunk_by(|a, b| a == b) {
+                    push(x0, x0 + run.len(), run[0]);
+                    x0 += run.len();
+                }
+            }
+        }
+
+        /// The select of a band with `stretches`, when they read from exactly two places
+        /// at constant offsets: its pattern added to `patterns`.
+        fn add_select(
+            &mut self,
+            paste: &Paste,
+            stretches: std::ops::Range<usize>,
+        ) -> Option<(std::ops::Range<usize>, [isize; 2])> {
+            let stretches = &self.stretches[stretches];
+            self.places.clear();
+            self.places
+                .extend(stretches.iter().map(|s| paste.shift(s.from)));
+            self.places.sort_unstable();
+            self.places.dedup();
+            let [Some(da), Some(db)] = self.places[..] else {
+                return None;
+            };
+            let at = self.patterns.len();
+            for s in stretches {
+                let weight = f32::from(u8::from(paste.shift(s.from) == Some(da)));
+                self.patterns
+                    .extend(std::iter::repeat_n(weight, s.x1 - s.x0));
+            }
+            super::repeat_last_line(&mut self.patterns, paste.dims[3]);
+            Some((at..self.patterns.len(), [da, db]))
+        }
+    }
+
     pub(super) fn paste_tiles(images: &Tensor<4>, tiles: &TileSet) -> Option<Tensor<4>> {
         let dims @ [n, c, h, w] = images.dims();
         let values = flex_values(images)?;
@@ -844,104 +975,20 @@ mod flex {
         let mut groups = order
             .chunk_by(|&a, &b| tiles.tiles[a].sample == tiles.tiles[b].sample)
             .peekable();
-        // Every sample in order, cut into bands of rows that the same tiles cross (within a
-        // band every line reads the same stretches), then written channel by channel.
+        // Every sample in order, cut into bands, then written channel by channel.
         let mut out = Vec::with_capacity(x.len());
-        let mut from = vec![From::Base; w];
-        let (mut bands, mut stretches, mut patterns) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut places, mut cuts) = (Vec::new(), Vec::new());
-        let (mut crossing, mut sorted) = (Vec::new(), Vec::new());
-        let outside = if tiles.cover { From::Zero } else { From::Base };
+        let mut bands = Bands::default();
         for i in 0..n {
             let own = groups
                 .next_if(|own| tiles.tiles[own[0]].sample == i)
                 .unwrap_or(&[]);
-            cuts.clear();
-            cuts.extend([0, h]);
-            for t in own.iter().map(|&k| &tiles.tiles[k]) {
-                cuts.extend([t.y0, t.y0 + maps[t.rows].len()]);
-            }
-            cuts.sort_unstable();
-            cuts.dedup();
-            bands.clear();
-            stretches.clear();
-            patterns.clear();
-            for rows in cuts.windows(2).map(|r| r[0]..r[1]) {
-                // The tiles crossing the band, left to right; painted column by column only
-                // when they overlap (the later one wins).
-                crossing.clear();
-                crossing.extend(own.iter().copied().filter(|&k| {
-                    let t = &tiles.tiles[k];
-                    t.y0 <= rows.start && rows.end <= t.y0 + maps[t.rows].len()
-                }));
-                let span = |k: usize| {
-                    let t = &tiles.tiles[k];
-                    t.x0..t.x0 + maps[t.cols].len()
-                };
-                let first = stretches.len();
-                let mut push = |x0: usize, x1: usize, from: From| {
-                    if x1 > x0 {
-                        stretches.push(Stretch { x0, x1, from });
-                    }
-                };
-                sorted.clear();
-                sorted.extend_from_slice(&crossing);
-                sorted.sort_by_key(|&k| span(k).start);
-                if sorted
-                    .windows(2)
-                    .all(|p| span(p[0]).end <= span(p[1]).start)
-                {
-                    let mut x = 0;
-                    for &k in &sorted {
-                        push(x, span(k).start, outside);
-                        push(span(k).start, span(k).end, From::Tile(k));
-                        x = span(k).end;
-                    }
-                    push(x, w, outside);
-                } else {
-                    from.fill(outside);
-                    for &k in &crossing {
-                        from[span(k)].fill(From::Tile(k));
-                    }
-                    let mut x0 = 0;
-                    for run in from.chunk_by(|a, b| a == b) {
-                        push(x0, x0 + run.len(), run[0]);
-                        x0 += run.len();
-                    }
-                }
-                let band = first..stretches.len();
-                // Two places at constant offsets: weight 1 where the first is read.
-                places.clear();
-                places.extend(stretches[band.clone()].iter().map(|s| paste.shift(s.from)));
-                places.sort_unstable();
-                places.dedup();
-                let select = match places[..] {
-                    [Some(da), Some(db)] => {
-                        let at = patterns.len();
-                        for s in &stretches[band.clone()] {
-                            let weight = f32::from(u8::from(paste.shift(s.from) == Some(da)));
-                            patterns.extend(std::iter::repeat_n(weight, s.x1 - s.x0));
-                        }
-                        super::repeat_last_line(&mut patterns, w);
-                        Some((at..patterns.len(), [da, db]))
-                    }
-                    _ => None,
-                };
-                bands.push((rows, band, select));
-            }
+            bands.plan(&paste, own);
             for ch in 0..c {
-                for (rows, band, select) in &bands {
-                    let select = select
-                        .clone()
-                        .map(|(block, shifts)| (&patterns[block], shifts));
-                    paste.band(
-                        &mut out,
-                        &stretches[band.clone()],
-                        select,
-                        i,
-                        ch,
-                        rows.clone(),
-                    );
+                for band in &bands.bands {
+                    let stretches = &bands.stretches[band.stretches.clone()];
+                    let select = (band.select.clone())
+                        .map(|(block, shifts)| (&bands.patterns[block], shifts));
+                    paste.band(&mut out, stretches, select, i, ch, band.rows.clone());
                 }
             }
         }
