@@ -87,7 +87,8 @@ pub(crate) enum Mask {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LineMask {
     width: usize,
-    /// `block_lines(width)`.
+    /// `block_lines(width)`, kept: the blend looks it up for every run (a division each
+    /// showed in profiles).
     reps: usize,
     /// Every pattern, repeated over `block_lines(width)` lines.
     patterns: Vec<f32>,
@@ -1116,6 +1117,37 @@ mod tests {
         expected[12 + 8 + 2] = v[0];
         expected[12 + 8 + 3] = v[1];
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn line_masks_share_hard_splits_and_merge_runs() {
+        let (n, h, w) = (2, 3, 4);
+        let mut mask = LineMask::new(w);
+        let left = mask.split(1, 1.0, 0.0);
+        let soft = mask.split(1, 0.5, 0.0);
+        assert_eq!(mask.split(1, 1.0, 0.0), left, "a hard split is added once");
+        assert_ne!(soft, left);
+        assert_eq!(
+            mask.split(1, 0.5, 0.0),
+            soft + 1,
+            "soft splits are not shared"
+        );
+        // Sample 0: rows 0, 1 `left`, row 2 `soft`; sample 1: every row `left` (the run
+        // of sample 0's last row and sample 1's rows stay apart, different patterns).
+        mask.lines(left, 1);
+        mask.lines(left, 1);
+        mask.lines(soft, 1);
+        mask.lines(left, 0);
+        mask.lines(left, h);
+        assert_eq!(mask.runs, vec![(left, 2), (soft, 1), (left, 3)]);
+        assert!(!mask.is_hard());
+        let values = host(mask.to_tensor(n, 1, h, &Device::flex()));
+        let (l, m) = ([1.0, 0.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.0]);
+        let expected: Vec<f32> = [l, l, m, l, l, l].concat();
+        assert_eq!(values, expected);
+        // The stored block repeats the pattern over 256 / W = 64 lines.
+        assert_eq!(mask.block(left, 100), [l; 64].concat());
+        assert_eq!(mask.block(soft, 2), [m; 2].concat());
     }
 
     /// The paste pixel by pixel: every tile in order over a copy of the batch (zeros

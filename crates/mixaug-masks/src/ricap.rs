@@ -223,7 +223,7 @@ impl Mixer for Ricap {
         });
         // Patch k of sample i shows sample π_k(i), weighted by the patch's area.
         let area = batch.area() as f64;
-        let target = host_target(labels, 4, |i, k| {
+        let target = host_target(labels, params.patches.len(), |i, k| {
             let p = &params.patches[k];
             (p.perm.as_slice()[i], (p.crop.area() as f64 / area) as f32)
         })?;
