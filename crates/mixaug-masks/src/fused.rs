@@ -277,6 +277,27 @@ impl LineMask {
         self.runs.iter().map(|&(_, lines)| lines).sum()
     }
 
+    /// Calls `f` with the runs of each sample in turn, `per_sample` lines each (a run that
+    /// reaches into the next sample is cut there). The runs must hold whole samples.
+    #[cfg(feature = "flex")]
+    fn each_sample(&self, per_sample: usize, mut f: impl FnMut(&[(u32, usize)])) {
+        let mut sample = Vec::new();
+        let mut need = per_sample;
+        for &(id, mut count) in &self.runs {
+            while count > 0 {
+                let take = count.min(need);
+                sample.push((id, take));
+                (count, need) = (count - take, need - take);
+                if need == 0 {
+                    f(&sample);
+                    sample.clear();
+                    need = per_sample;
+                }
+            }
+        }
+        debug_assert!(sample.is_empty(), "the runs end inside a sample");
+    }
+
     /// The weights to mix a run of `lines` lines of pattern `id` with, a block at a time:
     /// the pattern repeated over up to [`block_lines`] lines.
     #[cfg(feature = "flex")]
@@ -566,33 +587,21 @@ mod flex {
                 if lines.width != w || lines.num_lines() != n * per_sample {
                     return None;
                 }
-                let mut runs = lines.runs.iter().copied();
-                let mut left = None;
-                let mut pieces = Vec::new();
-                for i in 0..n {
-                    // The sample's runs (cut where a run reaches into the next sample).
-                    pieces.clear();
-                    let mut need = per_sample;
-                    while need > 0 {
-                        let (id, count) = left.take().or_else(|| runs.next())?;
-                        let take = count.min(need);
-                        let kind = lines.kinds[id as usize];
-                        pieces.push((take, kind, lines.block(id, take)));
-                        need -= take;
-                        if count > take {
-                            left = Some((id, count - take));
-                        }
-                    }
+                let mut i = 0;
+                lines.each_sample(per_sample, |runs| {
                     let a = &x[i * sample..][..sample];
                     let mut line = 0;
                     for _ in 0..c * h / per_sample {
-                        for &(count, kind, weights) in &pieces {
+                        for &(id, count) in runs {
                             let run = line * w..(line + count) * w;
+                            let (kind, weights) =
+                                (lines.kinds[id as usize], lines.block(id, count));
                             mix_lines(&mut out, &a[run.clone()], source_of(i, run), weights, kind);
                             line += count;
                         }
                     }
-                }
+                    i += 1;
+                });
             }
             Mask::Tensor { weights, hard } => {
                 let planes = mask_planes(weights.dims(), dims)?;
@@ -629,7 +638,7 @@ mod flex {
 
     /// Where a stretch of an output line reads from.
     #[derive(Debug, Clone, Copy, PartialEq)]
-    enum From {
+    enum Origin {
         /// Zeros (a covering paste where no tile lies).
         Zero,
         /// The sample's own pixels.
@@ -643,7 +652,7 @@ mod flex {
     struct Stretch {
         x0: usize,
         x1: usize,
-        from: From,
+        from: Origin,
     }
 
     /// The batch being pasted over and the tiles, with what the paste needs of both.
@@ -661,11 +670,11 @@ mod flex {
 
     impl Paste<'_> {
         /// The flat offset a stretch reads at, when it is one.
-        fn shift(&self, from: From) -> Option<isize> {
+        fn shift(&self, from: Origin) -> Option<isize> {
             match from {
-                From::Zero => None,
-                From::Base => Some(0),
-                From::Tile(k) => self.shifts[k],
+                Origin::Zero => None,
+                Origin::Base => Some(0),
+                Origin::Tile(k) => self.shifts[k],
             }
         }
 
@@ -692,7 +701,7 @@ mod flex {
             for (j, y) in rows.enumerate() {
                 let dst = &mut out[start + j * w..][..w];
                 for s in stretches {
-                    if let From::Tile(k) = s.from {
+                    if let Origin::Tile(k) = s.from {
                         self.write(&mut dst[s.x0..s.x1], k, s.x0, ch, y);
                     }
                 }
@@ -796,7 +805,7 @@ mod flex {
         crossing: Vec<usize>,
         sorted: Vec<usize>,
         places: Vec<Option<isize>>,
-        from: Vec<From>,
+        from: Vec<Origin>,
     }
 
     impl Bands {
@@ -839,13 +848,13 @@ mod flex {
             let (tiles, maps) = (&paste.tiles.tiles, &paste.tiles.maps);
             let w = paste.dims[3];
             let outside = if paste.tiles.cover {
-                From::Zero
+                Origin::Zero
             } else {
-                From::Base
+                Origin::Base
             };
             let span = |k: usize| tiles[k].x0..tiles[k].x0 + maps[tiles[k].cols].len();
             let stretches = &mut self.stretches;
-            let mut push = |x0: usize, x1: usize, from: From| {
+            let mut push = |x0: usize, x1: usize, from: Origin| {
                 if x1 > x0 {
                     stretches.push(Stretch { x0, x1, from });
                 }
@@ -857,7 +866,7 @@ mod flex {
                 let mut x = 0;
                 for &k in &self.sorted {
                     push(x, span(k).start, outside);
-                    push(span(k).start, span(k).end, From::Tile(k));
+                    push(span(k).start, span(k).end, Origin::Tile(k));
                     x = span(k).end;
                 }
                 push(x, w, outside);
@@ -865,7 +874,7 @@ mod flex {
                 self.from.clear();
                 self.from.resize(w, outside);
                 for &k in &self.crossing {
-                    self.from[span(k)].fill(From::Tile(k));
+                    self.from[span(k)].fill(Origin::Tile(k));
                 }
                 let mut x0 = 0;
                 for run in self.from.chunk_by(|a, b| a == b) {
