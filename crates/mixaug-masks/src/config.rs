@@ -371,3 +371,117 @@ impl MixConfig {
         self.init().map(|_| ())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AttentiveMixConfig, RatioDraw};
+
+    /// `config` with its concentration (`alpha` or `beta`) set to `value`, through the
+    /// experiment-file form.
+    fn with_concentration(config: &MixConfig, key: &str, value: f64) -> MixConfig {
+        let mut table = toml::Table::try_from(config).unwrap();
+        assert!(table.contains_key(key), "{config:?} has no `{key}`");
+        table.insert(key.into(), toml::Value::Float(value));
+        table.try_into().unwrap()
+    }
+
+    /// The concentration of every method (found in its serialized form, so a new method's
+    /// is covered too): negative is a typed error naming the field, 0 means λ = 1 and is
+    /// accepted (RICAP's β, a boundary draw, must be positive).
+    #[test]
+    fn negative_concentrations_are_rejected_and_zero_is_accepted() {
+        let mut checked = Vec::new();
+        for config in MixConfig::variant_defaults() {
+            let table = toml::Table::try_from(&config).unwrap();
+            for key in ["alpha", "beta"] {
+                if !table.contains_key(key) {
+                    continue;
+                }
+                let field = format!("{}.{key}", config.name());
+                match with_concentration(&config, key, -0.5).validate() {
+                    Err(MixError::InvalidHyperParameter { name, value, .. }) => {
+                        assert_eq!((name, value), (field.as_str(), -0.5));
+                    }
+                    other => panic!("{field} = -0.5 gave {other:?}"),
+                }
+                let zero = with_concentration(&config, key, 0.0).validate();
+                if config.name() == "ricap" {
+                    assert!(
+                        matches!(
+                            zero,
+                            Err(MixError::InvalidHyperParameter {
+                                name: "ricap.beta",
+                                ..
+                            })
+                        ),
+                        "{zero:?}"
+                    );
+                } else {
+                    assert_eq!(zero, Ok(()), "{field} = 0");
+                }
+                checked.push(field);
+            }
+        }
+        checked.sort();
+        assert_eq!(
+            checked,
+            [
+                "attentivemix.alpha",
+                "cutmix.alpha",
+                "fmix.alpha",
+                "mixup.alpha",
+                "resizemix.alpha",
+                "ricap.beta",
+                "saliencymix.beta",
+                "snapmix.beta",
+            ]
+        );
+        // The typed builders say the same.
+        assert!(matches!(
+            MixupConfig::new().with_alpha(-1.0).validate(),
+            Err(MixError::InvalidHyperParameter {
+                name: "mixup.alpha",
+                ..
+            })
+        ));
+        assert!(matches!(
+            AttentiveMixConfig::new().with_alpha(-1e-9).validate(),
+            Err(MixError::InvalidHyperParameter {
+                name: "attentivemix.alpha",
+                ..
+            })
+        ));
+        assert_eq!(CutMixConfig::new().with_alpha(0.0).validate(), Ok(()));
+        // Mixed-example's optional Beta ratio draw (split positions too) must be positive.
+        for alpha in [-0.5, 0.0] {
+            let config = MixConfig::MixedExample(
+                MixedExampleConfig::new(MixedExampleKind::VhMixup)
+                    .with_ratio(RatioDraw::Beta { alpha }),
+            );
+            assert!(
+                matches!(
+                    config.validate(),
+                    Err(MixError::InvalidHyperParameter { name: "mixed_example.ratio.alpha", value, .. }) if value == alpha
+                ),
+                "{config:?}"
+            );
+        }
+    }
+
+    /// α = 0 really means no mixing: λ = 1.
+    #[test]
+    fn zero_alpha_draws_lambda_one() {
+        let method = MixConfig::Mixup(MixupConfig::new().with_alpha(0.0))
+            .init()
+            .unwrap();
+        match Mixer::sample(
+            &method,
+            &mut MixRng::from_seed(3),
+            BatchShape::new(4, 1, 2, 2),
+        ) {
+            Ok(MixParams::Mixup(p)) => assert!(p.lam.iter().all(|&l| l == 1.0), "{p:?}"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -18,7 +18,7 @@ use crate::{BatchShape, CutBox, LamMode, MixError, MixRng, Mixed, Mixer, Pairing
 #[serde(default, deny_unknown_fields)]
 pub struct CutMixConfig {
     /// Concentration α of `λ ~ Beta(α, α)`. Default 1 (CutMix paper); the SUMix tables
-    /// use 0.2. `α ≤ 0` means λ = 1 (no mixing).
+    /// use 0.2. `α = 0` means λ = 1 (no mixing); `α < 0` is an error.
     pub alpha: f64,
     /// Probability that a batch is mixed. Default 1 (CutMix ImageNet, openmixup, SUMix);
     /// the CutMix CIFAR recipe uses 0.5.

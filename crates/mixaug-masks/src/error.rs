@@ -110,15 +110,16 @@ pub(crate) fn check_probability(name: &'static str, p: f64) -> Result<(), MixErr
     }
 }
 
-/// Checks that a Beta concentration is a finite number (α ≤ 0 is allowed and means λ = 1).
+/// Checks that a Beta concentration is a finite number ≥ 0: α = 0 means λ = 1 (no
+/// mixing); α < 0 is an error.
 pub(crate) fn check_alpha(name: &'static str, alpha: f64) -> Result<(), MixError> {
-    if alpha.is_finite() {
+    if alpha.is_finite() && alpha >= 0.0 {
         Ok(())
     } else {
         Err(MixError::InvalidHyperParameter {
             name,
             value: alpha,
-            expected: "a finite number (α ≤ 0 disables mixing: λ = 1)",
+            expected: "a finite number ≥ 0 (0 disables mixing: λ = 1)",
         })
     }
 }

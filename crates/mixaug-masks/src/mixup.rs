@@ -17,7 +17,7 @@ use crate::{BatchShape, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permut
 #[serde(default, deny_unknown_fields)]
 pub struct MixupConfig {
     /// Concentration α of `λ ~ Beta(α, α)`. Default 1 (Zhang's CIFAR recipe, openmixup).
-    /// `α ≤ 0` means λ = 1 (no mixing), as in the reference.
+    /// `α = 0` means λ = 1 (no mixing), as in the reference; `α < 0` is an error.
     pub alpha: f64,
     /// Probability that a batch is mixed at all. Default 1.
     pub prob: f64,

@@ -71,8 +71,9 @@ impl MixRng {
 
     /// One draw of `λ ~ Beta(α, α)`.
     ///
-    /// `α ≤ 0` returns `1.0` (no mixing), as the reference implementations do.
-    /// `α` must be finite; configurations reject other values in `validate()`.
+    /// `α = 0` returns `1.0` (no mixing), as the reference implementations do.
+    /// Configurations reject a negative or non-finite `α` in `validate()`; here a
+    /// negative one also returns `1.0`.
     pub fn beta(&mut self, alpha: f64) -> f64 {
         if alpha <= 0.0 {
             return 1.0;

@@ -31,8 +31,8 @@ pub enum SaliencyPeaks {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SaliencyMixConfig {
-    /// Concentration β of `λ ~ Beta(β, β)`. Default 1 (every reference). `β ≤ 0` means
-    /// λ = 1 (no mixing).
+    /// Concentration β of `λ ~ Beta(β, β)`. Default 1 (every reference). `β = 0` means
+    /// λ = 1 (no mixing); `β < 0` is an error.
     pub beta: f64,
     /// Probability that a batch is mixed. Default 1 (ImageNet recipe, openmixup); the
     /// CIFAR recipe uses 0.5.
