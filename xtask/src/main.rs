@@ -4,13 +4,20 @@
 //!   workspace (unit tests, doctests) and the shared backend suite on every backend named
 //!   (default `flex`), in one build.
 //! * `cargo xtask reproduce [ARGS]…` — the main job: `mixaug reproduce` in release mode,
-//!   the quick table on Fashion-MNIST with its report and plots; with `-- --table NAME`,
-//!   `--list` or `--smoke`, the paper tables of `configs/tables/`.
+//!   the quick table on Fashion-MNIST with its report and plots; with `--table NAME`,
+//!   `--list` or `--smoke`, the paper tables of `configs/tables/`. For the quick table the
+//!   data come first, before the runner is compiled: Fashion-MNIST in the data directory
+//!   ($MIXAUG_DATA, else ./data), else a copy on this machine (Debian's
+//!   /usr/share/datasets/fashion-mnist) linked there, else the official download, else
+//!   Debian's `dataset-fashion-mnist` installed with apt-get (as root or through
+//!   passwordless `sudo -n`) and linked; if none works it stops at once and says how to
+//!   provide the data. With `--data DIR` it only checks that DIR holds a copy.
 //! * `cargo xtask gallery [ARGS]…` — `mixaug gallery` in release mode.
 //! * `cargo xtask bench [--backend B] [ARGS]…` — the criterion benches.
 //! * `cargo xtask lint` — `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
 //! * `cargo xtask data fetch NAME [--from DIR] [--data-dir DIR] [--offline]` — find a local
-//!   copy of a data set (or download it), verify it and link it into the data directory;
+//!   copy of a data set (or download it; for Fashion-MNIST, else install Debian's package),
+//!   verify it and link it into the data directory, the same steps as `reproduce`'s;
 //!   `cargo xtask data list` shows what is there.
 //!
 //! xtask itself depends on no backend: it forwards `--backend` to the cargo features of
@@ -23,6 +30,7 @@ mod data;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use mixaug_data::{DEBIAN_FASHION_MNIST, DatasetId};
 
 #[derive(Parser, Debug)]
 #[command(about = "mixaug workflows")]
@@ -42,9 +50,9 @@ enum Task {
         #[arg(last = true)]
         rest: Vec<String>,
     },
-    /// Run the quick table on Fashion-MNIST, or a paper table (arguments go to `mixaug
-    /// reproduce`: `--table NAME`, `--list`, `--smoke`, `--epochs`, `--seeds`, `--data`,
-    /// `--out`, `--resume`, `--quiet`).
+    /// Run the quick table on Fashion-MNIST (fetched first when missing), or a paper table
+    /// (arguments go to `mixaug reproduce`: `--table NAME`, `--fast`, `--list`, `--smoke`,
+    /// `--epochs`, `--seeds`, `--data`, `--out`, `--resume`, `--quiet`).
     Reproduce {
         /// Backend compiled into the runner.
         #[arg(long, default_value = "flex")]
@@ -93,7 +101,7 @@ enum DataAction {
         /// The data directory (default: $MIXAUG_DATA, else ./data).
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
-        /// Never download; fail with what was looked for.
+        /// Never download or install; fail with what was looked for.
         #[arg(long)]
         offline: bool,
     },
@@ -189,10 +197,98 @@ fn runner(command: &str, backend: &str, args: Vec<String>) -> Result<()> {
     run(&mut cmd)
 }
 
+/// What `mixaug reproduce ARGS` needs of the data before the runner is built.
+#[derive(Debug, PartialEq, Eq)]
+enum DataNeed {
+    /// Nothing here: help, a listing, a smoke run (generated data) or a paper table (whose
+    /// data the runner finds or explains).
+    Nothing,
+    /// The quick table on the copy in `--data DIR`: DIR must hold Fashion-MNIST.
+    Check(PathBuf),
+    /// The quick table on Fashion-MNIST wherever the runner looks: fetched if absent.
+    Fetch,
+}
+
+/// Reads `mixaug reproduce`'s arguments as its parser does (`--opt VALUE` or
+/// `--opt=VALUE`) far enough to tell what [`DataNeed`] they have.
+fn data_need(args: &[String]) -> DataNeed {
+    const WITH_VALUE: &[&str] = &[
+        "--data", "--epochs", "--seeds", "--table", "--tables", "--out", "--device",
+    ];
+    let (mut data, mut table, mut no_training) = (None, None, false);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        if WITH_VALUE.contains(&flag) {
+            let value = inline.or_else(|| args.next().cloned());
+            match flag {
+                "--data" => data = value.map(PathBuf::from),
+                "--table" => table = value,
+                _ => {}
+            }
+        } else if ["--list", "--smoke", "--help", "-h", "--version", "-V"].contains(&flag) {
+            no_training = true;
+        }
+    }
+    let quick = table.as_deref().is_none_or(|t| t == "quick");
+    match data {
+        _ if no_training || !quick => DataNeed::Nothing,
+        Some(dir) => DataNeed::Check(dir),
+        None => DataNeed::Fetch,
+    }
+}
+
+/// Where the runner looks for Fashion-MNIST without `--data` (`load_split` of
+/// mixaug-runner's experiment.rs): `$MIXAUG_DATA`, `./data`, Debian's folder.
+fn runner_places(mixaug_data: Option<PathBuf>) -> Vec<PathBuf> {
+    mixaug_data
+        .into_iter()
+        .chain([PathBuf::from("data"), PathBuf::from(DEBIAN_FASHION_MNIST)])
+        .collect()
+}
+
+/// Makes sure the quick table's data are there before the runner is compiled (see
+/// [`data_need`]); returns the arguments to add for the runner (`--data DIR` when the copy
+/// is where it would not look).
+fn reproduce_data(args: &[String]) -> Result<Vec<String>> {
+    let id = DatasetId::FashionMnist;
+    match data_need(args) {
+        DataNeed::Nothing => Ok(vec![]),
+        DataNeed::Check(dir) => match data::locate(id, std::slice::from_ref(&dir)) {
+            Ok(found) => {
+                eprintln!("{}: using the copy in {}", id.name(), found.display());
+                Ok(vec![])
+            }
+            Err(why) => bail!(
+                "--data {}: {why}\n{}",
+                dir.display(),
+                data::instructions(id)
+            ),
+        },
+        DataNeed::Fetch => {
+            let places = runner_places(std::env::var_os("MIXAUG_DATA").map(PathBuf::from));
+            let (copy, used) = data::ensure(id, &places, &data::data_dir(None), false)?;
+            eprintln!("{}: ready in {} (from {used})", id.name(), copy.display());
+            Ok(if id.locate(&places).is_ok() {
+                vec![]
+            } else {
+                vec!["--data".into(), copy.display().to_string()]
+            })
+        }
+    }
+}
+
 fn main() -> Result<()> {
     match Cli::parse().task {
         Task::Test { backends, rest } => test(backends, rest),
-        Task::Reproduce { backend, args } => runner("reproduce", &backend, args),
+        Task::Reproduce { backend, args } => {
+            check_backend(&backend, BINARY_BACKENDS)?;
+            let data = reproduce_data(&args)?;
+            runner("reproduce", &backend, [data, args].concat())
+        }
         Task::Gallery { backend, args } => runner("gallery", &backend, args),
         Task::Bench { backend, args } => {
             let mut cmd = cargo();
@@ -225,5 +321,83 @@ fn main() -> Result<()> {
             ]);
             run(&mut clippy)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn need(args: &[&str]) -> DataNeed {
+        data_need(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn only_the_quick_table_needs_fashion_mnist() {
+        assert_eq!(need(&[]), DataNeed::Fetch);
+        assert_eq!(need(&["--epochs", "1", "--quiet"]), DataNeed::Fetch);
+        assert_eq!(need(&["--table", "quick"]), DataNeed::Fetch);
+        assert_eq!(need(&["--table=quick", "--resume"]), DataNeed::Fetch);
+        assert_eq!(need(&["--fast"]), DataNeed::Fetch);
+        // A value that looks like a flag is a value.
+        assert_eq!(need(&["--out", "--list"]), DataNeed::Fetch);
+        assert_eq!(
+            need(&["--data", "/d", "--seeds", "1"]),
+            DataNeed::Check("/d".into())
+        );
+        assert_eq!(need(&["--data=/d"]), DataNeed::Check("/d".into()));
+        for args in [
+            &["--list"][..],
+            &["--smoke"],
+            &["--smoke", "--table", "quick"],
+            &["--help"],
+            &["-h"],
+            &["--table", "snapmix-table1"],
+            &["--table=sumix-cifar100", "--data", "/d"],
+            &["--data", "/d", "--list"],
+        ] {
+            assert_eq!(need(args), DataNeed::Nothing, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn the_runner_looks_in_the_environment_then_data_then_debian() {
+        let debian = PathBuf::from(DEBIAN_FASHION_MNIST);
+        assert_eq!(
+            runner_places(Some("/mnt/d".into())),
+            [PathBuf::from("/mnt/d"), "data".into(), debian.clone()]
+        );
+        assert_eq!(runner_places(None), [PathBuf::from("data"), debian]);
+    }
+
+    #[test]
+    fn reproduce_takes_the_runner_arguments_as_they_come() {
+        let cli = Cli::try_parse_from([
+            "xtask",
+            "reproduce",
+            "--data",
+            "/d",
+            "--backend",
+            "ndarray",
+            "--epochs",
+            "1",
+        ])
+        .unwrap();
+        match cli.task {
+            Task::Reproduce { backend, args } => {
+                assert_eq!(backend, "flex");
+                assert_eq!(
+                    args,
+                    ["--data", "/d", "--backend", "ndarray", "--epochs", "1"]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli =
+            Cli::try_parse_from(["xtask", "reproduce", "--backend", "ndarray", "--list"]).unwrap();
+        assert!(matches!(
+            cli.task,
+            Task::Reproduce { ref backend, ref args } if backend == "ndarray" && args == &["--list"]
+        ));
     }
 }
