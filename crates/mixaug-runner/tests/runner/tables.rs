@@ -59,8 +59,9 @@ fn every_table_parses_with_its_cells() {
         ]
     );
     let cells: usize = tables.iter().map(|t| t.cells().unwrap().len()).sum();
-    // 6×4 + 6×2 + 12×5 + 3×8 + 4×8 + 1×8 + 2×8
-    assert_eq!(cells, 24 + 12 + 60 + 24 + 32 + 8 + 16);
+    // 12×4 + 6×2 + 12×5 + 3×8 + 4×8 + 1×8 + 2×8 (saliencymix-cifar: 6 columns with and 6
+    // without traditional augmentation, SaliencyMix Table 1 per shared/seeds/001_a5bdaefaffc9e6ee.txt)
+    assert_eq!(cells, 48 + 12 + 60 + 24 + 32 + 8 + 16);
 
     let sumix = tables.iter().find(|t| t.name == "sumix-cifar100").unwrap();
     let cell = sumix.cell(4, 2).unwrap(); // CutMix + SUMix on WRN-28-8
@@ -80,11 +81,18 @@ fn every_table_parses_with_its_cells() {
     let text = toml::to_string(&cutout_c100.experiment.mixer).unwrap();
     assert!(text.contains("side = 8"), "{text}");
     assert_eq!(cutout_c100.experiment.model.num_classes, 100);
-    assert_eq!(saliency.cell(2, 0).unwrap().paper, None);
+    // CutMix, ResNet-18 CIFAR-10+: 3.78 (SaliencyMix Table 1, shared/seeds/001_a5bdaefaffc9e6ee.txt).
+    assert_eq!(saliency.cell(2, 0).unwrap().paper, Some(3.78));
+    let no_aug = saliency.cell(0, 6).unwrap(); // Baseline, ResNet-18 CIFAR-10 without augmentation
+    assert!(no_aug.experiment.data.train_transforms.steps.is_empty());
+    assert_eq!(no_aug.paper, Some(10.63));
+    assert_eq!(no_aug.experiment.seeds, [0, 1, 2, 3, 4]); // "average of five runs"
 
     let snap = tables.iter().find(|t| t.name == "snapmix-table1").unwrap();
     let cell = snap.cell(4, 11).unwrap(); // SnapMix, Aircraft R-101
     assert_eq!(cell.paper, Some(93.74));
+    // The paper's 92.80, not the README's typo 92.08 (shared/seeds/001_a5bdaefaffc9e6ee.txt, Table 2).
+    assert_eq!(snap.cell(4, 10).unwrap().paper, Some(92.80));
     assert_eq!(cell.experiment.train.new_layers_lr, Some(0.01));
     assert_eq!(cell.experiment.model.num_classes, 100);
 }
