@@ -81,7 +81,8 @@ pub struct Experiment {
     /// The mixer. Default: none.
     #[serde(default = "no_mixing")]
     pub mixer: MixConfig,
-    /// How to train.
+    /// How to train. Default: [`TrainOptions::default`], field by field.
+    #[serde(default)]
     pub train: TrainOptions,
     /// AttentiveMix's frozen teacher (required by it, refused otherwise), usually an
     /// ImageNet-pretrained ResNet: `arch`, `stem = "imagenet"`, `num_classes = 1000`,
@@ -176,6 +177,11 @@ pub struct DataConfig {
     /// Evaluate on the first `n` test images only.
     #[serde(default)]
     pub eval_subset: Option<usize>,
+    /// Also evaluate clean top-1 on the first `n` training images (unaugmented, eval
+    /// transforms) after each epoch, recorded as `train_top1`: its gap to the test top-1
+    /// shows over-fitting. Default: not measured.
+    #[serde(default)]
+    pub eval_train_subset: Option<usize>,
     /// Images per training batch.
     pub batch_size: usize,
     /// Images per evaluation batch. Default: `batch_size`.
@@ -348,9 +354,19 @@ impl Experiment {
             .validate()
             .context("data.eval_transforms")?;
         self.data.normalize.validate().context("data.normalize")?;
+        ensure!(
+            self.data.eval_train_subset != Some(0),
+            "data.eval_train_subset must be positive"
+        );
         if let Statistic::MedianLast { k } | Statistic::BestLast { k } = self.statistic {
             ensure!(k > 0, "statistic.k must be at least 1");
         }
+        ensure!(
+            self.train.eval_every == 1 || self.statistic == Statistic::Last,
+            "train.eval_every = {} evaluates some epochs only: the statistic must be the last \
+             epoch's (statistic = {{ kind = \"last\" }})",
+            self.train.eval_every
+        );
         self.train.validate()?;
         self.mixer
             .validate()
@@ -478,16 +494,55 @@ pub struct RunOptions {
 }
 
 fn metrics_csv(runs: &[(u64, Vec<EpochMetrics>)]) -> String {
-    let mut text = String::from("seed,epoch,mix_loss,lr,top1,top5,images_per_second\n");
+    let mut text = String::from("seed,epoch,mix_loss,lr,top1,top5,train_top1,images_per_second\n");
     for (seed, history) in runs {
         for m in history {
+            let train_top1 = m.train_top1.map_or(String::new(), |t| t.to_string());
             text.push_str(&format!(
-                "{seed},{},{},{},{},{},{}\n",
+                "{seed},{},{},{},{},{},{train_top1},{}\n",
                 m.epoch, m.mix_loss, m.lr, m.top1, m.top5, m.images_per_second
             ));
         }
     }
     text
+}
+
+/// `ratio.csv`: per seed and epoch, how the loss re-weighted the mixer's ratio (SUMix's λ̃,
+/// SnapMix's ρ; see [`crate::train::RatioStats`]); `None` when no epoch recorded it.
+fn ratio_csv(runs: &[(u64, Vec<EpochMetrics>)]) -> Option<String> {
+    let mut text = String::from(
+        "seed,epoch,samples,lam,weight_a,weight_b,abs_change,saturated,main,regulariser\n",
+    );
+    let mut any = false;
+    for (seed, history) in runs {
+        for m in history {
+            if let Some(r) = &m.ratio {
+                any = true;
+                text.push_str(&format!(
+                    "{seed},{},{},{},{},{},{},{},{},{}\n",
+                    m.epoch,
+                    r.samples,
+                    r.lam,
+                    r.weight_a,
+                    r.weight_b,
+                    r.abs_change,
+                    r.saturated,
+                    r.main,
+                    r.regulariser
+                ));
+            }
+        }
+    }
+    any.then_some(text)
+}
+
+/// Rewrites `metrics.csv` (and `ratio.csv` when recorded) in the run folder `out`.
+fn write_metrics(out: &Path, runs: &[(u64, Vec<EpochMetrics>)]) -> Result<()> {
+    write_atomically(&out.join("metrics.csv"), &metrics_csv(runs))?;
+    if let Some(ratio) = ratio_csv(runs) {
+        write_atomically(&out.join("ratio.csv"), &ratio)?;
+    }
+    Ok(())
 }
 
 fn format_duration(seconds: f64) -> String {
@@ -575,7 +630,6 @@ pub fn run_experiment(
         train_set.num_classes()
     );
     let mixer = experiment.mixer.init()?;
-    let csv_path = out.join("metrics.csv");
     let mut results: Vec<(u64, Vec<EpochMetrics>)> = Vec::new();
     let seeds = experiment.seeds.len();
     for (index, &seed) in experiment.seeds.iter().enumerate() {
@@ -603,6 +657,16 @@ pub fn run_experiment(
         };
         let train_loader = loader(&train_set, true)?;
         let eval_loader = loader(&eval_set, false)?;
+        let train_eval = match experiment.data.eval_train_subset {
+            Some(n) => {
+                let prefix: Arc<dyn ImageDataset> = Arc::new(Prefix {
+                    len: n.min(train_set.len()),
+                    inner: train_set.clone(),
+                });
+                Some(loader(&prefix, false)?)
+            }
+            None => None,
+        };
         let model = experiment.model.init(device, options.skip_pretrained)?;
         let mut train_options = experiment.train.clone();
         train_options.seed = train_options.seed.wrapping_add(seed);
@@ -628,6 +692,7 @@ pub fn run_experiment(
             max_steps_per_epoch: options.max_steps_per_epoch,
             replicas: options.replicas.clone(),
             teacher,
+            train_eval,
         };
         let mut progress = Progress::new(options.quiet);
         let name = &experiment.name;
@@ -658,14 +723,20 @@ pub fn run_experiment(
                     Event::Epoch(history) => {
                         let m = history.last().expect("an epoch was just added");
                         if !options.quiet {
+                            let accuracy = if m.top1.is_nan() {
+                                "not evaluated".to_string()
+                            } else {
+                                let train = m.train_top1.map_or(String::new(), |t| format!(", train top-1 {t:.2}%"));
+                                format!("top-1 {:.2}%, top-5 {:.2}%{train}", m.top1, m.top5)
+                            };
                             println!(
-                                "{name} seed {seed} epoch {}/{}: mix_loss {:.4}, top-1 {:.2}%, top-5 {:.2}%, lr {:.4}, {:.0} img/s",
-                                m.epoch, train_options.epochs, m.mix_loss, m.top1, m.top5, m.lr, m.images_per_second
+                                "{name} seed {seed} epoch {}/{}: mix_loss {:.4}, {accuracy}, lr {:.4}, {:.0} img/s",
+                                m.epoch, train_options.epochs, m.mix_loss, m.lr, m.images_per_second
                             );
                         }
                         let mut runs = results.clone();
                         runs.push((seed, history.to_vec()));
-                        write_atomically(&csv_path, &metrics_csv(&runs))?;
+                        write_metrics(out, &runs)?;
                     }
                 }
                 Ok(())
@@ -674,7 +745,7 @@ pub fn run_experiment(
         .with_context(|| format!("{} (seed {seed})", experiment.name))?;
         save_checkpoint(&network, &out.join(format!("seed-{seed}.safetensors")))?;
         results.push((seed, history));
-        write_atomically(&csv_path, &metrics_csv(&results))?;
+        write_metrics(out, &results)?;
     }
     write_atomically(&out.join("report.md"), &run_report(experiment, &results)?)?;
     Ok(results)

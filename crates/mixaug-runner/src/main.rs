@@ -7,7 +7,6 @@ use clap::{Parser, Subcommand};
 use mixaug_masks::MixConfig;
 use mixaug_runner::cam::{ResNetSpec, cam_pictures, load_square};
 use mixaug_runner::experiment::{Experiment, RunOptions, run_experiment};
-use mixaug_runner::reproduce::{QuickOptions, markdown_table, run_quick_table};
 use mixaug_runner::tables::{
     TableOverrides, find_table, list_line, load_tables, report_markdown, run_table, smoke_table,
 };
@@ -41,22 +40,43 @@ enum Command {
     Reproduce(ReproduceArgs),
 }
 
+/// The table `mixaug reproduce` runs by default.
+const QUICK_TABLE: &str = "quick";
+
+/// What `--fast` changes in a table run.
+#[derive(Debug, Clone, Copy)]
+struct Fast {
+    seeds: usize,
+    epochs: usize,
+    eval_subset: usize,
+}
+
+const FAST: Fast = Fast {
+    seeds: 2,
+    epochs: 2,
+    eval_subset: 1000,
+};
+
 #[derive(clap::Args, Debug)]
 struct ReproduceArgs {
     /// Folder holding the data set. Default: $MIXAUG_DATA, ./data (and Debian's package
     /// folder for Fashion-MNIST).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Epochs per run (quick table: 3; a paper table: the paper's, with milestones and
-    /// warm-up scaled).
+    /// Epochs per run (default: the table's; milestones and warm-up are scaled).
     #[arg(long)]
     epochs: Option<usize>,
-    /// Seeds per cell (quick table: 2; a paper table: its own).
+    /// Seeds per cell, 0..n (default: the table's).
     #[arg(long)]
     seeds: Option<usize>,
-    /// Run this paper table from the tables folder instead of the quick table.
+    /// The table to run from the tables folder (`--list` shows them). Default: `quick`,
+    /// the quick table on Fashion-MNIST (with --smoke: every table).
     #[arg(long)]
     table: Option<String>,
+    /// A smoke run of the table's protocol in a few minutes: 2 seeds, 2 epochs, the
+    /// first 1,000 test images (numbers that say nothing about the methods).
+    #[arg(long)]
+    fast: bool,
     /// List the paper tables and exit.
     #[arg(long)]
     list: bool,
@@ -70,8 +90,8 @@ struct ReproduceArgs {
     /// The folder of paper tables.
     #[arg(long, default_value = "configs/tables")]
     tables: PathBuf,
-    /// Where the report, plots and run folders go. Default: runs/quick-table, or
-    /// runs/TABLE (runs/smoke for --smoke).
+    /// Where the report, plots and run folders go. Default: runs/TABLE (runs/TABLE-fast
+    /// with --fast, runs/smoke for --smoke).
     #[arg(long)]
     out: Option<PathBuf>,
     /// No progress or per-epoch lines.
@@ -403,6 +423,7 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
     let (device, run) = training_run(&args.device, args.quiet, args.resume)?;
     let start = std::time::Instant::now();
     if args.smoke {
+        // Every table unless one was named.
         let tables = match &args.table {
             Some(name) => vec![find_table(&args.tables, name)?],
             None => load_tables(&args.tables)?,
@@ -418,42 +439,27 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
         }
         return Ok(());
     }
-    if let Some(name) = &args.table {
-        let table = find_table(&args.tables, name)?;
-        let out = args
-            .out
-            .unwrap_or_else(|| PathBuf::from("runs").join(&table.name));
-        let overrides = TableOverrides {
-            data: args.data,
-            epochs: args.epochs,
-            seeds: args.seeds,
+    let table = find_table(&args.tables, args.table.as_deref().unwrap_or(QUICK_TABLE))?;
+    let fast = args.fast.then_some(FAST);
+    let out = args.out.unwrap_or_else(|| {
+        let name = if fast.is_some() {
+            format!("{}-fast", table.name)
+        } else {
+            table.name.clone()
         };
-        let results = run_table(&table, &overrides, &out, &device, &run)?;
-        println!(
-            "\n{}",
-            report_markdown(&table, &results, &mixaug_runner::files::git_commit())
-        );
-        println!(
-            "{:.0} s; report: {}",
-            start.elapsed().as_secs_f64(),
-            out.join("report.md").display()
-        );
-        return Ok(());
-    }
-    let defaults = QuickOptions::default();
-    let options = QuickOptions {
-        data_dir: args.data,
-        epochs: args.epochs.unwrap_or(defaults.epochs),
-        seeds: args
-            .seeds
-            .map_or(defaults.seeds.clone(), |n| (0..n as u64).collect()),
-        ..defaults
+        PathBuf::from("runs").join(name)
+    });
+    let overrides = TableOverrides {
+        data: args.data,
+        epochs: args.epochs.or(fast.map(|f| f.epochs)),
+        seeds: args.seeds.or(fast.map(|f| f.seeds)),
+        eval_subset: fast.map(|f| f.eval_subset),
     };
-    let out = args
-        .out
-        .unwrap_or_else(|| PathBuf::from("runs/quick-table"));
-    let rows = run_quick_table(&options, &out, &device, &run)?;
-    println!("\n{}", markdown_table(&rows));
+    let results = run_table(&table, &overrides, &out, &device, &run)?;
+    println!(
+        "\n{}",
+        report_markdown(&table, &results, &mixaug_runner::files::git_commit())
+    );
     println!(
         "{:.0} s; report: {}",
         start.elapsed().as_secs_f64(),

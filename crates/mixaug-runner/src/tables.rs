@@ -44,8 +44,11 @@ use burn::prelude::*;
 use mixaug_data::{DatasetId, SyntheticSpec, write_synthetic, write_synthetic_folders};
 use serde::Deserialize;
 
+use crate::claims::{Claim, PairedDifference, Verdict};
 use crate::experiment::{Experiment, RunOptions, Statistic, mean_std, run_experiment};
 use crate::files::{git_commit, write_atomically};
+use crate::plots::{accuracy_chart, claims_chart, curves_chart};
+use crate::render::save_png;
 use crate::train::{EpochMetrics, Schedule};
 
 /// A paper table as written in `configs/tables/`.
@@ -74,6 +77,9 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// The rows, with the paper's numbers.
     pub rows: Vec<Row>,
+    /// Claims the seeds test (see [`crate::claims`]). Default: none.
+    #[serde(default)]
+    pub claims: Vec<Claim>,
 }
 
 /// A column of a table.
@@ -199,7 +205,34 @@ impl Table {
                 );
             }
         }
+        for claim in &self.claims {
+            for name in [&claim.better, &claim.than] {
+                ensure!(
+                    self.rows.iter().any(|r| &r.name == name),
+                    "{}: a claim names the row `{name}`, which is not a row",
+                    self.name
+                );
+            }
+            ensure!(
+                claim.better != claim.than,
+                "{}: a claim compares `{}` with itself",
+                self.name,
+                claim.better
+            );
+            if let Some(column) = &claim.column {
+                ensure!(
+                    self.columns.iter().any(|c| &c.name == column),
+                    "{}: a claim names the column `{column}`, which is not a column",
+                    self.name
+                );
+            }
+        }
         self.cells().map(|_| ())
+    }
+
+    /// The index of the row called `name`.
+    fn row_index(&self, name: &str) -> Option<usize> {
+        self.rows.iter().position(|r| r.name == name)
     }
 
     /// The cell of `row` and `column`.
@@ -314,6 +347,8 @@ pub struct TableOverrides {
     pub epochs: Option<usize>,
     /// Seeds `0..n`.
     pub seeds: Option<usize>,
+    /// Evaluate on the first `n` test images (at most the cell's own subset).
+    pub eval_subset: Option<usize>,
 }
 
 impl TableOverrides {
@@ -321,6 +356,11 @@ impl TableOverrides {
     pub fn apply(&self, mut experiment: Experiment) -> Result<Experiment> {
         if let Some(dir) = &self.data {
             experiment.data.dir = Some(dir.clone());
+        }
+        if let Some(n) = self.eval_subset {
+            ensure!(n > 0, "the evaluation subset must be at least 1 image");
+            let own = experiment.data.eval_subset.unwrap_or(usize::MAX);
+            experiment.data.eval_subset = Some(n.min(own));
         }
         if let Some(n) = self.seeds {
             ensure!(n > 0, "--seeds must be at least 1");
@@ -350,15 +390,94 @@ pub struct CellResult {
     pub cell: Cell,
     /// `(seed, statistic)` per seed.
     pub values: Vec<(u64, f64)>,
+    /// `(seed, metrics per epoch)` per seed.
+    pub histories: Vec<(u64, Vec<EpochMetrics>)>,
     /// The config hash of the experiment as run.
     pub hash: String,
 }
 
 impl CellResult {
+    /// The result of a cell's runs.
+    pub fn new(cell: Cell, histories: Vec<(u64, Vec<EpochMetrics>)>) -> Result<Self> {
+        Ok(Self {
+            values: statistic_per_seed(&cell.experiment, &histories),
+            hash: cell.experiment.hash()?,
+            histories,
+            cell,
+        })
+    }
+
     /// Mean and sample standard deviation (0 for one seed).
     pub fn mean_std(&self) -> (f64, f64) {
         mean_std(&self.values.iter().map(|v| v.1).collect::<Vec<_>>())
     }
+
+    /// The last epoch's clean top-1 on the training images and on the test set, means
+    /// over the seeds, when every seed measured the training accuracy.
+    pub fn final_train_test(&self) -> Option<(f64, f64)> {
+        let lasts: Vec<_> = self
+            .histories
+            .iter()
+            .filter_map(|(_, h)| h.last())
+            .collect();
+        let train: Option<Vec<f64>> = lasts.iter().map(|m| m.train_top1).collect();
+        let train = train.filter(|t| !t.is_empty())?;
+        let test: Vec<f64> = lasts.iter().map(|m| m.top1).collect();
+        Some((mean_std(&train).0, mean_std(&test).0))
+    }
+}
+
+/// One claim in one column, as far as the cells run so far go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimResult {
+    /// The claim.
+    pub claim: Claim,
+    /// The column's name.
+    pub column: String,
+    /// The paired difference of the two cells.
+    pub difference: PairedDifference,
+}
+
+impl ClaimResult {
+    /// `better − than` in words: "CutMix+SUMix − CutMix".
+    pub fn label(&self) -> String {
+        format!("{} − {}", self.claim.better, self.claim.than)
+    }
+}
+
+/// Every claim of `table` in every column it covers whose two cells have run.
+pub fn claim_results(table: &Table, results: &[CellResult]) -> Vec<ClaimResult> {
+    let find = |row: usize, column: usize| {
+        results
+            .iter()
+            .find(|r| r.cell.row == row && r.cell.column == column)
+    };
+    let mut out = Vec::new();
+    for claim in &table.claims {
+        let (Some(better), Some(than)) =
+            (table.row_index(&claim.better), table.row_index(&claim.than))
+        else {
+            continue;
+        };
+        for (c, column) in table.columns.iter().enumerate() {
+            if claim
+                .column
+                .as_ref()
+                .is_some_and(|only| only != &column.name)
+            {
+                continue;
+            }
+            if let (Some(a), Some(b)) = (find(better, c), find(than, c)) {
+                // The statistics are accuracies (error tables only print 100 − them).
+                out.push(ClaimResult {
+                    claim: claim.clone(),
+                    column: column.name.clone(),
+                    difference: PairedDifference::of(&a.values, &b.values),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// The report of a (possibly partial) table run as Markdown.
@@ -416,9 +535,35 @@ pub fn report_markdown(table: &Table, results: &[CellResult], commit: &str) -> S
         }
         let _ = writeln!(s, "{line}");
     }
+    let claims = claim_results(table, results);
+    if !claims.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Claims\n\nEach claim is tested on the seeds both cells ran: the paired \
+             difference of their statistic (in accuracy points, better − than; the same seed \
+             means the same initialisation and data order), its mean and 95 % Student-t \
+             interval over the seeds. *holds*: the interval lies above 0; *contradicted*: \
+             below 0; *not shown*: it contains 0.\n\n\
+             | claim | column | source | seeds | mean difference | 95 % interval | verdict |\n\
+             |---|---|---|---|---|---|---|"
+        );
+        for c in &claims {
+            let d = &c.difference;
+            let verdict = match d.verdict() {
+                Verdict::Holds => "**holds**".to_string(),
+                v => format!("*{v}*"),
+            };
+            let _ = writeln!(
+                s,
+                "| {} ≥ {} | {} | {} | {} | {:+.2} | [{:+.2}, {:+.2}] | {verdict} |",
+                c.claim.better, c.claim.than, c.column, c.claim.source, d.n, d.mean, d.low, d.high
+            );
+        }
+    }
     let _ = writeln!(
         s,
-        "\n| cell | config hash | seeds | per seed |\n|---|---|---|---|"
+        "\n| cell | config hash | seeds | per seed | last-epoch train top-1 | train − test gap |\n\
+         |---|---|---|---|---|---|"
     );
     for result in results {
         let per_seed: Vec<String> = result
@@ -426,9 +571,13 @@ pub fn report_markdown(table: &Table, results: &[CellResult], commit: &str) -> S
             .iter()
             .map(|(seed, v)| format!("{seed}: {:.2}", show(*v)))
             .collect();
+        let (train, gap) = match result.final_train_test() {
+            Some((train, test)) => (format!("{train:.2}"), format!("{:+.2}", train - test)),
+            None => ("—".into(), "—".into()),
+        };
         let _ = writeln!(
             s,
-            "| {} | `{}` | {} | {} |",
+            "| {} | `{}` | {} | {} | {train} | {gap} |",
             result.cell.experiment.name,
             result.hash,
             result.values.len(),
@@ -438,21 +587,38 @@ pub fn report_markdown(table: &Table, results: &[CellResult], commit: &str) -> S
     s
 }
 
-/// Writes `report.md` and `results.csv` for the cells run so far.
+/// Writes `report.md`, `results.csv` and the pictures (`accuracy.png`, `curves.png`, and
+/// `claims.png` when the table has claims) for the cells run so far.
 pub fn write_report(table: &Table, results: &[CellResult], out: &Path, commit: &str) -> Result<()> {
-    write_atomically(
-        &out.join("report.md"),
-        &report_markdown(table, results, commit),
-    )?;
-    let mut csv = String::from("row,column,seed,statistic,paper,config_hash,commit\n");
+    let mut report = report_markdown(table, results, commit);
+    if !results.is_empty() {
+        save_png(&accuracy_chart(table, results), &out.join("accuracy.png"))?;
+        save_png(&curves_chart(table, results), &out.join("curves.png"))?;
+        report.push_str(
+            "\n![the statistic per cell](accuracy.png)\n\n![top-1 per epoch](curves.png)\n",
+        );
+        let claims = claim_results(table, results);
+        if !claims.is_empty() {
+            save_png(&claims_chart(&claims), &out.join("claims.png"))?;
+            report.push_str("\n![the claims' paired intervals](claims.png)\n");
+        }
+    }
+    write_atomically(&out.join("report.md"), &report)?;
+    let mut csv = String::from("row,column,seed,statistic,train_top1,paper,config_hash,commit\n");
     for result in results {
         let row = &table.rows[result.cell.row].name;
         let column = &table.columns[result.cell.column].name;
         for (seed, value) in &result.values {
             let paper = result.cell.paper.map_or(String::new(), |p| p.to_string());
+            let train = result
+                .histories
+                .iter()
+                .find(|(s, _)| s == seed)
+                .and_then(|(_, h)| h.last()?.train_top1)
+                .map_or(String::new(), |t| t.to_string());
             let _ = writeln!(
                 csv,
-                "{row},{column},{seed},{value},{paper},{},{commit}",
+                "{row},{column},{seed},{value},{train},{paper},{},{commit}",
                 result.hash
             );
         }
@@ -495,11 +661,7 @@ pub fn run_table(
             );
         }
         let runs = run_experiment(&experiment, &out.join(&experiment.name), device, run)?;
-        results.push(CellResult {
-            values: statistic_per_seed(&experiment, &runs),
-            hash: experiment.hash()?,
-            cell: Cell { experiment, ..cell },
-        });
+        results.push(CellResult::new(Cell { experiment, ..cell }, runs)?);
         write_report(table, &results, out, &commit)?;
     }
     Ok(results)

@@ -35,7 +35,7 @@ use mixaug_loss::{
     SumixConfig, pair_cross_entropy, snapmix_loss, soft_target_cross_entropy, sumix_forward,
 };
 use mixaug_maps::{CamStatistics, semantic_percent_maps};
-use mixaug_masks::{BatchShape, Guide, MixMethod, MixRng, Mixer, Needs, StreamKey};
+use mixaug_masks::{BatchShape, Guide, MixMethod, MixParams, MixRng, Mixer, Needs, StreamKey};
 use serde::{Deserialize, Serialize};
 
 use crate::files::atomically;
@@ -68,46 +68,71 @@ pub enum Schedule {
     },
 }
 
-/// How a run trains.
+/// How a run trains. Every field has a default (the common CIFAR recipe of the papers'
+/// code: 200 epochs, SGD lr 0.1 with momentum 0.9, no Nesterov, weight decay 5e-4, cosine,
+/// no warm-up, soft-target cross-entropy, no smoothing, mixing seed 0), so an experiment
+/// file names only what differs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainOptions {
-    /// Epochs.
+    /// Epochs. Default 200.
     pub epochs: usize,
-    /// Base learning rate.
+    /// Base learning rate. Default 0.1.
     pub lr: f64,
-    /// SGD momentum (PyTorch's: dampening 0).
+    /// SGD momentum (PyTorch's: dampening 0). Default 0.9.
     pub momentum: f64,
-    /// Nesterov momentum.
+    /// Nesterov momentum. Default false (PyTorch's).
     pub nesterov: bool,
-    /// L2 weight decay.
+    /// L2 weight decay. Default 5e-4.
     pub weight_decay: f64,
-    /// Learning-rate schedule.
+    /// Learning-rate schedule. Default cosine.
     pub schedule: Schedule,
-    /// Epochs of linear warm-up from 0 (per step).
+    /// Epochs of linear warm-up from 0 (per step). Default 0.
     pub warmup_epochs: usize,
-    /// The loss.
+    /// The loss. Default soft-target cross-entropy.
     pub loss: LossKind,
-    /// Label smoothing ε.
+    /// Label smoothing ε. Default 0.
     pub smoothing: f32,
-    /// Seed of the mixing draws (the model and data have their own).
+    /// Seed of the mixing draws (the model and data have their own). Default 0.
     pub seed: u64,
     /// Learning rate of the layers a pretrained backbone lacks (classifier, extra heads),
     /// e.g. SnapMix's 0.01 beside 0.001 for the backbone; it follows the same schedule.
     /// Default: the base rate for every parameter.
-    #[serde(default)]
     pub new_layers_lr: Option<f64>,
     /// SnapMix's Baseline+: a mid-level branch on `layer3` trained with the same pair
     /// cross-entropy, its logits added to the classifier's at evaluation. Needs a ResNet
     /// and `loss = { kind = "pair_ce" }`. Default: off.
-    #[serde(default)]
     pub mid_level_head: bool,
+    /// Evaluate after every `eval_every`-th epoch and after the last; the epochs between
+    /// record NaN accuracies. Default 1 (every epoch).
+    pub eval_every: usize,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            epochs: 200,
+            lr: 0.1,
+            momentum: 0.9,
+            nesterov: false,
+            weight_decay: 5e-4,
+            schedule: Schedule::Cosine,
+            warmup_epochs: 0,
+            loss: LossKind::SoftCe,
+            smoothing: 0.0,
+            seed: 0,
+            new_layers_lr: None,
+            mid_level_head: false,
+            eval_every: 1,
+        }
+    }
 }
 
 impl TrainOptions {
     /// Rejects options that cannot train.
     pub fn validate(&self) -> Result<()> {
         ensure!(self.epochs > 0, "train.epochs must be at least 1");
+        ensure!(self.eval_every > 0, "train.eval_every must be at least 1");
         for (name, lr) in [
             ("train.lr", Some(self.lr)),
             ("train.new_layers_lr", self.new_layers_lr),
@@ -165,13 +190,94 @@ pub struct EpochMetrics {
     pub mix_loss: f64,
     /// Learning rate at the epoch's last step.
     pub lr: f64,
-    /// Clean top-1 accuracy on the evaluation set, in percent.
+    /// Clean top-1 accuracy on the evaluation set, in percent (NaN for an epoch that
+    /// [`TrainOptions::eval_every`] skipped).
     pub top1: f64,
     /// Clean top-5 accuracy on the evaluation set, in percent (top-k with k = classes
     /// when there are fewer than 5).
     pub top5: f64,
+    /// Clean top-1 accuracy on (a prefix of) the training set, in percent, when the run
+    /// measures it ([`RunControl::train_eval`]): beside `top1` it shows over-fitting.
+    #[serde(default)]
+    pub train_top1: Option<f64>,
+    /// How the loss re-weighted the mixer's ratio this epoch (SUMix, SnapMix); `None` for
+    /// the other losses.
+    #[serde(default)]
+    pub ratio: Option<RatioStats>,
     /// Training images per second.
     pub images_per_second: f64,
+}
+
+/// Epoch means of how a loss re-weights the mixer's ratio λ — SUMix's corrected λ̃, SnapMix's
+/// semantic weights ρ — over the mixed samples of the training device's shard: what the
+/// quick table's diagnosis reads (`docs/quick-table.md`). Unmixed samples (λ ∈ {0, 1}, a
+/// closed gate) are not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct RatioStats {
+    /// Mixed samples counted.
+    pub samples: usize,
+    /// Mean mixer ratio λ: the first image's share of the pixels (or the Beta draw).
+    pub lam: f64,
+    /// Mean weight the loss gives the first image's class (λ̃_a, or SnapMix's ρ_a).
+    pub weight_a: f64,
+    /// Mean weight the loss gives the partner's class (1 − λ̃_a, or ρ_b).
+    pub weight_b: f64,
+    /// Mean |weight_a − λ|.
+    pub abs_change: f64,
+    /// Share of the samples whose weight_a is below 0.05 or above 0.95 although
+    /// 0.05 ≤ λ ≤ 0.95: the re-weighting saturated.
+    pub saturated: f64,
+    /// SUMix: mean main (classification) term per step; 0 otherwise.
+    pub main: f64,
+    /// SUMix: mean γ·R per step; 0 otherwise.
+    pub regulariser: f64,
+    /// Steps counted (for `main` and `regulariser`).
+    pub steps: usize,
+}
+
+impl RatioStats {
+    /// Adds one step's samples: `(λ, weight_a, weight_b)` each, and its loss parts.
+    fn add(&mut self, samples: &[(f64, f64, f64)], parts: Option<(f64, f64)>) {
+        for &(lam, a, b) in samples.iter().filter(|s| s.0 > 0.0 && s.0 < 1.0) {
+            self.samples += 1;
+            self.lam += lam;
+            self.weight_a += a;
+            self.weight_b += b;
+            self.abs_change += (a - lam).abs();
+            if (0.05..=0.95).contains(&lam) && !(0.05..=0.95).contains(&a) {
+                self.saturated += 1.0;
+            }
+        }
+        if let Some((main, regulariser)) = parts {
+            self.main += main;
+            self.regulariser += regulariser;
+        }
+        self.steps += 1;
+    }
+
+    /// Sums to means.
+    fn finish(mut self) -> Self {
+        let n = self.samples.max(1) as f64;
+        for v in [
+            &mut self.lam,
+            &mut self.weight_a,
+            &mut self.weight_b,
+            &mut self.abs_change,
+            &mut self.saturated,
+        ] {
+            *v /= n;
+        }
+        self.main /= self.steps.max(1) as f64;
+        self.regulariser /= self.steps.max(1) as f64;
+        self
+    }
+}
+
+/// One step's `(λ, weight_a, weight_b)` per sample and its SUMix loss parts.
+type RatioSample = (Vec<(f64, f64, f64)>, Option<(f64, f64)>);
+
+fn host(t: Tensor<1>) -> Result<Vec<f64>> {
+    Ok(t.into_data().try_into_vec_as::<f64>()?)
 }
 
 /// Where one training step stands, for progress lines.
@@ -217,6 +323,9 @@ pub struct RunControl {
     pub replicas: Vec<Device>,
     /// The frozen network of AttentiveMix (required by it, unused otherwise).
     pub teacher: Option<Teacher>,
+    /// Clean, unshuffled training images evaluated after each epoch like the evaluation
+    /// set ([`EpochMetrics::train_top1`]). `None`: not measured.
+    pub train_eval: Option<Loader>,
 }
 
 /// The schedule's rate at global `step` (warm-up, then cosine or multi-step).
@@ -401,7 +510,7 @@ fn step_loss(
     images: Tensor<4>,
     labels: Tensor<1, Int>,
     epoch: usize,
-) -> Result<Tensor<1>> {
+) -> Result<(Tensor<1>, Option<RatioSample>)> {
     if let LossKind::Sumix(config) = options.loss {
         let step = sumix_forward(
             &network.model,
@@ -412,7 +521,17 @@ fn step_loss(
             images,
             labels,
         )?;
-        return Ok(step.loss.total);
+        let n = step.mixed.target.batch_size();
+        let lam = host(step.mixed.target.weights().slice(s![.., 0..1]).reshape([n]))?;
+        let tilde = host(step.loss.ratio.lam_a.clone())?;
+        let samples = lam
+            .iter()
+            .zip(&tilde)
+            .map(|(&l, &t)| (l, t, 1.0 - t))
+            .collect();
+        let main = f64::from(step.loss.main.clone().into_scalar::<f32>());
+        let reg = f64::from(step.loss.regulariser.clone().into_scalar::<f32>()) * config.gamma;
+        return Ok((step.loss.total, Some((samples, Some((main, reg))))));
     }
     let shape = BatchShape::of_batch(&images, &labels)?;
     let params = mixer.sample(rng, shape)?;
@@ -433,8 +552,29 @@ fn step_loss(
         }
         Needs::Nothing => None,
     };
+    let (h, w) = (shape.h, shape.w);
     let mixed = mixer.apply_guided(&params, images, labels, guide)?;
-    Ok(match (&network.mid, options.loss) {
+    let ratio = match &params {
+        MixParams::SnapMix(p) => {
+            let n = mixed.target.batch_size();
+            let weights = mixed.target.weights();
+            let rho_a = host(weights.clone().slice(s![.., 0..1]).reshape([n]))?;
+            let rho_b = host(weights.slice(s![.., 1..2]).reshape([n]))?;
+            let lam = if p.mixing {
+                1.0 - p.destination.area() as f64 / (h * w) as f64
+            } else {
+                1.0
+            };
+            let samples = rho_a
+                .iter()
+                .zip(&rho_b)
+                .map(|(&a, &b)| (lam, a, b))
+                .collect();
+            Some((samples, None))
+        }
+        _ => None,
+    };
+    let loss = match (&network.mid, options.loss) {
         (Some(mid), _) => {
             let (logits, features) = network.model.forward_with_mid(mixed.images)?;
             snapmix_loss(
@@ -454,13 +594,16 @@ fn step_loss(
             &mixed.target,
             options.smoothing,
         )?,
-    })
+    };
+    Ok((loss, ratio))
 }
 
-/// One shard of a step: the loss and the gradients of `weight × loss`.
+/// One shard of a step: the loss, the gradients of `weight × loss`, and the loss's
+/// re-weighting of λ (SUMix, SnapMix).
 struct ShardResult {
     value: f64,
     grads: GradientsParams,
+    ratio: Option<RatioSample>,
 }
 
 /// A shard of a batch for a replica.
@@ -495,7 +638,7 @@ fn shard_step(
     weight: f64,
 ) -> Result<ShardResult> {
     let mut rng = MixRng::new(key);
-    let loss = step_loss(
+    let (loss, ratio) = step_loss(
         network, teacher, mixer, options, &mut rng, images, labels, epoch,
     )?;
     let value = f64::from(loss.clone().into_scalar::<f32>());
@@ -503,6 +646,7 @@ fn shard_step(
         return Ok(ShardResult {
             value,
             grads: GradientsParams::new(),
+            ratio,
         });
     }
     let loss = if weight == 1.0 {
@@ -513,6 +657,7 @@ fn shard_step(
     Ok(ShardResult {
         value,
         grads: GradientsParams::from_grads(loss.backward(), network),
+        ratio,
     })
 }
 
@@ -652,7 +797,7 @@ pub fn train(
                         optimizer: &mut ModuleOptimizer,
                         step: usize,
                         batch: &Batch|
-         -> Result<(Network, f64, f64)> {
+         -> Result<(Network, f64, f64, Option<RatioSample>)> {
             let i = step - epoch * steps_per_epoch;
             let key = |rank: usize| StreamKey {
                 seed: options.seed,
@@ -695,6 +840,7 @@ pub fn train(
                 ranges[0].len() as f64 / n as f64,
             )?;
             let mut value = main.value * ranges[0].len() as f64 / n as f64;
+            let ratio = main.ratio;
             let mut all = vec![(main.grads, device.clone())];
             for (r, worker) in workers.iter().enumerate() {
                 let shard = worker
@@ -740,7 +886,7 @@ pub fn train(
                 }
                 network = network.fork(device);
             }
-            Ok((network, value, lr))
+            Ok((network, value, lr, ratio))
         };
         let started = Instant::now();
         let steps_left_at_start = (options.epochs - first_epoch) * steps_per_epoch;
@@ -754,13 +900,19 @@ pub fn train(
             device.seed(backend_rng.below(usize::MAX) as u64);
             let start = Instant::now();
             let (mut loss_sum, mut images_seen, mut lr) = (0.0f64, 0usize, options.lr);
+            let mut ratio_stats: Option<RatioStats> = None;
             for (i, batch) in train.epoch(epoch as u64).take(steps_per_epoch).enumerate() {
                 let batch = batch.with_context(|| {
                     format!("reading training batch {i} of epoch {}", epoch + 1)
                 })?;
                 let step = epoch * steps_per_epoch + i;
-                let (stepped, value, step_lr) =
+                let (stepped, value, step_lr, ratio) =
                     one_step(epoch, network, &mut optimizer, step, &batch)?;
+                if let Some((samples, parts)) = ratio {
+                    ratio_stats
+                        .get_or_insert_with(RatioStats::default)
+                        .add(&samples, parts);
+                }
                 network = stepped;
                 lr = step_lr;
                 loss_sum += value * batch.labels.len() as f64;
@@ -778,13 +930,24 @@ pub fn train(
                 }))?;
             }
             let seconds = start.elapsed().as_secs_f64();
-            let (top1, top5) = evaluate(&network, eval, epoch + 1, device)?;
+            let evaluated = (epoch + 1) % options.eval_every == 0 || epoch + 1 == options.epochs;
+            let (top1, top5) = if evaluated {
+                evaluate(&network, eval, epoch + 1, device)?
+            } else {
+                (f64::NAN, f64::NAN)
+            };
+            let train_top1 = match &control.train_eval {
+                Some(loader) if evaluated => Some(evaluate(&network, loader, epoch + 1, device)?.0),
+                _ => None,
+            };
             history.push(EpochMetrics {
                 epoch: epoch + 1,
                 mix_loss: loss_sum / images_seen.max(1) as f64,
                 lr,
                 top1,
                 top5,
+                train_top1,
+                ratio: ratio_stats.map(RatioStats::finish),
                 images_per_second: images_seen as f64 / seconds.max(1e-9),
             });
             if let Some(state) = &control.state_dir {

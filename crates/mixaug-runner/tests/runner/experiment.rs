@@ -32,7 +32,14 @@ fn quiet() -> RunOptions {
 }
 
 fn config(dir: &std::path::Path) -> String {
-    crate::tiny_experiment("tiny-cutmix", dir, &[0, 1], 16, 2, "eval_subset = 30\n")
+    crate::tiny_experiment(
+        "tiny-cutmix",
+        dir,
+        &[0, 1],
+        16,
+        2,
+        "eval_subset = 30\neval_train_subset = 10\n",
+    )
 }
 
 #[test]
@@ -64,12 +71,18 @@ fn a_run_folder_holds_config_metrics_and_checkpoints() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "seed,epoch,mix_loss,lr,top1,top5,images_per_second"
+        "seed,epoch,mix_loss,lr,top1,top5,train_top1,images_per_second"
     );
     assert_eq!(lines.len(), 5);
     for (seed, history) in &results {
         for m in history {
             assert!((m.top1 * 30.0 / 100.0 - (m.top1 * 30.0 / 100.0).round()).abs() < 1e-9);
+            // The training accuracy counts the first 10 training images.
+            let train = m.train_top1.expect("eval_train_subset is set");
+            assert!(
+                (train / 10.0 - (train / 10.0).round()).abs() < 1e-9,
+                "{m:?}"
+            );
             assert!(m.mix_loss.is_finite(), "seed {seed}: {m:?}");
         }
     }

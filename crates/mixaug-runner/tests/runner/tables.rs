@@ -23,6 +23,7 @@ fn epochs(top1: &[f64]) -> Vec<EpochMetrics> {
             lr: 0.1,
             top1: t,
             top5: 100.0,
+            train_top1: None,
             images_per_second: 1.0,
         })
         .collect()
@@ -49,6 +50,7 @@ fn every_table_parses_with_its_cells() {
     assert_eq!(
         names,
         [
+            "quick",
             "saliencymix-cifar",
             "snapmix-baseline-plus",
             "snapmix-table1",
@@ -175,6 +177,7 @@ fn cells_merge_and_errors_name_the_cell() {
         data: Some(PathBuf::from("/data")),
         epochs: Some(5),
         seeds: Some(3),
+        eval_subset: None,
     };
     let e = overrides.apply(cell.experiment.clone()).unwrap();
     assert_eq!(e.train.epochs, 5);
@@ -201,6 +204,7 @@ fn reports_put_the_paper_beside_ours_and_mark_misses() {
     let result = |values: Vec<(u64, f64)>| CellResult {
         cell: cell.clone(),
         values,
+        histories: Vec::new(),
         hash: "abc123".into(),
     };
     // Mean 79.5 (std √0.5 = 0.71): within 1 point of 80 → no mark.
@@ -221,4 +225,101 @@ fn reports_put_the_paper_beside_ours_and_mark_misses() {
     assert!(far.contains("78.50 ± 0.00 (n=1) **⚠** [80.00]"), "{far}");
     // Nothing run yet.
     assert!(report_markdown(&table, &[], "x").contains("not run [80.00]"));
+}
+
+fn with_claims(claims: &str) -> String {
+    format!(
+        "{}\n[[rows]]\nname = \"Plain\"\nset = {{ mixer = {{ method = \"none\" }} }}\n{claims}",
+        inline_table(r#"{ mixer = { method = "mixup" } }"#, "{}")
+    )
+}
+
+fn history(test: f64, train: f64) -> Vec<EpochMetrics> {
+    let mut h = epochs(&[test - 5.0, test]);
+    for m in &mut h {
+        m.train_top1 = Some(train);
+    }
+    h
+}
+
+#[test]
+fn claims_are_tested_on_paired_seeds_and_reported_with_the_train_gap() {
+    let table = Table::from_toml(&with_claims(
+        "[[claims]]\nbetter = \"Mix\"\nthan = \"Plain\"\nsource = \"hand\"\n",
+    ))
+    .unwrap();
+    // Mix ends at 82.0, 82.2, 81.8 and Plain at 80 with every seed: differences 2.0, 2.2,
+    // 1.8, mean +2.00, sd 0.2, half-width t(0.975, 2)·0.2/√3 = 4.303·0.11547 = 0.4969.
+    let run = |row: usize, finals: [f64; 3], train: f64| {
+        let histories = (0..3u64)
+            .map(|s| (s, history(finals[s as usize], train)))
+            .collect();
+        CellResult::new(table.cell(row, 0).unwrap(), histories).unwrap()
+    };
+    let results = [run(0, [82.0, 82.2, 81.8], 95.0), run(1, [80.0; 3], 100.0)];
+    let report = report_markdown(&table, &results, "c0ffee");
+    assert!(
+        report.contains("| Mix ≥ Plain | A | hand | 3 | +2.00 | [+1.50, +2.50] | **holds** |"),
+        "{report}"
+    );
+    // Plain's last epoch: train 100, test 80 → gap +20.00.
+    assert!(report.contains("| 100.00 | +20.00 |"), "{report}");
+    // The other way round the same seeds contradict the claim.
+    let reversed = Table::from_toml(&with_claims(
+        "[[claims]]\nbetter = \"Plain\"\nthan = \"Mix\"\nsource = \"hand\"\n",
+    ))
+    .unwrap();
+    let report = report_markdown(&reversed, &results, "c0ffee");
+    assert!(
+        report.contains("[-2.50, -1.50] | *contradicted* |"),
+        "{report}"
+    );
+
+    // A claim must name rows (and columns) of the table.
+    let bad = Table::from_toml(&with_claims(
+        "[[claims]]\nbetter = \"Mixx\"\nthan = \"Plain\"\nsource = \"hand\"\n",
+    ))
+    .unwrap_err();
+    assert!(
+        format!("{bad:#}").contains("the row `Mixx`, which is not a row"),
+        "{bad:#}"
+    );
+    let bad = Table::from_toml(&with_claims(
+        "[[claims]]\nbetter = \"Mix\"\nthan = \"Plain\"\ncolumn = \"Z\"\nsource = \"hand\"\n",
+    ))
+    .unwrap_err();
+    assert!(format!("{bad:#}").contains("the column `Z`"), "{bad:#}");
+}
+
+#[test]
+fn the_quick_table_tests_the_papers_claims_over_an_overfitting_baseline() {
+    let tables = load_tables(&tables_dir()).unwrap();
+    let quick = tables.iter().find(|t| t.name == "quick").unwrap();
+    let pairs: Vec<(&str, &str)> = quick
+        .claims
+        .iter()
+        .map(|c| (c.better.as_str(), c.than.as_str()))
+        .collect();
+    // Issue 17: (a) each method ≥ vanilla, (b) SUMix over its base, (c) SnapMix ≥ CutMix,
+    // (d) SaliencyMix ≥ CutMix.
+    for claim in [
+        ("Mixup", "Vanilla"),
+        ("CutMix", "Vanilla"),
+        ("SaliencyMix", "Vanilla"),
+        ("FMix", "Vanilla"),
+        ("ResizeMix", "Vanilla"),
+        ("RICAP", "Vanilla"),
+        ("CutMix+SUMix", "CutMix"),
+        ("SnapMix", "CutMix"),
+        ("SaliencyMix", "CutMix"),
+    ] {
+        assert!(pairs.contains(&claim), "{claim:?} missing from {pairs:?}");
+    }
+    for cell in quick.cells().unwrap() {
+        let e = &cell.experiment;
+        // Paired seeds (at least 3) and the training accuracy measured in every cell.
+        assert!(e.seeds.len() >= 3, "{}", e.name);
+        assert_eq!(e.seeds, quick.cell(0, 0).unwrap().experiment.seeds);
+        assert!(e.data.eval_train_subset.is_some(), "{}", e.name);
+    }
 }
