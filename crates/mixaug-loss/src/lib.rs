@@ -39,7 +39,8 @@ pub use snapmix::{MidLevelHead, MidLevelHeadConfig, baseline_plus_scores, snapmi
 
 pub use sumix::{
     CorrectedRatio, PooledClassifier, SumixConfig, SumixLoss, SumixReduction, SumixStep,
-    UncertaintyHead, UncertaintyHeadConfig, corrected_ratio, sumix_forward, sumix_loss,
+    UncertaintyHead, UncertaintyHeadConfig, corrected_ratio, corrected_ratio_scaled, sumix_forward,
+    sumix_loss,
 };
 
 use burn::prelude::*;

@@ -92,6 +92,12 @@ pub struct SumixConfig {
     pub gamma: f64,
     /// Default: the reference's batch-mean ratio.
     pub reduction: SumixReduction,
+    /// The factor of `α = factor · L2normalise(softmax(Q − P))`. Default: the batch size N,
+    /// as the reference (its `avg_factor`, the per-GPU batch); set it to study the
+    /// correction's strength apart from the batch size (the quick table's diagnosis,
+    /// `docs/quick-table.md`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avg_factor: Option<f64>,
 }
 
 impl Default for SumixConfig {
@@ -99,6 +105,7 @@ impl Default for SumixConfig {
         Self {
             gamma: 0.5,
             reduction: SumixReduction::BatchMeanRatio,
+            avg_factor: None,
         }
     }
 }
@@ -118,16 +125,27 @@ impl SumixConfig {
         self.reduction = reduction;
         self
     }
-    /// Rejects a negative or non-finite γ.
+    /// Sets [`avg_factor`](Self::avg_factor).
+    pub fn with_avg_factor(mut self, factor: f64) -> Self {
+        self.avg_factor = Some(factor);
+        self
+    }
+    /// Rejects a negative or non-finite γ and a factor that is not positive and finite.
     pub fn validate(&self) -> Result<(), LossError> {
-        if self.gamma.is_finite() && self.gamma >= 0.0 {
-            Ok(())
-        } else {
-            Err(LossError::InvalidHyperParameter {
+        if !(self.gamma.is_finite() && self.gamma >= 0.0) {
+            return Err(LossError::InvalidHyperParameter {
                 name: "sumix.gamma",
                 value: self.gamma,
                 expected: "a finite γ ≥ 0",
-            })
+            });
+        }
+        match self.avg_factor {
+            Some(f) if !(f.is_finite() && f > 0.0) => Err(LossError::InvalidHyperParameter {
+                name: "sumix.avg_factor",
+                value: f,
+                expected: "a finite factor > 0",
+            }),
+            _ => Ok(()),
         }
     }
 }
@@ -184,7 +202,26 @@ pub fn corrected_ratio(
     perm: Tensor<1, Int>,
     lam: Tensor<1>,
 ) -> CorrectedRatio {
-    let [n, k] = raw_logits.dims();
+    let n = raw_logits.dims()[0] as f64;
+    corrected_ratio_scaled(raw_logits, mixed_logits, y_a, y_b, perm, lam, n)
+}
+
+/// [`corrected_ratio`] with α's factor given instead of the batch size N
+/// ([`SumixConfig::avg_factor`]).
+///
+/// # Shapes
+/// - `raw_logits`, `mixed_logits`: `[N, K]`
+/// - `y_a`, `y_b`, `perm`, `lam`: `[N]`
+pub fn corrected_ratio_scaled(
+    raw_logits: Tensor<2>,
+    mixed_logits: Tensor<2>,
+    y_a: Tensor<1, Int>,
+    y_b: Tensor<1, Int>,
+    perm: Tensor<1, Int>,
+    lam: Tensor<1>,
+    factor: f64,
+) -> CorrectedRatio {
+    let k = raw_logits.dims()[1];
     let p = softmax(raw_logits.detach(), 1);
     let q = softmax(mixed_logits.detach(), 1);
     let lam = lam.detach();
@@ -192,7 +229,7 @@ pub fn corrected_ratio(
     // The partner's raw probabilities are taken before the zeroing of P_a.
     let p_b = p.clone().select(0, perm).mask_fill(hot(y_a.clone()), 0.0);
     let p_a = p.mask_fill(hot(y_b.clone()), 0.0);
-    let alpha = |p_x: Tensor<2>| l2_normalise(softmax(q.clone() - p_x, 1)).mul_scalar(n as f64);
+    let alpha = |p_x: Tensor<2>| l2_normalise(softmax(q.clone() - p_x, 1)).mul_scalar(factor);
     let (alpha_a, alpha_b) = (alpha(p_a), alpha(p_b));
     let eps = 1e-12;
     let clamped = lam.clone().clamp(eps, 1.0 - eps);
@@ -256,13 +293,14 @@ pub fn sumix_loss(
         }
     }
     target.check_classes(k)?;
-    let ratio = corrected_ratio(
+    let ratio = corrected_ratio_scaled(
         raw_logits,
         mixed_logits.clone(),
         y_a.clone(),
         y_b.clone(),
         perm.clone(),
         lam.clone(),
+        config.avg_factor.unwrap_or(n as f64),
     );
     let ones = Tensor::<1>::ones([n], &lam.device());
     let lam_b = ratio.lam_a.clone().neg().add_scalar(1.0);

@@ -7,6 +7,7 @@
 //! [data]
 //! dataset = "fashion-mnist"        # see DataConfig::dataset
 //! train_subset = 6000              # optional: the first n training images
+//! eval_train_subset = 1000         # optional: clean top-1 on the first n training images
 //! batch_size = 64
 //! normalize = { mean = [0.286, 0.286, 0.286], std = [0.353, 0.353, 0.353] }
 //!
@@ -20,22 +21,16 @@
 //! method = "cutmix"
 //! alpha = 1.0
 //!
-//! [train]
+//! [train]                          # every key has a default (TrainOptions::default)
 //! epochs = 3
 //! lr = 0.1
-//! momentum = 0.9
 //! nesterov = true
-//! weight_decay = 5e-4
-//! schedule = { kind = "cosine" }
-//! warmup_epochs = 0
-//! loss = { kind = "soft_ce" }
-//! smoothing = 0.0
-//! seed = 0
 //! ```
 //!
 //! Unknown keys are errors naming the key. A run folder holds `config.toml` (the
 //! experiment as run), `metrics.csv` (one row per seed and epoch, rewritten atomically
-//! after every epoch), `report.md` (the statistic per seed, written at the end), the resumable state of each seed (`state/seed-<s>/`, see
+//! after every epoch; SUMix and SnapMix runs also `ratio.csv`, see
+//! [`crate::train::RatioStats`]), `report.md` (the statistic per seed, written at the end), the resumable state of each seed (`state/seed-<s>/`, see
 //! [`crate::train`]) and one final checkpoint per seed (`seed-<s>.safetensors`, written
 //! beside its final name and renamed into place). [`RunOptions::resume`] continues an
 //! interrupted run in the same folder (or starts it when the folder holds none); without it

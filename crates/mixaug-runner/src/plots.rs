@@ -76,6 +76,21 @@ fn dot(img: &mut RgbImage, (x, y): (f64, f64), c: Rgb<u8>) {
     }
 }
 
+/// The smallest and largest of some percentages, clamped to [0, 100]; the whole range when
+/// there are none (NaNs are skipped).
+fn percent_extent(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (min, max) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if min.is_finite() {
+        (min.max(0.0), max.min(100.0))
+    } else {
+        (0.0, 100.0)
+    }
+}
+
 /// A tick step of 1, 2 or 5 × 10^k giving about `ticks` intervals over `span`.
 fn nice_step(span: f64, ticks: f64) -> f64 {
     let raw = (span / ticks).max(1e-9);
@@ -192,9 +207,8 @@ fn cell_label(table: &Table, result: &CellResult) -> String {
 pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> RgbImage {
     let labels: Vec<String> = results.iter().map(|r| cell_label(table, r)).collect();
     let left = 16.0 + labels.iter().map(|l| text_width(l)).max().unwrap_or(0) as f64;
-    let (w, row_h, top) = (left as u32 + 560, 26.0, 52.0);
+    let (w, row_h, top) = (left as u32 + 600, 26.0, 52.0);
     let h = (top + row_h * results.len().max(1) as f64 + 60.0) as u32;
-    let mut img = RgbImage::from_pixel(w, h, WHITE);
     let values = results.iter().flat_map(|r| {
         let (mean, std) = r.mean_std();
         r.values
@@ -203,15 +217,8 @@ pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> RgbImage {
             .chain([mean - std, mean + std])
             .collect::<Vec<_>>()
     });
-    let (min, max) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
-    let (min, max) = if min.is_finite() {
-        (min, max)
-    } else {
-        (0.0, 100.0)
-    };
-    let axis = Axis::covering(min.max(0.0), max.min(100.0), left, w as f64 - 90.0, 6.0);
+    let (min, max) = percent_extent(values);
+    let axis = Axis::covering(min, max, left, w as f64 - 90.0, 6.0);
     let bottom = top + row_h * results.len().max(1) as f64;
     let cut = axis.lo > 0.0;
     let title = format!("{}: {} (%)", table.name, table.statistic.describe());
@@ -223,6 +230,9 @@ pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> RgbImage {
             String::new()
         }
     );
+    // Wide enough for the legend line.
+    let w = w.max(text_width(&legend) + 16);
+    let mut img = RgbImage::from_pixel(w, h, WHITE);
     draw_text(&mut img, 8, 10, &title, 1, BLACK);
     draw_text(&mut img, 8, 24, &legend, 1, BLACK);
     x_axis(&mut img, &axis, top - 8.0, bottom, "top-1 accuracy (%)");
@@ -358,17 +368,10 @@ pub fn curves_chart(table: &Table, results: &[CellResult]) -> RgbImage {
         .flat_map(|(_, a, b)| a.iter().chain(b))
         .copied()
         .filter(|v| v.is_finite());
-    let (min, max) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
-    let (min, max) = if min.is_finite() {
-        (min, max)
-    } else {
-        (0.0, 100.0)
-    };
+    let (min, max) = percent_extent(all);
     let epochs = curves.iter().map(|c| c.1.len()).max().unwrap_or(1).max(2);
     let x = Axis::whole(1.0, epochs as f64, left, right, 8.0);
-    let y = Axis::covering(min.max(0.0), max.min(100.0), bottom, top, 6.0);
+    let y = Axis::covering(min, max, bottom, top, 6.0);
     let column = table.columns.first().map_or("", |c| c.name.as_str());
     let title = format!(
         "{} ({column}): top-1 per epoch, mean over seeds",
@@ -443,4 +446,30 @@ pub fn curves_chart(table: &Table, results: &[CellResult]) -> RgbImage {
         );
     }
     img
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_by_hand() {
+        // 4.4 points over ~6 ticks: raw step 0.73 → 1; 79.3–83.7 widens to 79–84 (a cut axis).
+        let a = Axis::covering(79.3, 83.7, 0.0, 500.0, 6.0);
+        assert_eq!((a.lo, a.hi, a.step), (79.0, 84.0, 1.0));
+        assert_eq!(a.ticks(), [79.0, 80.0, 81.0, 82.0, 83.0, 84.0]);
+        assert_eq!(a.at(81.5), 250.0);
+        // Claims: ±3.2 over ~8 ticks → step 1 (raw 0.8), −4…4.
+        let c = Axis::covering(-3.2, 3.2, 0.0, 80.0, 8.0);
+        assert_eq!((c.lo, c.hi, c.step), (-4.0, 4.0, 1.0));
+        assert_eq!(c.label(-2.0), "-2");
+        // Two epochs: whole numbers, not 1.2, 1.4, …
+        let e = Axis::whole(1.0, 2.0, 0.0, 10.0, 8.0);
+        assert_eq!((e.lo, e.hi, e.step), (1.0, 2.0, 1.0));
+        assert!((nice_step(0.3, 6.0) - 0.05).abs() < 1e-12);
+        assert_eq!(nice_step(30.0, 6.0), 5.0);
+        // NaN (epochs not evaluated) is skipped; nothing at all gives the whole range.
+        assert_eq!(percent_extent([f64::NAN, 82.0, 80.5].into_iter()), (80.5, 82.0));
+        assert_eq!(percent_extent(std::iter::empty()), (0.0, 100.0));
+    }
 }

@@ -488,15 +488,27 @@ pub fn report_markdown(table: &Table, results: &[CellResult], commit: &str) -> S
     } else {
         "top-1 (%)"
     };
-    let mut s = format!(
-        "# {}\n\nSource of the paper's numbers: {}.\n\nStatistic: {} ({what}), mean ± sample std over \
-         the seeds; the paper's number in brackets; **⚠** marks a cell more than {} points from \
-         it, — a cell whose paper number is not known. Git commit {commit}.\n\n",
-        table.title,
-        table.source,
-        table.statistic.describe(),
-        table.tolerance
-    );
+    // A table of claims only (the quick table) has no paper numbers to print beside ours.
+    let papers = table.rows.iter().any(|r| !r.paper.is_empty());
+    let mut s = if papers {
+        format!(
+            "# {}\n\nSource of the paper's numbers: {}.\n\nStatistic: {} ({what}), mean ± sample std \
+             over the seeds; the paper's number in brackets; **⚠** marks a cell more than {} points \
+             from it, — a cell whose paper number is not known. Git commit {commit}.\n\n",
+            table.title,
+            table.source,
+            table.statistic.describe(),
+            table.tolerance
+        )
+    } else {
+        format!(
+            "# {}\n\n{}.\n\nStatistic: {} ({what}), mean ± sample std over the seeds. Git commit \
+             {commit}.\n\n",
+            table.title,
+            table.source,
+            table.statistic.describe(),
+        )
+    };
     if !table.notes.is_empty() {
         let _ = writeln!(s, "{}\n", table.notes.trim());
     }
@@ -530,8 +542,11 @@ pub fn report_markdown(table: &Table, results: &[CellResult], commit: &str) -> S
                     format!("{value:.2} ± {std:.2} (n={}){mark}", result.values.len())
                 }
             };
-            let paper = paper.map_or("—".to_string(), |p| format!("{p:.2}"));
-            let _ = write!(line, " {cell} [{paper}] |");
+            let _ = match paper {
+                Some(p) => write!(line, " {cell} [{p:.2}] |"),
+                None if papers => write!(line, " {cell} [—] |"),
+                None => write!(line, " {cell} |"),
+            };
         }
         let _ = writeln!(s, "{line}");
     }

@@ -977,7 +977,54 @@ mod tests {
             seed: 0,
             new_layers_lr: None,
             mid_level_head: false,
+            eval_every: 1,
         }
+    }
+
+    #[test]
+    fn ratio_statistics_by_hand() {
+        let mut stats = RatioStats::default();
+        // Step 1: λ 0.5 → λ̃ 0.99 (saturated, change 0.49) and 0.3 → 0.4 (change 0.1); a
+        // closed gate (λ = 1) is not counted. Loss parts 2.0 and 0.5.
+        stats.add(
+            &[(0.5, 0.99, 0.01), (0.3, 0.4, 0.6), (1.0, 1.0, 0.0)],
+            Some((2.0, 0.5)),
+        );
+        // Step 2: λ 0.02 → 0.01 (outside [0.05, 0.95]: not saturation); parts 1.0 and 0.1.
+        stats.add(&[(0.02, 0.01, 0.99)], Some((1.0, 0.1)));
+        let s = stats.finish();
+        assert_eq!((s.samples, s.steps), (3, 2));
+        assert!((s.lam - 0.82 / 3.0).abs() < 1e-12, "{s:?}");
+        assert!((s.weight_a - 1.40 / 3.0).abs() < 1e-12, "{s:?}");
+        assert!((s.weight_b - 1.60 / 3.0).abs() < 1e-12, "{s:?}");
+        assert!((s.abs_change - 0.60 / 3.0).abs() < 1e-12, "{s:?}");
+        assert!((s.saturated - 1.0 / 3.0).abs() < 1e-12, "{s:?}");
+        assert!((s.main - 1.5).abs() < 1e-12 && (s.regulariser - 0.3).abs() < 1e-12);
+    }
+
+    #[test]
+    fn every_training_field_has_a_default() {
+        let options: TrainOptions = toml::from_str("epochs = 5").unwrap();
+        assert_eq!(
+            options,
+            TrainOptions {
+                epochs: 5,
+                ..TrainOptions::default()
+            }
+        );
+        // PyTorch's SGD: no Nesterov; the papers' CIFAR recipe otherwise.
+        let d = TrainOptions::default();
+        assert_eq!(
+            (d.epochs, d.lr, d.momentum, d.weight_decay),
+            (200, 0.1, 0.9, 5e-4)
+        );
+        assert!(!d.nesterov && d.warmup_epochs == 0 && d.smoothing == 0.0);
+        assert_eq!(
+            (d.schedule.clone(), d.loss, d.eval_every),
+            (Schedule::Cosine, LossKind::SoftCe, 1)
+        );
+        let zero = TrainOptions { eval_every: 0, ..d };
+        assert!(format!("{:#}", zero.validate().unwrap_err()).contains("train.eval_every"));
     }
 
     #[test]

@@ -80,6 +80,7 @@ fn options(loss: LossKind, epochs: usize, lr: f64) -> TrainOptions {
         seed: 0,
         new_layers_lr: None,
         mid_level_head: false,
+        eval_every: 1,
     }
 }
 

@@ -150,7 +150,7 @@ pub fn errors_bad_hyper_parameters(_device: &Device) {
             "{config:?}"
         );
     }
-    // α ≤ 0 is valid and means no mixing, as in the references.
+    // α = 0 is valid and means no mixing, as in the references (α < 0 is an error).
     let off = MixConfig::CutMix(
         CutMixConfig::new()
             .with_alpha(0.0)

@@ -3,7 +3,7 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use mixaug_loss::{
     LossError, PooledClassifier, SumixConfig, SumixReduction, UncertaintyHead,
-    UncertaintyHeadConfig, corrected_ratio, sumix_forward, sumix_loss,
+    UncertaintyHeadConfig, corrected_ratio, corrected_ratio_scaled, sumix_forward, sumix_loss,
 };
 use mixaug_masks::{CutMixConfig, MixRng, MixedTarget, MixupConfig};
 
@@ -218,6 +218,21 @@ pub fn sumix_ratio_properties(device: &Device) {
         e.perm.clone(),
         Tensor::full([4], 0.7, device),
     );
+    // A factor of 8 on the 4-sample batch gives the duplicated batch's α (avg_factor).
+    let scaled = corrected_ratio_scaled(
+        e.raw.clone(),
+        e.mixed.clone(),
+        Tensor::from_ints([0, 1, 2, 3], device),
+        Tensor::from_ints([2, 3, 0, 1], device),
+        e.perm.clone(),
+        Tensor::full([4], 0.7, device),
+        8.0,
+    );
+    assert_close(
+        &floats(scaled.alpha_a),
+        &floats(r8.alpha_a.clone().slice(s![0..4])),
+        1e-6,
+    );
     let half: Vec<f32> = floats(r8.alpha_a.slice(s![0..4]))
         .iter()
         .map(|v| v / 2.0)
@@ -256,6 +271,15 @@ pub fn sumix_ratio_properties(device: &Device) {
         e.perm,
     );
     assert!(matches!(bad, Err(LossError::InvalidHyperParameter { .. })));
+    for factor in [0.0, -4.0, f64::NAN] {
+        assert!(matches!(
+            SumixConfig::new().with_avg_factor(factor).validate(),
+            Err(LossError::InvalidHyperParameter {
+                name: "sumix.avg_factor",
+                ..
+            })
+        ));
+    }
 }
 
 /// A two-layer network: channel means → `feat` (the "backbone") → `fc` (the classifier).

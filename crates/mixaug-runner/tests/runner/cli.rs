@@ -126,7 +126,8 @@ fn every_paper_table_passes_smoke() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(stdout.matches(" ok — ").count(), 7, "{stdout}");
+    // Seven paper tables, the quick table and its SUMix diagnosis.
+    assert_eq!(stdout.matches(" ok — ").count(), 9, "{stdout}");
 
     let listed = mixaug()
         .args(["reproduce", "--list", "--tables"])
@@ -134,6 +135,9 @@ fn every_paper_table_passes_smoke() {
         .output()
         .unwrap();
     let listed = String::from_utf8_lossy(&listed.stdout);
-    assert_eq!(listed.lines().count(), 7, "{listed}");
-    assert!(listed.contains("snapmix-table1"), "{listed}");
+    assert_eq!(listed.lines().count(), 9, "{listed}");
+    assert!(
+        listed.contains("snapmix-table1") && listed.contains("quick "),
+        "{listed}"
+    );
 }

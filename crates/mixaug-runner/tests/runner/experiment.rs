@@ -3,7 +3,9 @@
 
 use burn::prelude::*;
 use mixaug_data::idx_bytes;
+use mixaug_masks::MixConfig;
 use mixaug_runner::experiment::{Experiment, RunOptions, run_experiment};
+use mixaug_runner::train::TrainOptions;
 
 /// `n` 12×12 images: class `i % 10`, brightness rising with the class, plus a bright
 /// column at the class index so classes differ in shape too.
@@ -122,6 +124,23 @@ fn bad_experiment_files_name_the_problem() {
         // AttentiveMix needs a [teacher]; no other method takes one.
         (attentive, "[teacher]"),
         (format!("{}{teacher}", config(dir)), "only AttentiveMix"),
+        // Evaluating some epochs only leaves the last epoch's top-1 as the statistic.
+        (
+            format!(
+                "statistic = {{ kind = \"best\" }}\n{}",
+                config(dir).replace("seed = 0\n", "seed = 0\neval_every = 2\n")
+            ),
+            "train.eval_every = 2",
+        ),
+        (
+            config(dir).replace("eval_train_subset = 10", "eval_train_subset = 0"),
+            "data.eval_train_subset",
+        ),
+        // A negative Beta concentration is an error (0 means no mixing).
+        (
+            config(dir).replace(cutmix, &format!("{cutmix}\nalpha = -1.0")),
+            "alpha",
+        ),
     ];
     for (toml, expected) in cases {
         let err = format!("{:#}", Experiment::from_toml(&toml).unwrap_err());
@@ -153,4 +172,26 @@ fn the_example_experiments_parse() {
         }
     }
     assert!(count > 0);
+}
+
+#[test]
+fn an_experiment_names_only_what_differs_from_the_defaults() {
+    let minimal = r#"
+name = "minimal"
+[data]
+dataset = "fashion-mnist"
+batch_size = 8
+normalize = { mean = [0.5, 0.5, 0.5], std = [0.25, 0.25, 0.25] }
+[model]
+arch = "resnet18"
+num_classes = 10
+"#;
+    let e = Experiment::from_toml(minimal).unwrap();
+    assert_eq!(e.train, TrainOptions::default());
+    assert_eq!(e.mixer, MixConfig::None);
+    assert_eq!(e.seeds, [0]);
+    // One key of [train] given: the others keep their defaults.
+    let e = Experiment::from_toml(&format!("{minimal}[train]\nnesterov = true\n")).unwrap();
+    assert!(e.train.nesterov);
+    assert_eq!(e.train.epochs, TrainOptions::default().epochs);
 }

@@ -24,6 +24,7 @@ fn epochs(top1: &[f64]) -> Vec<EpochMetrics> {
             top1: t,
             top5: 100.0,
             train_top1: None,
+            ratio: None,
             images_per_second: 1.0,
         })
         .collect()
@@ -51,6 +52,7 @@ fn every_table_parses_with_its_cells() {
         names,
         [
             "quick",
+            "quick-sumix",
             "saliencymix-cifar",
             "snapmix-baseline-plus",
             "snapmix-table1",
@@ -61,9 +63,10 @@ fn every_table_parses_with_its_cells() {
         ]
     );
     let cells: usize = tables.iter().map(|t| t.cells().unwrap().len()).sum();
-    // 12×4 + 6×2 + 12×5 + 3×8 + 4×8 + 1×8 + 2×8 (saliencymix-cifar: 6 columns with and 6
-    // without traditional augmentation, SaliencyMix Table 1 per shared/seeds/001_a5bdaefaffc9e6ee.txt)
-    assert_eq!(cells, 48 + 12 + 60 + 24 + 32 + 8 + 16);
+    // 9×1 (quick) + 6×1 (quick-sumix) + 12×4 + 6×2 + 12×5 + 3×8 + 4×8 + 1×8 + 2×8 (saliencymix-cifar: 6 columns
+    // with and 6 without traditional augmentation, SaliencyMix Table 1 per
+    // shared/seeds/001_a5bdaefaffc9e6ee.txt)
+    assert_eq!(cells, 9 + 6 + 48 + 12 + 60 + 24 + 32 + 8 + 16);
 
     let sumix = tables.iter().find(|t| t.name == "sumix-cifar100").unwrap();
     let cell = sumix.cell(4, 2).unwrap(); // CutMix + SUMix on WRN-28-8
@@ -264,6 +267,11 @@ fn claims_are_tested_on_paired_seeds_and_reported_with_the_train_gap() {
     );
     // Plain's last epoch: train 100, test 80 → gap +20.00.
     assert!(report.contains("| 100.00 | +20.00 |"), "{report}");
+    // No paper numbers in this table: no brackets beside ours.
+    assert!(
+        report.contains("| Plain | 80.00 ± 0.00 (n=3) |\n"),
+        "{report}"
+    );
     // The other way round the same seeds contradict the claim.
     let reversed = Table::from_toml(&with_claims(
         "[[claims]]\nbetter = \"Plain\"\nthan = \"Mix\"\nsource = \"hand\"\n",
