@@ -254,7 +254,7 @@ pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> RgbImage {
             dot(&mut img, (axis.at(*v), y + 11.0), GREY);
         }
         let text = format!("{mean:.2}");
-        draw_text(&mut img, w - 80, y as u32 + 7, &text, 1, BLACK);
+        draw_text(&mut img, axis.to as u32 + 16, y as u32 + 7, &text, 1, BLACK);
     }
     img
 }
@@ -317,7 +317,9 @@ pub fn claims_chart(claims: &[ClaimResult]) -> RgbImage {
                 line(&mut img, (x, y - 6.0), (x, y + 6.0), col, 0);
             }
         }
-        dot(&mut img, (axis.at(d.mean), y), col);
+        if d.mean.is_finite() {
+            dot(&mut img, (axis.at(d.mean), y), col);
+        }
         draw_text(
             &mut img,
             w - 130,
@@ -469,7 +471,10 @@ mod tests {
         assert!((nice_step(0.3, 6.0) - 0.05).abs() < 1e-12);
         assert_eq!(nice_step(30.0, 6.0), 5.0);
         // NaN (epochs not evaluated) is skipped; nothing at all gives the whole range.
-        assert_eq!(percent_extent([f64::NAN, 82.0, 80.5].into_iter()), (80.5, 82.0));
+        assert_eq!(
+            percent_extent([f64::NAN, 82.0, 80.5].into_iter()),
+            (80.5, 82.0)
+        );
         assert_eq!(percent_extent(std::iter::empty()), (0.0, 100.0));
     }
 }

@@ -558,7 +558,8 @@ pub fn report_markdown(table: &Table, results: &[CellResult], commit: &str) -> S
              difference of their statistic (in accuracy points, better − than; the same seed \
              means the same initialisation and data order), its mean and 95 % Student-t \
              interval over the seeds. *holds*: the interval lies above 0; *contradicted*: \
-             below 0; *not shown*: it contains 0.\n\n\
+             below 0; *not shown*: it contains 0. Each interval is per claim, not adjusted \
+             for the number of claims.\n\n\
              | claim | column | source | seeds | mean difference | 95 % interval | verdict |\n\
              |---|---|---|---|---|---|---|"
         );
@@ -568,10 +569,24 @@ pub fn report_markdown(table: &Table, results: &[CellResult], commit: &str) -> S
                 Verdict::Holds => "**holds**".to_string(),
                 v => format!("*{v}*"),
             };
+            let number = |v: f64| {
+                if v.is_finite() {
+                    format!("{v:+.2}")
+                } else {
+                    "—".to_string()
+                }
+            };
             let _ = writeln!(
                 s,
-                "| {} ≥ {} | {} | {} | {} | {:+.2} | [{:+.2}, {:+.2}] | {verdict} |",
-                c.claim.better, c.claim.than, c.column, c.claim.source, d.n, d.mean, d.low, d.high
+                "| {} ≥ {} | {} | {} | {} | {} | [{}, {}] | {verdict} |",
+                c.claim.better,
+                c.claim.than,
+                c.column,
+                c.claim.source,
+                d.n,
+                number(d.mean),
+                number(d.low),
+                number(d.high)
             );
         }
     }

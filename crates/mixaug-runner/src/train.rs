@@ -104,8 +104,14 @@ pub struct TrainOptions {
     /// and `loss = { kind = "pair_ce" }`. Default: off.
     pub mid_level_head: bool,
     /// Evaluate after every `eval_every`-th epoch and after the last; the epochs between
-    /// record NaN accuracies. Default 1 (every epoch).
+    /// record NaN accuracies. Default 1 (every epoch; not written out then, so experiments
+    /// that do not set it keep their config hashes).
+    #[serde(skip_serializing_if = "evaluates_every_epoch")]
     pub eval_every: usize,
+}
+
+fn evaluates_every_epoch(eval_every: &usize) -> bool {
+    *eval_every == 1
 }
 
 impl Default for TrainOptions {
