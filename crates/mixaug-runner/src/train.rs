@@ -972,18 +972,10 @@ mod tests {
     fn options(schedule: Schedule, warmup_epochs: usize) -> TrainOptions {
         TrainOptions {
             epochs: 4,
-            lr: 0.1,
-            momentum: 0.9,
-            nesterov: false,
             weight_decay: 0.0,
             schedule,
             warmup_epochs,
-            loss: LossKind::SoftCe,
-            smoothing: 0.0,
-            seed: 0,
-            new_layers_lr: None,
-            mid_level_head: false,
-            eval_every: 1,
+            ..TrainOptions::default()
         }
     }
 
