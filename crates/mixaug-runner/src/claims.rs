@@ -22,6 +22,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use crate::experiment::mean_std;
+
 /// "Row `better` is at least as accurate as row `than`" (in every column, or one).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,17 +103,13 @@ impl PairedDifference {
             .filter(|d| d.is_finite())
             .collect();
         let n = d.len();
-        let mean = d.iter().sum::<f64>() / n as f64;
-        if n < 2 {
-            return Self {
-                n,
-                mean,
-                low: f64::NAN,
-                high: f64::NAN,
-            };
-        }
-        let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
-        let half = t975(n - 1) * sd / (n as f64).sqrt();
+        // mean_std: the sample standard deviation every report prints.
+        let (mean, sd) = mean_std(&d);
+        let half = if n < 2 {
+            f64::NAN
+        } else {
+            t975(n - 1) * sd / (n as f64).sqrt()
+        };
         Self {
             n,
             mean,

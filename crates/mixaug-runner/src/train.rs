@@ -242,48 +242,71 @@ pub struct RatioStats {
 }
 
 impl RatioStats {
-    /// Adds one step's samples: `(λ, weight_a, weight_b)` each, and its loss parts.
-    fn add(&mut self, samples: &[(f64, f64, f64)], parts: Option<(f64, f64)>) {
-        for &(lam, a, b) in samples.iter().filter(|s| s.0 > 0.0 && s.0 < 1.0) {
-            self.samples += 1;
-            self.lam += lam;
-            self.weight_a += a;
-            self.weight_b += b;
-            self.abs_change += (a - lam).abs();
-            if (0.05..=0.95).contains(&lam) && !(0.05..=0.95).contains(&a) {
-                self.saturated += 1.0;
-            }
+    /// The epoch's means from the sum of its steps' [`ratio_sums`] (read once) over `steps`.
+    fn from_sums(sums: &[f64], steps: usize) -> Self {
+        let n = sums[0].max(1.0);
+        let per_step = steps.max(1) as f64;
+        Self {
+            samples: sums[0].round() as usize,
+            lam: sums[1] / n,
+            weight_a: sums[2] / n,
+            weight_b: sums[3] / n,
+            abs_change: sums[4] / n,
+            saturated: sums[5] / n,
+            main: sums[6] / per_step,
+            regulariser: sums[7] / per_step,
+            steps,
         }
-        if let Some((main, regulariser)) = parts {
-            self.main += main;
-            self.regulariser += regulariser;
-        }
-        self.steps += 1;
-    }
-
-    /// Sums to means.
-    fn finish(mut self) -> Self {
-        let n = self.samples.max(1) as f64;
-        for v in [
-            &mut self.lam,
-            &mut self.weight_a,
-            &mut self.weight_b,
-            &mut self.abs_change,
-            &mut self.saturated,
-        ] {
-            *v /= n;
-        }
-        self.main /= self.steps.max(1) as f64;
-        self.regulariser /= self.steps.max(1) as f64;
-        self
     }
 }
 
-/// One step's `(λ, weight_a, weight_b)` per sample and its SUMix loss parts.
-type RatioSample = (Vec<(f64, f64, f64)>, Option<(f64, f64)>);
-
-fn host(t: Tensor<1>) -> Result<Vec<f64>> {
-    Ok(t.into_data().try_into_vec_as::<f64>()?)
+/// One step's sums over its mixed samples (0 < λ < 1), computed on the device without
+/// gradient: `[count, Σλ, Σweight_a, Σweight_b, Σ|weight_a − λ|, Σsaturated, main, γ·R]`
+/// (the last two 0 without SUMix). The training loop adds them up over an epoch and reads
+/// them once at its end ([`RatioStats`]), so the step itself waits for nothing.
+///
+/// # Shapes
+/// - `lam`, `weight_a`, `weight_b`: `[N]`
+/// - `parts` (main term, γ·R): `[1]` each
+/// - output: `[8]`
+pub fn ratio_sums(
+    lam: Tensor<1>,
+    weight_a: Tensor<1>,
+    weight_b: Tensor<1>,
+    parts: Option<(Tensor<1>, Tensor<1>)>,
+) -> Tensor<1> {
+    let (lam, a, b) = (lam.detach(), weight_a.detach(), weight_b.detach());
+    let device = lam.device();
+    let mixed = lam
+        .clone()
+        .greater_elem(0.0)
+        .bool_and(lam.clone().lower_elem(1.0))
+        .float();
+    let inside = |x: Tensor<1>| {
+        x.clone()
+            .greater_equal_elem(0.05)
+            .bool_and(x.lower_equal_elem(0.95))
+            .float()
+    };
+    let saturated = inside(lam.clone()) * inside(a.clone()).neg().add_scalar(1.0);
+    let masked = |x: Tensor<1>| (x * mixed.clone()).sum();
+    let (main, regulariser) = match parts {
+        Some((main, regulariser)) => (main.detach(), regulariser.detach()),
+        None => (Tensor::zeros([1], &device), Tensor::zeros([1], &device)),
+    };
+    Tensor::cat(
+        vec![
+            mixed.clone().sum(),
+            masked(lam.clone()),
+            masked(a.clone()),
+            masked(b),
+            masked((a - lam).abs()),
+            masked(saturated),
+            main,
+            regulariser,
+        ],
+        0,
+    )
 }
 
 /// Where one training step stands, for progress lines.
@@ -516,7 +539,7 @@ fn step_loss(
     images: Tensor<4>,
     labels: Tensor<1, Int>,
     epoch: usize,
-) -> Result<(Tensor<1>, Option<RatioSample>)> {
+) -> Result<(Tensor<1>, Option<Tensor<1>>)> {
     if let LossKind::Sumix(config) = options.loss {
         let step = sumix_forward(
             &network.model,
@@ -528,16 +551,18 @@ fn step_loss(
             labels,
         )?;
         let n = step.mixed.target.batch_size();
-        let lam = host(step.mixed.target.weights().slice(s![.., 0..1]).reshape([n]))?;
-        let tilde = host(step.loss.ratio.lam_a.clone())?;
-        let samples = lam
-            .iter()
-            .zip(&tilde)
-            .map(|(&l, &t)| (l, t, 1.0 - t))
-            .collect();
-        let main = f64::from(step.loss.main.clone().into_scalar::<f32>());
-        let reg = f64::from(step.loss.regulariser.clone().into_scalar::<f32>()) * config.gamma;
-        return Ok((step.loss.total, Some((samples, Some((main, reg))))));
+        let lam = step.mixed.target.weights().slice(s![.., 0..1]).reshape([n]);
+        let tilde = step.loss.ratio.lam_a.clone();
+        let sums = ratio_sums(
+            lam,
+            tilde.clone(),
+            tilde.neg().add_scalar(1.0),
+            Some((
+                step.loss.main.clone(),
+                step.loss.regulariser.clone().mul_scalar(config.gamma),
+            )),
+        );
+        return Ok((step.loss.total, Some(sums)));
     }
     let shape = BatchShape::of_batch(&images, &labels)?;
     let params = mixer.sample(rng, shape)?;
@@ -564,19 +589,17 @@ fn step_loss(
         MixParams::SnapMix(p) => {
             let n = mixed.target.batch_size();
             let weights = mixed.target.weights();
-            let rho_a = host(weights.clone().slice(s![.., 0..1]).reshape([n]))?;
-            let rho_b = host(weights.slice(s![.., 1..2]).reshape([n]))?;
             let lam = if p.mixing {
                 1.0 - p.destination.area() as f64 / (h * w) as f64
             } else {
                 1.0
             };
-            let samples = rho_a
-                .iter()
-                .zip(&rho_b)
-                .map(|(&a, &b)| (lam, a, b))
-                .collect();
-            Some((samples, None))
+            Some(ratio_sums(
+                Tensor::full([n], lam, &weights.device()),
+                weights.clone().slice(s![.., 0..1]).reshape([n]),
+                weights.slice(s![.., 1..2]).reshape([n]),
+                None,
+            ))
         }
         _ => None,
     };
@@ -609,7 +632,7 @@ fn step_loss(
 struct ShardResult {
     value: f64,
     grads: GradientsParams,
-    ratio: Option<RatioSample>,
+    ratio: Option<Tensor<1>>,
 }
 
 /// A shard of a batch for a replica.
@@ -803,7 +826,7 @@ pub fn train(
                         optimizer: &mut ModuleOptimizer,
                         step: usize,
                         batch: &Batch|
-         -> Result<(Network, f64, f64, Option<RatioSample>)> {
+         -> Result<(Network, f64, f64, Option<Tensor<1>>)> {
             let i = step - epoch * steps_per_epoch;
             let key = |rank: usize| StreamKey {
                 seed: options.seed,
@@ -906,7 +929,8 @@ pub fn train(
             device.seed(backend_rng.below(usize::MAX) as u64);
             let start = Instant::now();
             let (mut loss_sum, mut images_seen, mut lr) = (0.0f64, 0usize, options.lr);
-            let mut ratio_stats: Option<RatioStats> = None;
+            // The epoch's sum of the steps' ratio_sums, on the device until the epoch ends.
+            let mut ratio_sum: Option<Tensor<1>> = None;
             for (i, batch) in train.epoch(epoch as u64).take(steps_per_epoch).enumerate() {
                 let batch = batch.with_context(|| {
                     format!("reading training batch {i} of epoch {}", epoch + 1)
@@ -914,10 +938,11 @@ pub fn train(
                 let step = epoch * steps_per_epoch + i;
                 let (stepped, value, step_lr, ratio) =
                     one_step(epoch, network, &mut optimizer, step, &batch)?;
-                if let Some((samples, parts)) = ratio {
-                    ratio_stats
-                        .get_or_insert_with(RatioStats::default)
-                        .add(&samples, parts);
+                if let Some(sums) = ratio {
+                    ratio_sum = Some(match ratio_sum {
+                        Some(total) => total + sums,
+                        None => sums,
+                    });
                 }
                 network = stepped;
                 lr = step_lr;
@@ -953,7 +978,13 @@ pub fn train(
                 top1,
                 top5,
                 train_top1,
-                ratio: ratio_stats.map(RatioStats::finish),
+                ratio: match ratio_sum {
+                    Some(total) => Some(RatioStats::from_sums(
+                        &total.into_data().try_into_vec_as::<f64>()?,
+                        steps_per_epoch,
+                    )),
+                    None => None,
+                },
                 images_per_second: images_seen as f64 / seconds.max(1e-9),
             });
             if let Some(state) = &control.state_dir {
@@ -981,23 +1012,33 @@ mod tests {
 
     #[test]
     fn ratio_statistics_by_hand() {
-        let mut stats = RatioStats::default();
+        let device = Device::flex();
+        let t = |v: &[f32]| Tensor::<1>::from_floats(v, &device);
         // Step 1: λ 0.5 → λ̃ 0.99 (saturated, change 0.49) and 0.3 → 0.4 (change 0.1); a
         // closed gate (λ = 1) is not counted. Loss parts 2.0 and 0.5.
-        stats.add(
-            &[(0.5, 0.99, 0.01), (0.3, 0.4, 0.6), (1.0, 1.0, 0.0)],
-            Some((2.0, 0.5)),
+        let one = ratio_sums(
+            t(&[0.5, 0.3, 1.0]),
+            t(&[0.99, 0.4, 1.0]),
+            t(&[0.01, 0.6, 0.0]),
+            Some((t(&[2.0]), t(&[0.5]))),
         );
         // Step 2: λ 0.02 → 0.01 (outside [0.05, 0.95]: not saturation); parts 1.0 and 0.1.
-        stats.add(&[(0.02, 0.01, 0.99)], Some((1.0, 0.1)));
-        let s = stats.finish();
+        let two = ratio_sums(
+            t(&[0.02]),
+            t(&[0.01]),
+            t(&[0.99]),
+            Some((t(&[1.0]), t(&[0.1]))),
+        );
+        let sums: Vec<f64> = (one + two).into_data().try_into_vec_as().unwrap();
+        let s = RatioStats::from_sums(&sums, 2);
         assert_eq!((s.samples, s.steps), (3, 2));
-        assert!((s.lam - 0.82 / 3.0).abs() < 1e-12, "{s:?}");
-        assert!((s.weight_a - 1.40 / 3.0).abs() < 1e-12, "{s:?}");
-        assert!((s.weight_b - 1.60 / 3.0).abs() < 1e-12, "{s:?}");
-        assert!((s.abs_change - 0.60 / 3.0).abs() < 1e-12, "{s:?}");
-        assert!((s.saturated - 1.0 / 3.0).abs() < 1e-12, "{s:?}");
-        assert!((s.main - 1.5).abs() < 1e-12 && (s.regulariser - 0.3).abs() < 1e-12);
+        let close = |x: f64, y: f64| (x - y).abs() < 1e-6;
+        assert!(close(s.lam, 0.82 / 3.0), "{s:?}");
+        assert!(close(s.weight_a, 1.40 / 3.0), "{s:?}");
+        assert!(close(s.weight_b, 1.60 / 3.0), "{s:?}");
+        assert!(close(s.abs_change, 0.60 / 3.0), "{s:?}");
+        assert!(close(s.saturated, 1.0 / 3.0), "{s:?}");
+        assert!(close(s.main, 1.5) && close(s.regulariser, 0.3), "{s:?}");
     }
 
     #[test]
