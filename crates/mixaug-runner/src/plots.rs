@@ -263,10 +263,7 @@ pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> RgbImage {
 /// interval as whiskers, on an axis through 0 (green: holds, grey: not shown, red:
 /// contradicted).
 pub fn claims_chart(claims: &[ClaimResult]) -> RgbImage {
-    let labels: Vec<String> = claims
-        .iter()
-        .map(|c| format!("{} - {} ({})", c.claim.better, c.claim.than, c.column))
-        .collect();
+    let labels: Vec<String> = claims.iter().map(ClaimResult::label).collect();
     let left = 16.0 + labels.iter().map(|l| text_width(l)).max().unwrap_or(0) as f64;
     let (w, row_h, top) = (left as u32 + 600, 26.0, 40.0);
     let h = (top + row_h * claims.len().max(1) as f64 + 60.0) as u32;

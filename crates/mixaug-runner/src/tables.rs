@@ -439,9 +439,13 @@ pub struct ClaimResult {
 }
 
 impl ClaimResult {
-    /// `better − than` in words: "CutMix+SUMix − CutMix".
+    /// The difference and its column in ASCII (the plots' bitmap font has no "−"):
+    /// "CutMix+SUMix - CutMix (Fashion-MNIST)".
     pub fn label(&self) -> String {
-        format!("{} − {}", self.claim.better, self.claim.than)
+        format!(
+            "{} - {} ({})",
+            self.claim.better, self.claim.than, self.column
+        )
     }
 }
 
