@@ -1,13 +1,17 @@
 """PyTorch's side of `cargo bench -p mixaug-benches --bench models`: the same networks,
-shapes and steps, on this machine's CPU. Run by hand (never by CI):
+shapes and steps, on this machine's CPU or GPU. Run by hand (never by CI):
 
     python benches/pytorch_models.py            # from the repository root
+    python benches/pytorch_models.py --device cuda --batches 128 64 --csv torch.csv
 
 Train step = forward + cross-entropy + backward + SGD (momentum 0.9, dampening 0);
-inference = eval-mode forward under no_grad. Prints images per second (median of the
-timed iterations) for ResNet-18 CIFAR at batch 64 and ResNet-50 ImageNet at batch 16.
+inference = eval-mode forward under no_grad, both eager. Prints images per second (median
+of the timed iterations, each ended by a device synchronisation) for ResNet-18 CIFAR
+(default batch 64) and ResNet-50 ImageNet (default batch 16); `--csv` writes them in the
+format of the Rust bench's MIXAUG_BENCH_CSV (`case,batch,train_img_s,inference_img_s`).
 """
 
+import argparse
 import os
 import statistics
 import sys
@@ -21,28 +25,48 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "crates", "mixa
 from make_resnet_fixtures import BasicBlock, Bottleneck, ResNet  # noqa: E402
 
 
-def timed(fn, iterations):
-    fn()  # warm-up
+def timed(fn, iterations, sync, warm=1):
+    for _ in range(warm):
+        fn()
+    sync()
     times = []
     for _ in range(iterations):
         start = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
+    parser.add_argument("--batches", type=int, nargs=2, default=(64, 16), metavar=("R18", "R50"))
+    parser.add_argument("--iterations", type=int, default=5, help="timed steps (default 5)")
+    parser.add_argument("--csv", help="also write the throughputs to this CSV file")
+    args = parser.parse_args()
+    device = torch.device(args.device)
     torch.manual_seed(0)
-    threads = int(os.environ.get("MIXAUG_BENCH_THREADS", os.cpu_count()))
-    torch.set_num_threads(threads)
+    if device.type == "cuda":
+        sync, warm = (lambda: torch.cuda.synchronize(device)), 3
+        where = torch.cuda.get_device_name(device)
+    else:
+        threads = int(os.environ.get("MIXAUG_BENCH_THREADS", os.cpu_count()))
+        torch.set_num_threads(threads)
+        sync, warm = (lambda: None), 1
+        where = f"{threads} thread(s)"
+    b18, b50 = args.batches
     cases = [
-        ("resnet18_cifar_b64", ResNet(BasicBlock, 64, 10, (2, 2, 2, 2), cifar_stem=True), 64, 32, 10),
-        ("resnet50_imagenet_b16", ResNet(Bottleneck, 64, 1000, (3, 4, 6, 3)), 16, 224, 1000),
+        ("resnet18_cifar", ResNet(BasicBlock, 64, 10, (2, 2, 2, 2), cifar_stem=True), b18, 32, 10),
+        ("resnet50_imagenet", ResNet(Bottleneck, 64, 1000, (3, 4, 6, 3)), b50, 224, 1000),
     ]
-    print(f"torch {torch.__version__}, {threads} thread(s)")
-    for name, model, batch, side, classes in cases:
-        x = torch.rand(batch, 3, side, side)
-        y = torch.randint(0, classes, (batch,))
+    print(f"torch {torch.__version__}, {where}")
+    rows = ["case,batch,train_img_s,inference_img_s"]
+    for family, model, batch, side, classes in cases:
+        name = f"{family}_b{batch}"
+        model = model.to(device)
+        x = torch.rand(batch, 3, side, side, device=device)
+        y = torch.randint(0, classes, (batch,), device=device)
         optimiser = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         loss_fn = nn.CrossEntropyLoss()
 
@@ -57,10 +81,14 @@ def main():
             with torch.no_grad():
                 model(x)
 
-        train = timed(train_step, 5)
-        infer = timed(inference, 5)
-        print(f"{name:<24} train {batch / train:8.1f} img/s ({train:.3f} s/step)   "
-              f"inference {batch / infer:8.1f} img/s ({infer:.3f} s/batch)")
+        train = timed(train_step, args.iterations, sync, warm)
+        infer = timed(inference, args.iterations, sync, warm)
+        print(f"{name:<24} train {batch / train:8.1f} img/s ({train:.4f} s/step)   "
+              f"inference {batch / infer:8.1f} img/s ({infer:.4f} s/batch)")
+        rows.append(f"{family},{batch},{batch / train:.3f},{batch / infer:.3f}")
+    if args.csv:
+        with open(args.csv, "w") as f:
+            f.write("\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 //! Training and inference throughput of the papers' networks: ResNet-18 (CIFAR stem) at
-//! batch 64 of 32×32 and ResNet-50 (ImageNet stem) at batch 16 of 224×224. Train step =
-//! forward + cross-entropy + backward + SGD (momentum 0.9, dampening 0, as PyTorch);
-//! inference = forward with running BatchNorm statistics. Prints images per second;
+//! batch 64 of 32×32 and ResNet-50 (ImageNet stem) at batch 16 of 224×224 (other batches
+//! with `MIXAUG_BENCH_BATCHES=R18,R50`, e.g. `128,64` on a GPU). Train step = forward +
+//! cross-entropy + backward + SGD (momentum 0.9, dampening 0, as PyTorch); inference =
+//! forward with running BatchNorm statistics. Prints images per second, and with
+//! `MIXAUG_BENCH_CSV=PATH` writes them as CSV (`case,batch,train_img_s,inference_img_s`);
 //! `benches/pytorch_models.py` measures PyTorch on the same shapes.
 
 use std::hint::black_box;
@@ -15,7 +17,7 @@ use mixaug_benches::{bench_device, criterion_dir, median_ns};
 use mixaug_models::{ResNet, ResNetConfig, Stem};
 
 struct Case {
-    name: &'static str,
+    name: String,
     config: ResNetConfig,
     batch: usize,
     side: usize,
@@ -35,7 +37,7 @@ fn bench_case(c: &mut Criterion, device: &Device, case: &Case) {
     let mut optimizer = SgdConfig::new()
         .with_momentum(Some(MomentumConfig::new().with_dampening(0.0)))
         .init();
-    let mut group = c.benchmark_group(case.name);
+    let mut group = c.benchmark_group(&case.name);
     group.sample_size(10);
     group.bench_function("train_step", |b| {
         b.iter(|| {
@@ -61,17 +63,18 @@ fn main() {
         .output_directory(&criterion_dir())
         .configure_from_args();
     let device = bench_device(true);
+    let (b18, b50) = batches();
     let cases = [
         Case {
-            name: "resnet18_cifar_b64",
+            name: format!("resnet18_cifar_b{b18}"),
             config: ResNetConfig::resnet18(10).with_stem(Stem::Cifar),
-            batch: 64,
+            batch: b18,
             side: 32,
         },
         Case {
-            name: "resnet50_imagenet_b16",
+            name: format!("resnet50_imagenet_b{b50}"),
             config: ResNetConfig::resnet50(1000),
-            batch: 16,
+            batch: b50,
             side: 224,
         },
     ];
@@ -80,13 +83,36 @@ fn main() {
     }
     c.final_summary();
     println!("\nthroughput (median):");
+    let mut csv = String::from("case,batch,train_img_s,inference_img_s\n");
     for case in &cases {
-        let rate = |id: &str| median_ns(case.name, id).map(|ns| case.batch as f64 / (ns / 1e9));
+        let rate = |id: &str| median_ns(&case.name, id).map(|ns| case.batch as f64 / (ns / 1e9));
         if let (Some(train), Some(infer)) = (rate("train_step"), rate("inference")) {
             println!(
                 "  {:<24} train {train:8.1} img/s   inference {infer:8.1} img/s",
                 case.name
             );
+            let family = case.name.split("_b").next().unwrap_or(&case.name);
+            csv.push_str(&format!("{family},{},{train:.3},{infer:.3}\n", case.batch));
         }
+    }
+    if let Some(path) = std::env::var_os("MIXAUG_BENCH_CSV") {
+        std::fs::write(&path, csv).expect("write MIXAUG_BENCH_CSV");
+    }
+}
+
+/// The batches of ResNet-18 and ResNet-50: `$MIXAUG_BENCH_BATCHES` (`R18,R50`), else the
+/// CPU defaults 64 and 16.
+fn batches() -> (usize, usize) {
+    let Ok(text) = std::env::var("MIXAUG_BENCH_BATCHES") else {
+        return (64, 16);
+    };
+    let parsed: Vec<usize> = text
+        .split(',')
+        .map(|b| b.trim().parse().ok().filter(|&b| b > 0))
+        .collect::<Option<_>>()
+        .unwrap_or_default();
+    match parsed[..] {
+        [b18, b50] => (b18, b50),
+        _ => panic!("MIXAUG_BENCH_BATCHES={text}: expected two positive batch sizes, `R18,R50`"),
     }
 }

@@ -8,18 +8,28 @@ use std::path::PathBuf;
 
 use burn::prelude::Device;
 
-/// The device of this bench build: flex if compiled in, else tch, else wgpu (the backend
-/// features of this crate); with `autodiff`, its training wrapper.
+/// The device of the benches: `$MIXAUG_BENCH_DEVICE` (a `mixaug --device` name such as
+/// `flex`, `tch`, `wgpu` or `cuda:0`, compiled in with the feature of the same name), else
+/// the first compiled in of flex, tch, cuda, wgpu; with `autodiff`, its training wrapper.
+///
+/// # Panics
+/// When `$MIXAUG_BENCH_DEVICE` names a backend this build lacks (the message says which
+/// feature to enable): a bench has no one to return an error to.
 pub fn bench_device(autodiff: bool) -> Device {
-    #[cfg(feature = "flex")]
-    let device = Device::flex();
-    #[cfg(all(not(feature = "flex"), feature = "tch"))]
-    #[allow(deprecated)]
-    let device = Device::libtorch();
-    #[cfg(all(not(feature = "flex"), not(feature = "tch"), feature = "wgpu"))]
-    let device = Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
-    #[cfg(not(any(feature = "flex", feature = "tch", feature = "wgpu")))]
-    compile_error!("enable one of the features flex, tch or wgpu for the benches");
+    let name = std::env::var("MIXAUG_BENCH_DEVICE").unwrap_or_else(|_| {
+        let compiled = [
+            (cfg!(feature = "flex"), "flex"),
+            (cfg!(feature = "tch"), "tch"),
+            (cfg!(feature = "cuda"), "cuda"),
+            (cfg!(feature = "wgpu"), "wgpu"),
+        ];
+        let first = compiled.iter().find(|(on, _)| *on).map(|(_, name)| *name);
+        first
+            .expect("enable one of the features flex, tch, cuda or wgpu for the benches")
+            .to_string()
+    });
+    let device = mixaug_runner::device::parse_device(&name)
+        .unwrap_or_else(|e| panic!("MIXAUG_BENCH_DEVICE={name}: {e:#}"));
     if autodiff { device.autodiff() } else { device }
 }
 

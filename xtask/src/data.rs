@@ -256,7 +256,7 @@ pub fn ensure(
             }
             Source::Apt {
                 package, install, ..
-            } => apt_install(package, *install),
+            } => apt_install(&[package], *install),
             Source::Local(_) => Ok(()),
         },
     )
@@ -379,8 +379,8 @@ pub fn locate(id: DatasetId, places: &[PathBuf]) -> Result<PathBuf, String> {
 }
 
 /// `apt-get update` (the lists may be missing or stale on a fresh machine), then
-/// `apt-get install -y PACKAGE`, as root or through `sudo -n`.
-fn apt_install(package: &str, install: Install) -> Result<()> {
+/// `apt-get install -y PACKAGES…`, as root or through `sudo -n`.
+pub(crate) fn apt_install(packages: &[&str], install: Install) -> Result<()> {
     let apt = |args: &[&str]| {
         let mut cmd = if install == Install::Sudo {
             let mut c = Command::new("sudo");
@@ -397,7 +397,7 @@ fn apt_install(package: &str, install: Install) -> Result<()> {
     if let Err(e) = run(&mut apt(&["update", "-qq"])) {
         eprintln!("xtask: {e:#}; installing from the package lists there are");
     }
-    run(&mut apt(&["install", "-y", "-qq", package]))
+    run(&mut apt(&[&["install", "-y", "-qq"][..], packages].concat()))
 }
 
 /// Downloads with `curl` into `dir/.partial`, then extracts archives into `dir` or, once

@@ -14,6 +14,12 @@
 //!   provide the data. With `--data DIR` it only checks that DIR holds a copy.
 //! * `cargo xtask gallery [ARGS]…` — `mixaug gallery` in release mode.
 //! * `cargo xtask bench [--backend B] [ARGS]…` — the criterion benches.
+//! * `cargo xtask setup cuda [--llvm-config PATH]` — what an offline build of the `cuda`
+//!   backend needs: Debian's `llvm-22-dev` and `libzstd-dev` (installed when missing, as
+//!   root or through `sudo -n`), and a stand-in for the LLVM bundle cubecl's build script
+//!   would download (see `setup.rs`). Idempotent; optional with network access.
+//! * `cargo xtask gpu-pack [--out DIR]` — builds (release, `cuda` + `wgpu`) and packs what
+//!   `gpu-check/run.sh` runs on a GPU machine into `gpu-check/pack/` (see `gpu_pack.rs`).
 //! * `cargo xtask lint` — `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
 //! * `cargo xtask data fetch NAME [--from DIR] [--data-dir DIR] [--offline]` — find a local
 //!   copy of a data set (or download it; for Fashion-MNIST, else install Debian's package),
@@ -27,6 +33,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 mod data;
+mod gpu_pack;
+mod setup;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -43,7 +51,8 @@ struct Cli {
 enum Task {
     /// Run every test on the backends named (default: flex).
     Test {
-        /// flex, ndarray, wgpu or tch (repeatable). cuda/cpu/vulkan/metal cannot run here.
+        /// flex, ndarray, wgpu, tch or cuda (repeatable; cuda needs an NVIDIA GPU to run,
+        /// and `cargo xtask setup cuda` first to build offline).
         #[arg(long = "backend", value_name = "B")]
         backends: Vec<String>,
         /// Extra arguments for the test binaries (after `--`).
@@ -81,10 +90,33 @@ enum Task {
     },
     /// Check formatting and lints.
     Lint,
+    /// Build and pack the GPU check (`gpu-check/run.sh` runs it on the GPU machine).
+    GpuPack {
+        /// The pack's folder (emptied first).
+        #[arg(long, default_value = "gpu-check/pack")]
+        out: PathBuf,
+    },
+    /// Prepare this machine for a backend's build.
+    Setup {
+        #[command(subcommand)]
+        target: SetupTarget,
+    },
     /// Find, verify and link (or download) the data sets.
     Data {
         #[command(subcommand)]
         action: DataAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SetupTarget {
+    /// The `cuda` backend without network: Debian's LLVM 22 in place of the LLVM bundle
+    /// cubecl's build script downloads.
+    Cuda {
+        /// Another LLVM 22 `llvm-config` with static libraries (then no packages are
+        /// installed).
+        #[arg(long, value_name = "PATH")]
+        llvm_config: Option<PathBuf>,
     },
 }
 
@@ -114,7 +146,7 @@ enum DataAction {
 }
 
 /// Backends the shared suite can be compiled with.
-const SUITE_BACKENDS: &[&str] = &["flex", "ndarray", "wgpu", "tch"];
+const SUITE_BACKENDS: &[&str] = &["flex", "ndarray", "wgpu", "tch", "cuda"];
 /// Backends the runner and benches can be compiled with.
 const BINARY_BACKENDS: &[&str] = &["flex", "ndarray", "wgpu", "vulkan", "metal", "tch", "cuda"];
 
@@ -151,6 +183,9 @@ fn check_backend(backend: &str, allowed: &[&str]) -> Result<()> {
              LD_LIBRARY_PATH=<venv>/lib/python3.*/site-packages/torch/lib (or set LIBTORCH); \
              see README.md, section Backends"
         );
+    }
+    if backend == "cuda" {
+        setup::warn_when_cuda_would_download();
     }
     Ok(())
 }
@@ -306,6 +341,10 @@ fn main() -> Result<()> {
             } => data::fetch(&name, from, data_dir, offline),
             DataAction::List { data_dir } => data::list(data_dir),
         },
+        Task::GpuPack { out } => gpu_pack::pack(out),
+        Task::Setup {
+            target: SetupTarget::Cuda { llvm_config },
+        } => setup::cuda(llvm_config),
         Task::Lint => {
             let mut fmt = cargo();
             fmt.args(["fmt", "--all", "--check"]);

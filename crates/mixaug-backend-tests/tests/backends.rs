@@ -32,3 +32,8 @@ mod tch {
     }
     mixaug_backend_tests::backend_suite!(device());
 }
+
+#[cfg(feature = "cuda")]
+mod cuda {
+    mixaug_backend_tests::backend_suite!(burn::prelude::Device::cuda(0));
+}
