@@ -54,7 +54,8 @@ export RUST_BACKTRACE=1
 step() {
   local name=$1 limit=$2
   shift 2
-  local t0=$(date +%s) rc
+  local t0 rc
+  t0=$(date +%s)
   [ "$limit" -lt 10 ] && { say "- $name: skipped, budget spent"; return 1; }
   timeout "$limit" "$@" >"$out/$name.log" 2>&1
   rc=$?
@@ -112,8 +113,7 @@ step quick-table $(($(left) - 15)) "$work/mixaug" reproduce --device "$device" -
   --out "$out/quick" --quiet "${quick_args[@]}"
 
 # 5. The figures.
-python3 "$root/gpu-check/summarise.py" "$out" >>"$summary" 2>>"$out/summarise.log" ||
-  say "(summarise.py failed: see summarise.log)"
+python3 "$root/gpu-check/summarise.py" "$out" 2>>"$out/summarise.log" | tee -a "$summary"
+[ "${PIPESTATUS[0]}" -eq 0 ] || say "(summarise.py failed: see summarise.log)"
 say ""
 say "total wall time: $(($(date +%s) - start)) s"
-cat "$summary"
