@@ -10,11 +10,11 @@ use burn::tensor::IndexingUpdateOp;
 use mixaug_maps::{AttentionChannel, AttentionConfig, CamStatistics};
 use serde::{Deserialize, Serialize};
 
+use super::resizemix::nearest_resize;
 use crate::error::check_alpha;
-use crate::fused::{Mask, Source, blend};
-use crate::mixer::pair_target_device;
-use crate::resizemix::nearest_resize;
-use crate::{BatchShape, MixError, MixRng, Mixed, Pairing, Permutation};
+use crate::mixer::{Pairs, open_pairs, pair_target_device};
+use crate::ops::{Mask, Source, blend};
+use crate::{BatchShape, Guide, MixError, MixRng, Mixed, Mixer, Needs, Pairing, Permutation};
 
 /// Which published form of the method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -177,36 +177,35 @@ impl AttentiveMix {
     pub fn config(&self) -> &AttentiveMixConfig {
         &self.config
     }
+}
 
-    /// Draws π and, for AttentiveMix+ without `top_k`, λ.
-    pub fn sample(
-        &self,
-        rng: &mut MixRng,
-        batch: BatchShape,
-    ) -> Result<AttentiveMixParams, MixError> {
-        batch.require_mixable()?;
-        let cells = match self.config.top_k {
+impl Mixer for AttentiveMix {
+    type Params = AttentiveMixParams;
+    const NEEDS: Needs = Needs::Attention;
+
+    /// Draws π and, for AttentiveMix+ without `top_k`, λ (no gate: every batch is mixed).
+    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<AttentiveMixParams, MixError> {
+        let c = &self.config;
+        let (cells, perm) = open_pairs(rng, batch, 1.0, c.pairing, |rng, _| match c.top_k {
             Some(k) => CellCount::Fixed(k),
-            None => CellCount::Fraction(rng.beta(self.config.alpha)),
-        };
-        let perm = self.config.pairing.draw(rng, batch.n);
+            None => CellCount::Fraction(rng.beta(c.alpha)),
+        })?;
         Ok(AttentiveMixParams { perm, cells })
     }
 
-    /// Mixes a batch with given parameters and the teacher's attention grids.
-    ///
-    /// # Shapes
-    /// - `images`: `[N, C, H, W]`
-    /// - `labels`: `[N]`
-    /// - `attention`: `[N, h, w]` with `h ≤ H`, `w ≤ W`
-    pub fn apply(
+    /// Mixes with the teacher's attention grids of [`Guide::Attention`], `[N, h, w]` with
+    /// `h ≤ H`, `w ≤ W`.
+    fn apply(
         &self,
         params: &AttentiveMixParams,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
-        attention: Tensor<3>,
+        guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
+        let attention = guide.attention("attentivemix")?.clone();
+        let (pairs, images) =
+            Pairs::check("attentivemix parameters", images, labels, &params.perm, 1)?;
+        let batch = pairs.batch;
         let [an, gh, gw] = attention.dims();
         if an != batch.n || gh == 0 || gw == 0 || gh > batch.h || gw > batch.w {
             return Err(MixError::ShapeMismatch {
@@ -218,16 +217,9 @@ impl AttentiveMix {
                 got: format!("{:?}", attention.dims()),
             });
         }
-        if params.perm.len() != batch.n {
-            return Err(MixError::ShapeMismatch {
-                what: "attentivemix parameters",
-                expected: format!("a permutation of {}", batch.n),
-                got: format!("a permutation of {}", params.perm.len()),
-            });
-        }
         let cells = gh * gw;
         let k = params.cells.resolve(cells);
-        let device = images.device();
+        let device = pairs.device();
         let attention = attention.to_device(&device).reshape([batch.n, cells]);
         let (_, top) = attention.topk_with_indices(k, 1);
         let grid = Tensor::<2>::zeros([batch.n, cells], &device).scatter(
@@ -237,7 +229,6 @@ impl AttentiveMix {
             IndexingUpdateOp::Add,
         );
         let mask = nearest_resize(grid.reshape([batch.n, 1, gh, gw]), batch.h, batch.w);
-        let perm = params.perm.to_tensor(&device);
         let w_a = match self.config.variant {
             AttentiveVariant::Original => {
                 Tensor::<1>::full([batch.n], k as f64 / cells as f64, &device)
@@ -253,12 +244,7 @@ impl AttentiveMix {
             weights: mask,
             hard: true,
         };
-        let images = blend(images, Source::Partner(params.perm.as_slice()), &keep);
-        let target = pair_target_device(labels, &perm, w_a)?;
-        Ok(Mixed {
-            images,
-            target,
-            perm,
-        })
+        let images = blend(images, Source::Partner(pairs.partners()), &keep);
+        pairs.mixed_with(images, |labels, perm| pair_target_device(labels, perm, w_a))
     }
 }

@@ -6,13 +6,15 @@
 //! `openmixup/models/augments/saliencymix.py`. Spec: METHODS.md §8 (box §0.3, saliency §9).
 
 use burn::prelude::*;
-use mixaug_maps::{PixelNormalization, saliency_maps};
+use mixaug_maps::{PixelNormalization, SaliencyMap, host_saliency_maps, saliency_maps};
 use serde::{Deserialize, Serialize};
 
-use crate::cutmix::paste_boxes;
+use super::cutmix::paste_boxes;
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::pair_target;
-use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+use crate::mixer::{Pairs, open_pairs};
+use crate::{
+    BatchShape, CutBox, Guide, MixError, MixRng, Mixed, Mixer, Needs, Pairing, Permutation,
+};
 
 /// Whose saliency places the box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -131,22 +133,28 @@ pub struct SaliencyMixParams {
     pub perm: Permutation,
     /// λ drawn from `Beta(β, β)` (1 when the gate did not fire: nothing is mixed).
     pub sampled_lam: f64,
-    /// Box centres (one, or one per sample). `None`: computed from the partners'
-    /// saliency when the batch is applied; given: used as they are (tests, replays).
-    pub peaks: Option<Vec<Pixel>>,
 }
 
 /// SaliencyMix: CutMix whose box is centred on the first (row-major) maximum of the
 /// partner's fine-grained saliency map; the base label keeps `λ' = 1 − area/(HW)`.
 ///
+/// Its guide is [`Guide::SaliencyPeaks`]: the peaks of the partners whose saliency places
+/// the boxes, computed on the host from the batch before it is uploaded
+/// ([`host_guide`](Self::host_guide)), or read back from a device batch
+/// ([`guide`](Self::guide)) — never inside `apply`.
+///
 /// ```
 /// use burn::prelude::*;
-/// use mixaug_masks::{Mixer, MixRng, SaliencyMixConfig};
+/// use mixaug_masks::{BatchShape, Mixer, MixRng, SaliencyMixConfig};
 /// let device = Device::flex();
-/// let images = Tensor::<4>::random([4, 3, 12, 16], burn::tensor::Distribution::Default, &device);
-/// let labels = Tensor::<1, Int>::from_ints([0, 1, 2, 3], &device);
+/// let shape = BatchShape::new(4, 3, 12, 16);
+/// let host: Vec<f32> = (0..4 * 3 * 12 * 16).map(|k| (k % 7) as f32 / 7.0).collect();
 /// let mixer = SaliencyMixConfig::new().init().unwrap();
-/// let mixed = mixer.mix(&mut MixRng::from_seed(3), images, labels).unwrap();
+/// let params = mixer.sample(&mut MixRng::from_seed(3), shape).unwrap();
+/// let guide = mixer.host_guide(&params, &host, shape).unwrap();
+/// let images = Tensor::<4>::from_data(TensorData::new(host, [4, 3, 12, 16]), &device);
+/// let labels = Tensor::<1, Int>::from_ints([0, 1, 2, 3], &device);
+/// let mixed = mixer.apply(&params, images, labels, &guide).unwrap();
 /// assert_eq!(mixed.images.dims(), [4, 3, 12, 16]);
 /// ```
 #[derive(Debug, Clone)]
@@ -160,84 +168,149 @@ impl SaliencyMix {
         &self.config
     }
 
-    /// The saliency peaks the boxes are centred on: of `x_π(0)` only, or of every
-    /// `x_π(i)` (the only host round trip of the method: the chosen images are read back
-    /// and mapped on the host, METHODS.md §9).
+    /// The samples whose saliency places the boxes: `x_π(0)` only, or every `x_π(i)`.
+    fn chosen(&self, perm: &Permutation) -> Vec<usize> {
+        match self.config.peaks {
+            SaliencyPeaks::FirstPartner => vec![perm.as_slice()[0]],
+            SaliencyPeaks::PerSample => perm.as_slice().to_vec(),
+        }
+    }
+
+    /// The saliency peaks the boxes are centred on, of the device batch `images`: of
+    /// `x_π(0)` only, or of every `x_π(i)` (the chosen images are read back and mapped on
+    /// the host, METHODS.md §9).
     ///
     /// # Shapes
     /// - `images`: `[N, C, H, W]`
     pub fn peaks(&self, images: &Tensor<4>, perm: &Permutation) -> Result<Vec<Pixel>, MixError> {
-        let partners: Vec<usize> = match self.config.peaks {
-            SaliencyPeaks::FirstPartner => vec![perm.as_slice()[0]],
-            SaliencyPeaks::PerSample => perm.as_slice().to_vec(),
-        };
-        let device = images.device();
+        let partners = self.chosen(perm);
         let index = Tensor::<1, Int>::from_data(
             TensorData::new(
                 partners.iter().map(|&i| i as i64).collect::<Vec<_>>(),
                 [partners.len()],
             ),
-            &device,
+            &images.device(),
         );
-        let maps = saliency_maps(images.clone().select(0, index), &self.config.normalization)
-            .map_err(|e| MixError::Guide {
-                method: "saliencymix",
-                reason: e.to_string(),
-            })?;
-        Ok(maps
-            .iter()
-            .map(|m| {
-                let (y, x) = m.argmax();
-                Pixel { y, x }
-            })
-            .collect())
+        let maps = saliency_maps(images.clone().select(0, index), &self.config.normalization);
+        argmaxes(maps)
     }
+
+    /// [`peaks`](Self::peaks) of a batch held on the host (NCHW values, e.g. a loader's
+    /// batch before upload): only the chosen images are mapped.
+    ///
+    /// # Shapes
+    /// - `images`: `N·C·H·W` values of a batch of shape `batch`
+    pub fn host_peaks(
+        &self,
+        images: &[f32],
+        batch: BatchShape,
+        perm: &Permutation,
+    ) -> Result<Vec<Pixel>, MixError> {
+        let size = batch.c * batch.area();
+        let partners = self.chosen(perm);
+        if images.len() != batch.n * size || partners.iter().any(|&i| i >= batch.n) {
+            return Err(MixError::ShapeMismatch {
+                what: "saliencymix host batch",
+                expected: format!("{} values and partners below {}", batch.n * size, batch.n),
+                got: format!("{} values, partners {partners:?}", images.len()),
+            });
+        }
+        let chosen: Vec<f32> = partners
+            .iter()
+            .flat_map(|&i| images[i * size..(i + 1) * size].iter().copied())
+            .collect();
+        let shape = [partners.len(), batch.c, batch.h, batch.w];
+        argmaxes(host_saliency_maps(
+            &chosen,
+            shape,
+            &self.config.normalization,
+        ))
+    }
+
+    /// The guide of a batch held on the host: the peaks the boxes of `params` are centred
+    /// on (none when nothing is mixed).
+    ///
+    /// # Shapes
+    /// - `images`: `N·C·H·W` values of a batch of shape `batch`
+    pub fn host_guide(
+        &self,
+        params: &SaliencyMixParams,
+        images: &[f32],
+        batch: BatchShape,
+    ) -> Result<Guide, MixError> {
+        let peaks = if params.sampled_lam >= 1.0 {
+            Vec::new()
+        } else {
+            self.host_peaks(images, batch, &params.perm)?
+        };
+        Ok(Guide::SaliencyPeaks(peaks))
+    }
+
+    /// The guide of a device batch: [`host_guide`](Self::host_guide) with the chosen
+    /// images read back.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, C, H, W]`
+    pub fn guide(&self, params: &SaliencyMixParams, images: &Tensor<4>) -> Result<Guide, MixError> {
+        let peaks = if params.sampled_lam >= 1.0 {
+            Vec::new()
+        } else {
+            self.peaks(images, &params.perm)?
+        };
+        Ok(Guide::SaliencyPeaks(peaks))
+    }
+}
+
+/// The first row-major maximum of each map.
+fn argmaxes(maps: Result<Vec<SaliencyMap>, mixaug_maps::MapError>) -> Result<Vec<Pixel>, MixError> {
+    let maps = maps.map_err(|e| MixError::Guide {
+        method: "saliencymix",
+        reason: e.to_string(),
+    })?;
+    Ok(maps
+        .iter()
+        .map(|m| {
+            let (y, x) = m.argmax();
+            Pixel { y, x }
+        })
+        .collect())
 }
 
 impl Mixer for SaliencyMix {
     type Params = SaliencyMixParams;
+    const NEEDS: Needs = Needs::SaliencyPeaks;
 
     fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<SaliencyMixParams, MixError> {
-        batch.require_mixable()?;
-        let sampled_lam = if rng.gate(self.config.prob) {
-            rng.beta(self.config.beta)
-        } else {
-            1.0
-        };
-        let perm = self.config.pairing.draw(rng, batch.n);
-        Ok(SaliencyMixParams {
-            perm,
-            sampled_lam,
-            peaks: None,
-        })
+        let c = &self.config;
+        let (sampled_lam, perm) = open_pairs(rng, batch, c.prob, c.pairing, |rng, mixing| {
+            if mixing { rng.beta(c.beta) } else { 1.0 }
+        })?;
+        Ok(SaliencyMixParams { perm, sampled_lam })
     }
 
+    /// Mixes with the peaks of [`Guide::SaliencyPeaks`] (one, or one per sample; any
+    /// guide when λ = 1, as nothing is mixed).
     fn apply(
         &self,
         params: &SaliencyMixParams,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
-        if params.perm.len() != batch.n {
+        let (pairs, images) =
+            Pairs::check("saliencymix parameters", images, labels, &params.perm, 1)?;
+        let batch = pairs.batch;
+        if params.sampled_lam >= 1.0 {
+            return pairs.mixed(images, &[1.0]);
+        }
+        let peaks = guide.saliency_peaks("saliencymix")?;
+        if peaks.len() != 1 && peaks.len() != batch.n {
             return Err(MixError::ShapeMismatch {
-                what: "saliencymix parameters",
-                expected: format!("a permutation of {}", batch.n),
-                got: format!("a permutation of {}", params.perm.len()),
+                what: "saliencymix peaks",
+                expected: format!("1 or {} peak(s)", batch.n),
+                got: format!("{} peak(s)", peaks.len()),
             });
         }
-        let peaks = match &params.peaks {
-            _ if params.sampled_lam >= 1.0 => vec![Pixel { y: 0, x: 0 }],
-            Some(p) if p.len() == 1 || p.len() == batch.n => p.clone(),
-            Some(p) => {
-                return Err(MixError::ShapeMismatch {
-                    what: "saliencymix peaks",
-                    expected: format!("1 or {} peak(s)", batch.n),
-                    got: format!("{} peak(s)", p.len()),
-                });
-            }
-            None => self.peaks(&images, &params.perm)?,
-        };
         if let Some(p) = peaks.iter().find(|p| p.y >= batch.h || p.x >= batch.w) {
             return Err(MixError::ShapeMismatch {
                 what: "saliencymix peak",
@@ -249,18 +322,11 @@ impl Mixer for SaliencyMix {
             .iter()
             .map(|p| CutBox::around(batch.h, batch.w, params.sampled_lam, p.y, p.x))
             .collect();
-        let device = images.device();
-        let perm = params.perm.to_tensor(&device);
-        let images = paste_boxes(images, &params.perm, &regions);
+        let images = paste_boxes(images, pairs.partners(), &regions);
         let w_a: Vec<f64> = regions
             .iter()
             .map(|b| b.kept_fraction(batch.h, batch.w))
             .collect();
-        let target = pair_target(labels, params.perm.as_slice(), &w_a)?;
-        Ok(Mixed {
-            images,
-            target,
-            perm,
-        })
+        pairs.mixed(images, &w_a)
     }
 }

@@ -9,9 +9,11 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::fused::{LineMask, Mask, Source, blend};
-use crate::mixer::{check_params_fit, pair_target};
-use crate::{BatchShape, CutBox, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+use crate::mixer::{Pairs, open_pairs};
+use crate::ops::{LineMask, Mask, Source, blend};
+use crate::{
+    BatchShape, CutBox, Guide, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation,
+};
 
 /// Configuration of [`CutMix`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,19 +128,10 @@ impl Mixer for CutMix {
     type Params = CutMixParams;
 
     fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<CutMixParams, MixError> {
-        batch.require_mixable()?;
-        let draws = self.config.lam_mode.draws(batch.n);
-        let mixing = rng.gate(self.config.prob);
-        let lams: Vec<f64> = (0..draws)
-            .map(|_| {
-                if mixing {
-                    rng.beta(self.config.alpha)
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        let perm = self.config.pairing.draw(rng, batch.n);
+        let c = &self.config;
+        let (lams, perm) = open_pairs(rng, batch, c.prob, c.pairing, |rng, mixing| {
+            c.lam_mode.lams(rng, c.alpha, batch.n, mixing)
+        })?;
         let cuts = lams
             .into_iter()
             .map(|lam| CutDraw {
@@ -154,35 +147,30 @@ impl Mixer for CutMix {
         params: &CutMixParams,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        _guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
-        check_params_fit(
+        let (pairs, images) = Pairs::check(
             "cutmix parameters",
+            images,
+            labels,
             &params.perm,
             params.cuts.len(),
-            batch.n,
         )?;
-        let device = images.device();
-        let perm = params.perm.to_tensor(&device);
         let regions: Vec<CutBox> = params.cuts.iter().map(|c| c.region).collect();
-        let images = paste_boxes(images, &params.perm, &regions);
+        let images = paste_boxes(images, pairs.partners(), &regions);
+        let (h, w) = (pairs.batch.h, pairs.batch.w);
         let w_a: Vec<f64> = params
             .cuts
             .iter()
             .map(|c| {
                 if self.config.correct_lam {
-                    c.region.kept_fraction(batch.h, batch.w)
+                    c.region.kept_fraction(h, w)
                 } else {
                     c.sampled_lam
                 }
             })
             .collect();
-        let target = pair_target(labels, params.perm.as_slice(), &w_a)?;
-        Ok(Mixed {
-            images,
-            target,
-            perm,
-        })
+        pairs.mixed(images, &w_a)
     }
 }
 
@@ -191,11 +179,11 @@ impl Mixer for CutMix {
 ///
 /// # Shapes
 /// - `images`: `[N, C, H, W]`
-pub(crate) fn paste_boxes(images: Tensor<4>, perm: &Permutation, regions: &[CutBox]) -> Tensor<4> {
+pub(crate) fn paste_boxes(images: Tensor<4>, partners: &[usize], regions: &[CutBox]) -> Tensor<4> {
     if regions.iter().all(CutBox::is_empty) {
         return images;
     }
     let [n, _, h, w] = images.dims();
     let keep = LineMask::boxes(regions, n, h, w, 0.0, 1.0);
-    blend(images, Source::Partner(perm.as_slice()), &Mask::Lines(keep))
+    blend(images, Source::Partner(partners), &Mask::Lines(keep))
 }

@@ -11,9 +11,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::fused::{Tile, TileSet, paste_tiles};
-use crate::mixer::{check_params_fit, pair_target};
-use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+use crate::mixer::{Pairs, open_pairs};
+use crate::{BatchShape, CutBox, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`ResizeMix`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,21 +140,23 @@ impl Mixer for ResizeMix {
     type Params = ResizeMixParams;
 
     fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<Self::Params, MixError> {
-        batch.require_mixable()?;
-        let [lo, hi] = self.config.scope;
-        let mixing = rng.gate(self.config.prob);
-        let mut tau = 0.0;
-        if mixing {
-            tau = if self.config.use_alpha {
-                rng.beta(self.config.alpha)
-            } else {
-                -1.0
-            };
-            if !(lo..=hi).contains(&tau) {
-                tau = lo + (hi - lo) * rng.uniform();
+        let cfg = &self.config;
+        let [lo, hi] = cfg.scope;
+        let draw = |rng: &mut MixRng, mixing| {
+            let mut tau = 0.0;
+            if mixing {
+                tau = if cfg.use_alpha {
+                    rng.beta(cfg.alpha)
+                } else {
+                    -1.0
+                };
+                if !(lo..=hi).contains(&tau) {
+                    tau = lo + (hi - lo) * rng.uniform();
+                }
             }
-        }
-        let perm = self.config.pairing.draw(rng, batch.n);
+            (mixing, tau)
+        };
+        let ((mixing, tau), perm) = open_pairs(rng, batch, cfg.prob, cfg.pairing, draw)?;
         let (r, c) = (rng.below(batch.h), rng.below(batch.w));
         let region = if mixing {
             CutBox::with_side_ratio(batch.h, batch.w, tau, r, c)
@@ -170,12 +171,11 @@ impl Mixer for ResizeMix {
         params: &Self::Params,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        _guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
-        check_params_fit("resizemix parameters", &params.perm, 1, batch.n)?;
-        let device = images.device();
-        let perm = params.perm.to_tensor(&device);
-        let b = params.region;
+        let (pairs, images) =
+            Pairs::check("resizemix parameters", images, labels, &params.perm, 1)?;
+        let (b, batch) = (params.region, pairs.batch);
         if b.y1() > batch.h || b.x1() > batch.w {
             return Err(MixError::ShapeMismatch {
                 what: "resizemix box",
@@ -187,32 +187,11 @@ impl Mixer for ResizeMix {
             images
         } else {
             // Box pixel (j, k) of sample i is its partner's pixel (rows[j], cols[k]).
-            let mut tiles = TileSet::default();
-            let to_map = |v: Vec<i64>| v.into_iter().map(|i| i as usize).collect();
-            let rows = tiles.map(to_map(nearest_indices(batch.h, b.h)));
-            let cols = tiles.map(to_map(nearest_indices(batch.w, b.w)));
-            for (sample, &source) in params.perm.as_slice().iter().enumerate() {
-                tiles.tiles.push(Tile {
-                    sample,
-                    source,
-                    y0: b.y0,
-                    x0: b.x0,
-                    rows,
-                    cols,
-                });
-            }
-            paste_tiles(images, &tiles, |images| {
-                let shrunk = nearest_resize(images.clone(), b.h, b.w).select(0, perm.clone());
-                images.slice_assign(s![.., .., b.y0..b.y1(), b.x0..b.x1()], shrunk)
-            })
+            let perm = params.perm.to_tensor(&pairs.device());
+            let shrunk = nearest_resize(images.clone(), b.h, b.w).select(0, perm);
+            images.slice_assign(s![.., .., b.y0..b.y1(), b.x0..b.x1()], shrunk)
         };
-        let lam = b.kept_fraction(batch.h, batch.w);
-        let target = pair_target(labels, params.perm.as_slice(), &[lam])?;
-        Ok(Mixed {
-            images,
-            target,
-            perm,
-        })
+        pairs.mixed(images, &[b.kept_fraction(batch.h, batch.w)])
     }
 }
 

@@ -25,9 +25,9 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::fused::{LineMask, Mask, Source, Tile, TileSet, blend, paste_tiles};
-use crate::mixer::{check_params_fit, pair_target};
-use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+use crate::mixer::{Pairs, open_pairs};
+use crate::ops::{LineMask, Mask, Source, blend};
+use crate::{BatchShape, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Which member of the family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -437,12 +437,10 @@ impl Mixer for MixedExample {
     type Params = MixedExampleParams;
 
     fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<Self::Params, MixError> {
-        batch.require_mixable()?;
-        let name = self.config.kind.name();
-        batch.require_size(name, 2, 2)?;
+        batch.require_size(self.config.kind.name(), 2, 2)?;
         let (n, c, h, w) = (batch.n, batch.c, batch.h, batch.w);
-        let mixing = rng.gate(self.config.prob);
-        let perm = self.config.pairing.draw(rng, n);
+        let (prob, pairing) = (self.config.prob, self.config.pairing);
+        let (mixing, perm) = open_pairs(rng, batch, prob, pairing, |_, mixing| mixing)?;
         let draws = match self.config.kind {
             MixedExampleKind::VerticalConcat
             | MixedExampleKind::HorizontalConcat
@@ -516,10 +514,11 @@ impl Mixer for MixedExample {
         params: &Self::Params,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        _guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
         let name = self.config.kind.name();
-        check_params_fit(name, &params.perm, batch.n, batch.n)?;
+        let (pairs, images) = Pairs::check(name, images, labels, &params.perm, 1)?;
+        let batch = pairs.batch;
         let (n, c, h, w) = (batch.n, batch.c, batch.h, batch.w);
         let draws_len = match &params.draws {
             MixedExampleDraws::Quadrants { masks } => masks.len(),
@@ -534,9 +533,8 @@ impl Mixer for MixedExample {
             });
         }
         let lam = self.base_fractions(params, batch)?;
-        let device = images.device();
-        let perm = params.perm.to_tensor(&device);
-        let pi = params.perm.as_slice();
+        let device = pairs.device();
+        let pi = pairs.partners();
         let mixed = match &params.draws {
             MixedExampleDraws::Quadrants { masks } => {
                 check_quadrants(name, masks, h, w)?;
@@ -544,8 +542,8 @@ impl Mixer for MixedExample {
                 let mut keep = LineMask::new(w);
                 for q in masks {
                     let cell = |k: usize| q.weights[k] as f32;
-                    let upper = keep.split(q.col, cell(0), cell(1));
-                    let lower = keep.split(q.col, cell(2), cell(3));
+                    let upper = keep.span(0..q.col, cell(0), cell(1));
+                    let lower = keep.span(0..q.col, cell(2), cell(3));
                     keep.lines(upper, q.row);
                     keep.lines(lower, h - q.row);
                 }
@@ -578,29 +576,7 @@ impl Mixer for MixedExample {
                         }
                     })
                 });
-                // The same as one tile per sample: the strip, read from the partner's
-                // lines `source..source + len`.
-                let mut tiles = TileSet::default();
-                let all_rows = tiles.map((0..h).collect());
-                let all_cols = tiles.map((0..w).collect());
-                for (i, s) in strips.iter().enumerate().filter(|(_, s)| s.len > 0) {
-                    let strip = tiles.map((s.source..s.source + s.len).collect());
-                    let (y0, x0, rows, cols) = match axis {
-                        Axis::Rows => (s.start, 0, strip, all_cols),
-                        Axis::Columns => (0, s.start, all_rows, strip),
-                    };
-                    tiles.tiles.push(Tile {
-                        sample: i,
-                        source: pi[i],
-                        y0,
-                        x0,
-                        rows,
-                        cols,
-                    });
-                }
-                paste_tiles(images, &tiles, |images| {
-                    select_lines(images, *axis, sources.collect())
-                })
+                select_lines(images, *axis, sources.collect())
             }
             MixedExampleDraws::Bits { dims, bits } => {
                 let [mc, mh, mw] = *dims;
@@ -649,12 +625,7 @@ impl Mixer for MixedExample {
                 blend(images, Source::Partner(pi), &keep)
             }
         };
-        let target = pair_target(labels, pi, &lam)?;
-        Ok(Mixed {
-            images: mixed,
-            target,
-            perm,
-        })
+        pairs.mixed(mixed, &lam)
     }
 }
 

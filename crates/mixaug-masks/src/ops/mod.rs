@@ -1,0 +1,12 @@
+//! The vocabulary the methods build their masks from, and its tensor form: the CutMix box
+//! ([`CutBox`], METHODS.md §0.3), masks built line by line on the host (`LineMask`) and
+//! the masked blend of every sample with its partner or a fill value (`blend`). Everything
+//! here is burn tensor operations: it runs on whatever device the images are on.
+
+mod blend;
+mod cut_box;
+mod line_mask;
+
+pub(crate) use blend::{Mask, Source, blend};
+pub use cut_box::{CutBox, boxes_mask};
+pub(crate) use line_mask::LineMask;
