@@ -62,7 +62,7 @@ pub use methods::mixed_example::{
     MixedExampleParams, Quadrants, RatioDraw, quadrant_mask,
 };
 pub use methods::mixup::{Mixup, MixupConfig, MixupParams};
-pub use methods::resizemix::{ResizeMix, ResizeMixConfig, ResizeMixParams, nearest_indices};
+pub use methods::resizemix::{ResizeMix, ResizeMixConfig, ResizeMixParams};
 pub use methods::ricap::{Ricap, RicapConfig, RicapParams, RicapPatch};
 pub use methods::saliencymix::{
     Pixel, SaliencyMix, SaliencyMixConfig, SaliencyMixParams, SaliencyPeaks,
@@ -73,7 +73,7 @@ pub use methods::sample_pairing::{
 pub use methods::smoothmix::{SmoothMix, SmoothMixConfig, SmoothMixLabel, SmoothMixParams};
 pub use methods::snapmix::{SnapMix, SnapMixConfig, SnapMixParams};
 pub use mixer::{Guide, LamMode, Mixed, Mixer, Needs};
-pub use ops::{CutBox, boxes_mask};
+pub use ops::{CutBox, boxes_mask, nearest_indices};
 pub use pairing::{Pairing, Permutation};
 pub use rng::{MixRng, StreamKey};
 pub use target::{MixedTarget, check_smoothing};

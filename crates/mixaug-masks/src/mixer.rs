@@ -83,6 +83,39 @@ pub trait Mixer {
     }
 }
 
+/// A method built from its configuration: `Config::init` (validate, then keep a copy),
+/// `Method::config`, and the configuration's builder setters `with_field(value)` for the
+/// listed fields, each documented by the field it sets.
+macro_rules! configured {
+    ($method:ident($config:ident) { $($setter:ident => $field:ident: $ty:ty),* $(,)? }) => {
+        impl $config {
+            $(
+                #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+                pub fn $setter(mut self, $field: $ty) -> Self {
+                    self.$field = $field;
+                    self
+                }
+            )*
+
+            #[doc = concat!("A validated [`", stringify!($method), "`].")]
+            pub fn init(&self) -> Result<$method, $crate::MixError> {
+                self.validate()?;
+                Ok($method {
+                    config: self.clone(),
+                })
+            }
+        }
+
+        impl $method {
+            /// The configuration this mixer was built from.
+            pub fn config(&self) -> &$config {
+                &self.config
+            }
+        }
+    };
+}
+pub(crate) use configured;
+
 /// What a method mixes by besides the images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Needs {

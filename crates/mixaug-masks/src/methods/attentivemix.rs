@@ -10,10 +10,9 @@ use burn::tensor::IndexingUpdateOp;
 use mixaug_maps::{AttentionChannel, AttentionConfig, CamStatistics};
 use serde::{Deserialize, Serialize};
 
-use super::resizemix::nearest_resize;
 use crate::error::check_alpha;
-use crate::mixer::{Pairs, open_pairs, pair_target_device};
-use crate::ops::{Mask, Source, blend};
+use crate::mixer::{Pairs, configured, open_pairs, pair_target_device};
+use crate::ops::{Mask, Source, blend, nearest_resize};
 use crate::{BatchShape, Guide, MixError, MixRng, Mixed, Mixer, Needs, Pairing, Permutation};
 
 /// Which published form of the method.
@@ -70,21 +69,6 @@ impl AttentiveMixConfig {
             ..Self::default()
         }
     }
-    /// Sets [`top_k`](Self::top_k).
-    pub fn with_top_k(mut self, top_k: Option<usize>) -> Self {
-        self.top_k = top_k;
-        self
-    }
-    /// Sets [`alpha`](Self::alpha).
-    pub fn with_alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
 
     /// How the frozen teacher's attention is computed for this variant: last channel
     /// (original) or channel mean (AttentiveMix+), the batch resized to 224, running
@@ -120,13 +104,13 @@ impl AttentiveMixConfig {
         }
         Ok(())
     }
+}
 
-    /// A validated [`AttentiveMix`].
-    pub fn init(&self) -> Result<AttentiveMix, MixError> {
-        self.validate()?;
-        Ok(AttentiveMix {
-            config: self.clone(),
-        })
+configured! {
+    AttentiveMix(AttentiveMixConfig) {
+        with_top_k => top_k: Option<usize>,
+        with_alpha => alpha: f64,
+        with_pairing => pairing: Pairing,
     }
 }
 
@@ -170,13 +154,6 @@ impl CellCount {
 #[derive(Debug, Clone)]
 pub struct AttentiveMix {
     config: AttentiveMixConfig,
-}
-
-impl AttentiveMix {
-    /// The configuration this mixer was built from.
-    pub fn config(&self) -> &AttentiveMixConfig {
-        &self.config
-    }
 }
 
 impl Mixer for AttentiveMix {

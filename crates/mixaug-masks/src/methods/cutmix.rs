@@ -9,8 +9,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::{Pairs, open_pairs};
-use crate::ops::{LineMask, Mask, Source, blend};
+use crate::mixer::{Pairs, configured, open_pairs};
+use crate::ops::paste_boxes;
 use crate::{
     BatchShape, CutBox, Guide, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation,
 };
@@ -51,44 +51,21 @@ impl CutMixConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`alpha`](Self::alpha).
-    pub fn with_alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets [`prob`](Self::prob).
-    pub fn with_prob(mut self, prob: f64) -> Self {
-        self.prob = prob;
-        self
-    }
-    /// Sets [`lam_mode`](Self::lam_mode).
-    pub fn with_lam_mode(mut self, lam_mode: LamMode) -> Self {
-        self.lam_mode = lam_mode;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
-    /// Sets [`correct_lam`](Self::correct_lam).
-    pub fn with_correct_lam(mut self, correct_lam: bool) -> Self {
-        self.correct_lam = correct_lam;
-        self
-    }
 
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_alpha("cutmix.alpha", self.alpha)?;
         check_probability("cutmix.prob", self.prob)
     }
+}
 
-    /// A validated [`CutMix`].
-    pub fn init(&self) -> Result<CutMix, MixError> {
-        self.validate()?;
-        Ok(CutMix {
-            config: self.clone(),
-        })
+configured! {
+    CutMix(CutMixConfig) {
+        with_alpha => alpha: f64,
+        with_prob => prob: f64,
+        with_lam_mode => lam_mode: LamMode,
+        with_pairing => pairing: Pairing,
+        with_correct_lam => correct_lam: bool,
     }
 }
 
@@ -115,13 +92,6 @@ pub struct CutMixParams {
 #[derive(Debug, Clone)]
 pub struct CutMix {
     config: CutMixConfig,
-}
-
-impl CutMix {
-    /// The configuration this mixer was built from.
-    pub fn config(&self) -> &CutMixConfig {
-        &self.config
-    }
 }
 
 impl Mixer for CutMix {
@@ -172,18 +142,4 @@ impl Mixer for CutMix {
             .collect();
         pairs.mixed(images, &w_a)
     }
-}
-
-/// Replaces box `regions[i]` of image `i` by the same box of its partner `x_π(i)` (one box
-/// for the whole batch, or one per sample): a hard blend whose mask is 0 in the box.
-///
-/// # Shapes
-/// - `images`: `[N, C, H, W]`
-pub(crate) fn paste_boxes(images: Tensor<4>, partners: &[usize], regions: &[CutBox]) -> Tensor<4> {
-    if regions.iter().all(CutBox::is_empty) {
-        return images;
-    }
-    let [n, _, h, w] = images.dims();
-    let keep = LineMask::boxes(regions, n, h, w, 0.0, 1.0);
-    blend(images, Source::Partner(partners), &Mask::Lines(keep))
 }

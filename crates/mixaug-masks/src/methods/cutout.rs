@@ -8,7 +8,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::mixer::Pairs;
+use crate::mixer::{Pairs, configured};
 use crate::ops::{LineMask, Mask, Source, blend};
 use crate::{BatchShape, CutBox, Guide, MixError, MixRng, Mixed, Mixer, Permutation};
 
@@ -58,21 +58,6 @@ impl CutoutConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`mode`](Self::mode).
-    pub fn with_mode(mut self, mode: CutoutMode) -> Self {
-        self.mode = mode;
-        self
-    }
-    /// Sets [`fill`](Self::fill).
-    pub fn with_fill(mut self, fill: f64) -> Self {
-        self.fill = fill;
-        self
-    }
-    /// Sets [`prob`](Self::prob).
-    pub fn with_prob(mut self, prob: f64) -> Self {
-        self.prob = prob;
-        self
-    }
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_probability("cutout.prob", self.prob)?;
@@ -93,12 +78,13 @@ impl CutoutConfig {
             CutoutMode::PerImage { .. } => Ok(()),
         }
     }
-    /// A validated [`Cutout`].
-    pub fn init(&self) -> Result<Cutout, MixError> {
-        self.validate()?;
-        Ok(Cutout {
-            config: self.clone(),
-        })
+}
+
+configured! {
+    Cutout(CutoutConfig) {
+        with_mode => mode: CutoutMode,
+        with_fill => fill: f64,
+        with_prob => prob: f64,
     }
 }
 

@@ -12,7 +12,7 @@ use rustfft::{FftPlanner, num_complex::Complex};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::{Pairs, open_pairs};
+use crate::mixer::{Pairs, configured, open_pairs};
 use crate::ops::{Mask, Source, blend};
 use crate::{BatchShape, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
@@ -50,26 +50,6 @@ impl FMixConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`alpha`](Self::alpha).
-    pub fn with_alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets [`decay_power`](Self::decay_power).
-    pub fn with_decay_power(mut self, decay_power: f64) -> Self {
-        self.decay_power = decay_power;
-        self
-    }
-    /// Sets [`max_soft`](Self::max_soft).
-    pub fn with_max_soft(mut self, max_soft: f64) -> Self {
-        self.max_soft = max_soft;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_alpha("fmix.alpha", self.alpha)?;
@@ -90,12 +70,14 @@ impl FMixConfig {
         }
         Ok(())
     }
-    /// A validated [`FMix`].
-    pub fn init(&self) -> Result<FMix, MixError> {
-        self.validate()?;
-        Ok(FMix {
-            config: self.clone(),
-        })
+}
+
+configured! {
+    FMix(FMixConfig) {
+        with_alpha => alpha: f64,
+        with_decay_power => decay_power: f64,
+        with_max_soft => max_soft: f64,
+        with_pairing => pairing: Pairing,
     }
 }
 

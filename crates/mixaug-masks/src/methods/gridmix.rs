@@ -12,7 +12,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::{Pairs, open_pairs};
+use crate::mixer::{Pairs, configured, open_pairs};
 use crate::ops::{LineMask, Mask, Source, blend};
 use crate::{BatchShape, CutBox, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
@@ -63,41 +63,6 @@ impl GridMixConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`alpha`](Self::alpha).
-    pub fn with_alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets [`prob`](Self::prob).
-    pub fn with_prob(mut self, prob: f64) -> Self {
-        self.prob = prob;
-        self
-    }
-    /// Sets [`n_holes`](Self::n_holes).
-    pub fn with_n_holes(mut self, n_holes: [usize; 2]) -> Self {
-        self.n_holes = n_holes;
-        self
-    }
-    /// Sets [`hole_aspect_ratio`](Self::hole_aspect_ratio).
-    pub fn with_hole_aspect_ratio(mut self, range: [f64; 2]) -> Self {
-        self.hole_aspect_ratio = range;
-        self
-    }
-    /// Sets [`cut_area_ratio`](Self::cut_area_ratio).
-    pub fn with_cut_area_ratio(mut self, range: [f64; 2]) -> Self {
-        self.cut_area_ratio = range;
-        self
-    }
-    /// Sets [`cut_aspect_ratio`](Self::cut_aspect_ratio).
-    pub fn with_cut_aspect_ratio(mut self, range: [f64; 2]) -> Self {
-        self.cut_aspect_ratio = range;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
 
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
@@ -130,13 +95,17 @@ impl GridMixConfig {
         }
         Ok(())
     }
+}
 
-    /// A validated [`GridMix`].
-    pub fn init(&self) -> Result<GridMix, MixError> {
-        self.validate()?;
-        Ok(GridMix {
-            config: self.clone(),
-        })
+configured! {
+    GridMix(GridMixConfig) {
+        with_alpha => alpha: f64,
+        with_prob => prob: f64,
+        with_n_holes => n_holes: [usize; 2],
+        with_hole_aspect_ratio => hole_aspect_ratio: [f64; 2],
+        with_cut_area_ratio => cut_area_ratio: [f64; 2],
+        with_cut_aspect_ratio => cut_aspect_ratio: [f64; 2],
+        with_pairing => pairing: Pairing,
     }
 }
 
@@ -244,13 +213,6 @@ pub struct GridMixParams {
 #[derive(Debug, Clone)]
 pub struct GridMix {
     config: GridMixConfig,
-}
-
-impl GridMix {
-    /// The configuration this mixer was built from.
-    pub fn config(&self) -> &GridMixConfig {
-        &self.config
-    }
 }
 
 impl Mixer for GridMix {

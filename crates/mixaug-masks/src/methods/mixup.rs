@@ -8,7 +8,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::{Pairs, open_pairs};
+use crate::mixer::{Pairs, configured, open_pairs};
 use crate::ops::{LineMask, Mask, Source, blend};
 use crate::{BatchShape, Guide, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
@@ -43,39 +43,20 @@ impl MixupConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`alpha`](Self::alpha).
-    pub fn with_alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets [`prob`](Self::prob).
-    pub fn with_prob(mut self, prob: f64) -> Self {
-        self.prob = prob;
-        self
-    }
-    /// Sets [`lam_mode`](Self::lam_mode).
-    pub fn with_lam_mode(mut self, lam_mode: LamMode) -> Self {
-        self.lam_mode = lam_mode;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
 
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_alpha("mixup.alpha", self.alpha)?;
         check_probability("mixup.prob", self.prob)
     }
+}
 
-    /// A validated [`Mixup`].
-    pub fn init(&self) -> Result<Mixup, MixError> {
-        self.validate()?;
-        Ok(Mixup {
-            config: self.clone(),
-        })
+configured! {
+    Mixup(MixupConfig) {
+        with_alpha => alpha: f64,
+        with_prob => prob: f64,
+        with_lam_mode => lam_mode: LamMode,
+        with_pairing => pairing: Pairing,
     }
 }
 
@@ -92,13 +73,6 @@ pub struct MixupParams {
 #[derive(Debug, Clone)]
 pub struct Mixup {
     config: MixupConfig,
-}
-
-impl Mixup {
-    /// The configuration this mixer was built from.
-    pub fn config(&self) -> &MixupConfig {
-        &self.config
-    }
 }
 
 impl Mixer for Mixup {

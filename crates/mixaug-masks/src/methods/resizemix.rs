@@ -11,7 +11,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::{Pairs, open_pairs};
+use crate::mixer::{Pairs, configured, open_pairs};
+use crate::ops::nearest_resize;
 use crate::{BatchShape, CutBox, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`ResizeMix`].
@@ -49,26 +50,6 @@ impl ResizeMixConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`scope`](Self::scope).
-    pub fn with_scope(mut self, scope: [f64; 2]) -> Self {
-        self.scope = scope;
-        self
-    }
-    /// Sets [`use_alpha`](Self::use_alpha).
-    pub fn with_use_alpha(mut self, use_alpha: bool) -> Self {
-        self.use_alpha = use_alpha;
-        self
-    }
-    /// Sets [`alpha`](Self::alpha).
-    pub fn with_alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_alpha("resizemix.alpha", self.alpha)?;
@@ -83,12 +64,14 @@ impl ResizeMixConfig {
         }
         Ok(())
     }
-    /// A validated [`ResizeMix`].
-    pub fn init(&self) -> Result<ResizeMix, MixError> {
-        self.validate()?;
-        Ok(ResizeMix {
-            config: self.clone(),
-        })
+}
+
+configured! {
+    ResizeMix(ResizeMixConfig) {
+        with_scope => scope: [f64; 2],
+        with_use_alpha => use_alpha: bool,
+        with_alpha => alpha: f64,
+        with_pairing => pairing: Pairing,
     }
 }
 
@@ -108,32 +91,6 @@ pub struct ResizeMixParams {
 #[derive(Debug, Clone)]
 pub struct ResizeMix {
     config: ResizeMixConfig,
-}
-
-/// Source indices of PyTorch's legacy `nearest` resize from `input` to `output` pixels:
-/// `min(⌊dst · fl32(input/output)⌋, input − 1)` (METHODS.md §0.4).
-pub fn nearest_indices(input: usize, output: usize) -> Vec<i64> {
-    let scale = input as f32 / output as f32;
-    (0..output)
-        .map(|d| ((d as f32 * scale).floor() as usize).min(input - 1) as i64)
-        .collect()
-}
-
-/// PyTorch's legacy `nearest` resize of a batch to `height × width` (two index selects
-/// with [`nearest_indices`]).
-///
-/// # Shapes
-/// - `x`: `[N, C, h, w]`; output `[N, C, height, width]`
-pub(crate) fn nearest_resize(x: Tensor<4>, height: usize, width: usize) -> Tensor<4> {
-    let [_, _, h, w] = x.dims();
-    let device = x.device();
-    let index = |input: usize, output: usize| {
-        Tensor::<1, Int>::from_data(
-            TensorData::new(nearest_indices(input, output), [output]),
-            &device,
-        )
-    };
-    x.select(2, index(h, height)).select(3, index(w, width))
 }
 
 impl Mixer for ResizeMix {
@@ -198,14 +155,6 @@ impl Mixer for ResizeMix {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nearest_matches_pytorch_legacy() {
-        // 6 → 4: scale 1.5 → 0, 1, 3, 4; 4 → 6: scale 0.667 → 0, 0, 1, 2, 2, 3.
-        assert_eq!(nearest_indices(6, 4), vec![0, 1, 3, 4]);
-        assert_eq!(nearest_indices(4, 6), vec![0, 0, 1, 2, 2, 3]);
-        assert_eq!(nearest_indices(32, 1), vec![0]);
-    }
 
     #[test]
     fn tau_stays_in_scope_and_is_flat_for_alpha_one() {

@@ -8,7 +8,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::mixer::{Pairs, host_target};
+use crate::mixer::{Pairs, configured, host_target};
 use crate::{BatchShape, CutBox, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`Ricap`].
@@ -36,11 +36,6 @@ impl RicapConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`beta`](Self::beta).
-    pub fn with_beta(mut self, beta: f64) -> Self {
-        self.beta = beta;
-        self
-    }
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_probability("ricap.prob", self.prob)?;
@@ -53,12 +48,11 @@ impl RicapConfig {
         }
         Ok(())
     }
-    /// A validated [`Ricap`].
-    pub fn init(&self) -> Result<Ricap, MixError> {
-        self.validate()?;
-        Ok(Ricap {
-            config: self.clone(),
-        })
+}
+
+configured! {
+    Ricap(RicapConfig) {
+        with_beta => beta: f64,
     }
 }
 

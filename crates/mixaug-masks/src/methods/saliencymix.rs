@@ -9,9 +9,9 @@ use burn::prelude::*;
 use mixaug_maps::{PixelNormalization, SaliencyMap, host_saliency_maps, saliency_maps};
 use serde::{Deserialize, Serialize};
 
-use super::cutmix::paste_boxes;
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::{Pairs, open_pairs};
+use crate::mixer::{Pairs, configured, open_pairs};
+use crate::ops::paste_boxes;
 use crate::{
     BatchShape, CutBox, Guide, MixError, MixRng, Mixed, Mixer, Needs, Pairing, Permutation,
 };
@@ -66,31 +66,6 @@ impl SaliencyMixConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`beta`](Self::beta).
-    pub fn with_beta(mut self, beta: f64) -> Self {
-        self.beta = beta;
-        self
-    }
-    /// Sets [`prob`](Self::prob).
-    pub fn with_prob(mut self, prob: f64) -> Self {
-        self.prob = prob;
-        self
-    }
-    /// Sets [`peaks`](Self::peaks).
-    pub fn with_peaks(mut self, peaks: SaliencyPeaks) -> Self {
-        self.peaks = peaks;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
-    /// Sets [`normalization`](Self::normalization).
-    pub fn with_normalization(mut self, normalization: PixelNormalization) -> Self {
-        self.normalization = normalization;
-        self
-    }
 
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
@@ -107,13 +82,15 @@ impl SaliencyMixConfig {
         }
         Ok(())
     }
+}
 
-    /// A validated [`SaliencyMix`].
-    pub fn init(&self) -> Result<SaliencyMix, MixError> {
-        self.validate()?;
-        Ok(SaliencyMix {
-            config: self.clone(),
-        })
+configured! {
+    SaliencyMix(SaliencyMixConfig) {
+        with_beta => beta: f64,
+        with_prob => prob: f64,
+        with_peaks => peaks: SaliencyPeaks,
+        with_pairing => pairing: Pairing,
+        with_normalization => normalization: PixelNormalization,
     }
 }
 
@@ -163,11 +140,6 @@ pub struct SaliencyMix {
 }
 
 impl SaliencyMix {
-    /// The configuration this mixer was built from.
-    pub fn config(&self) -> &SaliencyMixConfig {
-        &self.config
-    }
-
     /// The samples whose saliency places the boxes: `x_π(0)` only, or every `x_π(i)`.
     fn chosen(&self, perm: &Permutation) -> Vec<usize> {
         match self.config.peaks {

@@ -8,7 +8,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::mixer::Pairs;
+use crate::mixer::{Pairs, configured};
 use crate::ops::{LineMask, Mask, Source, blend};
 use crate::{BatchShape, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
@@ -103,27 +103,17 @@ impl SamplePairingConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`schedule`](Self::schedule).
-    pub fn with_schedule(mut self, schedule: PairingSchedule) -> Self {
-        self.schedule = schedule;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         self.schedule.validate()?;
         check_probability("sample_pairing.prob", self.prob)
     }
-    /// A validated [`SamplePairing`].
-    pub fn init(&self) -> Result<SamplePairing, MixError> {
-        self.validate()?;
-        Ok(SamplePairing {
-            config: self.clone(),
-        })
+}
+
+configured! {
+    SamplePairing(SamplePairingConfig) {
+        with_schedule => schedule: PairingSchedule,
+        with_pairing => pairing: Pairing,
     }
 }
 

@@ -10,7 +10,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::mixer::{Pairs, open_pairs, pair_target_device};
+use crate::mixer::{Pairs, configured, open_pairs, pair_target_device};
 use crate::ops::{Mask, Source, blend};
 use crate::{BatchShape, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
@@ -53,26 +53,16 @@ impl SmoothMixConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`label`](Self::label).
-    pub fn with_label(mut self, label: SmoothMixLabel) -> Self {
-        self.label = label;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_probability("smoothmix.prob", self.prob)
     }
-    /// A validated [`SmoothMix`].
-    pub fn init(&self) -> Result<SmoothMix, MixError> {
-        self.validate()?;
-        Ok(SmoothMix {
-            config: self.clone(),
-        })
+}
+
+configured! {
+    SmoothMix(SmoothMixConfig) {
+        with_label => label: SmoothMixLabel,
+        with_pairing => pairing: Pairing,
     }
 }
 

@@ -10,7 +10,7 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::mixer::{Pairs, open_pairs};
+use crate::mixer::{Pairs, configured, open_pairs};
 use crate::{
     BatchShape, CutBox, Guide, MixError, MixRng, Mixed, MixedTarget, Mixer, Needs, Pairing,
     Permutation,
@@ -44,34 +44,19 @@ impl SnapMixConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`beta`](Self::beta).
-    pub fn with_beta(mut self, beta: f64) -> Self {
-        self.beta = beta;
-        self
-    }
-    /// Sets [`prob`](Self::prob).
-    pub fn with_prob(mut self, prob: f64) -> Self {
-        self.prob = prob;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
 
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_alpha("snapmix.beta", self.beta)?;
         check_probability("snapmix.prob", self.prob)
     }
+}
 
-    /// A validated [`SnapMix`].
-    pub fn init(&self) -> Result<SnapMix, MixError> {
-        self.validate()?;
-        Ok(SnapMix {
-            config: self.clone(),
-        })
+configured! {
+    SnapMix(SnapMixConfig) {
+        with_beta => beta: f64,
+        with_prob => prob: f64,
+        with_pairing => pairing: Pairing,
     }
 }
 
@@ -98,13 +83,6 @@ pub struct SnapMixParams {
 #[derive(Debug, Clone)]
 pub struct SnapMix {
     config: SnapMixConfig,
-}
-
-impl SnapMix {
-    /// The configuration this mixer was built from.
-    pub fn config(&self) -> &SnapMixConfig {
-        &self.config
-    }
 }
 
 impl Mixer for SnapMix {

@@ -5,6 +5,7 @@
 use burn::prelude::*;
 
 use super::LineMask;
+use crate::CutBox;
 
 /// What fills the part of a mixed image that the mask does not give to the base image.
 #[derive(Debug, Clone, Copy)]
@@ -80,4 +81,18 @@ pub(crate) fn blend(images: Tensor<4>, source: Source, mask: &Mask) -> Tensor<4>
             (images.sub_scalar(fill) * weights.expand(dims)).add_scalar(fill)
         }
     }
+}
+
+/// Replaces box `regions[i]` of image `i` by the same box of its partner `x_π(i)` (one box
+/// for the whole batch, or one per sample): a hard blend whose mask is 0 in the box.
+///
+/// # Shapes
+/// - `images`: `[N, C, H, W]`
+pub(crate) fn paste_boxes(images: Tensor<4>, partners: &[usize], regions: &[CutBox]) -> Tensor<4> {
+    if regions.iter().all(CutBox::is_empty) {
+        return images;
+    }
+    let [n, _, h, w] = images.dims();
+    let keep = LineMask::boxes(regions, n, h, w, 0.0, 1.0);
+    blend(images, Source::Partner(partners), &Mask::Lines(keep))
 }
