@@ -9,13 +9,17 @@
 //!
 //! Methods: [`Mixup`] (Zhang et al., ICLR 2018), [`SamplePairing`] (Inoue 2018),
 //! [`CutMix`] (Yun et al., ICCV 2019), [`Cutout`] (DeVries & Taylor 2017), [`FMix`]
-//! (Harris et al. 2020), [`GridMix`] (Baek et al., Pattern Recognition 2021), [`ResizeMix`] (Qin et al. 2020), [`SmoothMix`] (Lee et al.,
-//! CVPRW 2020), [`Ricap`] (Takahashi et al., ACML 2018) and the eleven
-//! [`MixedExample`] variants of Summers & Dinneen (WACV 2019); the guided [`SaliencyMix`]
-//! (Uddin et al., ICLR 2021), [`SnapMix`] (Huang et al., AAAI 2021) and [`AttentiveMix`]
-//! (Walawalkar et al., ICASSP 2020), which mix by the maps of `mixaug-maps`; [`MixConfig`]
-//! names them for configuration files, and [`MixMethod::needs`] says which guide a method
-//! takes.
+//! (Harris et al. 2020), [`GridMix`] (Baek et al., Pattern Recognition 2021),
+//! [`ResizeMix`] (Qin et al. 2020), [`SmoothMix`] (Lee et al., CVPRW 2020), [`Ricap`]
+//! (Takahashi et al., ACML 2018) and the eleven [`MixedExample`] variants of Summers &
+//! Dinneen (WACV 2019); the guided [`SaliencyMix`] (Uddin et al., ICLR 2021), [`SnapMix`]
+//! (Huang et al., AAAI 2021) and [`AttentiveMix`] (Walawalkar et al., ICASSP 2020), which
+//! mix by a [`Guide`] — the partners' saliency peaks computed on the host, or the maps of
+//! `mixaug-maps` — that [`Mixer::needs`] names and [`Mixer::apply`] receives;
+//! [`MixConfig`] names them for configuration files.
+//!
+//! Everything on tensors is burn operations: the crate compiles no backend and runs on
+//! whatever device the images are on.
 //!
 //! ```
 //! use burn::prelude::*;
