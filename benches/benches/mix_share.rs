@@ -19,8 +19,8 @@ use burn::optim::{GradientsParams, SgdConfig};
 use burn::prelude::*;
 use mixaug_benches::bench_device;
 use mixaug_masks::{
-    BatchShape, Guide, MixConfig, MixRng, Needs, PairingSchedule, SaliencyMixConfig,
-    SnapMixConfig,
+    BatchShape, Guide, MixConfig, MixParams, MixRng, Mixer, Needs, PairingSchedule,
+    SaliencyMixConfig, SnapMixConfig,
 };
 use mixaug_models::{ResNet, ResNetConfig, Stem};
 
@@ -44,9 +44,13 @@ fn median_secs(warm: usize, reps: usize, mut f: impl FnMut()) -> f64 {
 
 /// The ResNet-18 CIFAR train step at batch [`STEP_BATCH`], in seconds.
 fn step_secs(device: &Device) -> f64 {
-    let device = device.autodiff();
+    let device = device.clone().autodiff();
     device.seed(0);
-    let mut model = Some(ResNetConfig::resnet18(10).with_stem(Stem::Cifar).init(&device));
+    let mut model = Some(
+        ResNetConfig::resnet18(10)
+            .with_stem(Stem::Cifar)
+            .init(&device),
+    );
     let images = Tensor::<4>::random(
         [STEP_BATCH, 3, 32, 32],
         burn::tensor::Distribution::Default,
@@ -98,23 +102,26 @@ fn mix_secs(config: &MixConfig, shape: [usize; 4], device: &Device) -> f64 {
     device.seed(0);
     let images = Tensor::<4>::random(shape, burn::tensor::Distribution::Default, device);
     let labels = Tensor::<1, Int>::arange(0..n as i64, device);
-    let guide = || match config.needs() {
-        Needs::PercentMaps => Some(Guide::PercentMaps(Tensor::full(
-            [n, h, w],
-            1.0 / (h * w) as f64,
-            device,
-        ))),
-        Needs::Attention | Needs::Nothing => None,
-    };
+    // SaliencyMix's guide comes from the host batch, as in training (before upload).
+    let host: Vec<f32> = images.to_data().try_to_vec().expect("f32 images");
+    let shape = BatchShape::new(n, c, h, w);
     let method = config.init().expect("valid config");
+    let guide = |params: &MixParams| match config.needs() {
+        Needs::PercentMaps => {
+            Guide::PercentMaps(Tensor::full([n, h, w], 1.0 / (h * w) as f64, device))
+        }
+        Needs::SaliencyPeaks => method
+            .host_guide(params, &host, shape)
+            .expect("saliency guide")
+            .expect("a host guide"),
+        Needs::Attention | Needs::Nothing => Guide::None,
+    };
     let mut rng = MixRng::from_seed(1);
     let (warm, reps) = if h * w > 64 * 64 { (3, 9) } else { (5, 21) };
     median_secs(warm, reps, || {
-        let params = method
-            .sample(&mut rng, BatchShape::new(n, c, h, w))
-            .expect("sample");
+        let params = method.sample(&mut rng, shape).expect("sample");
         let mixed = method
-            .apply_guided(&params, images.clone(), labels.clone(), guide())
+            .apply(&params, images.clone(), labels.clone(), &guide(&params))
             .expect("apply");
         black_box(mixed);
         device.sync().expect("device sync");

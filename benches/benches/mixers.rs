@@ -1,10 +1,9 @@
 //! Every input-only mixer beside a plain device copy of the same batch (the memory-bound
 //! floor).
 //!
-//! `apply` times the device half only (parameters sampled once); `mix` adds the host-side
-//! sampling; `generic` is `apply` with the fused flex kernels off (the burn-operation path
-//! every other backend takes). The ratio table printed at the end is measured side by
-//! side: rounds of a few copies then a few applications, alternating, so that the drift
+//! `apply` times the device half only (parameters sampled and SaliencyMix's guide computed
+//! once); `mix` adds the host-side sampling and guide. The ratio table printed at the end
+//! is measured side by side: rounds of a few copies then a few applications, alternating, so that the drift
 //! of a shared 2-core machine hits both; each ratio is the median over the rounds. FMix's
 //! host-side spectrum (`sample` alone) is timed on its own at 224×224 (`fmix_spectrum`).
 
@@ -15,8 +14,8 @@ use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion};
 use mixaug_benches::{bench_device, criterion_dir, median_ns};
 use mixaug_masks::{
-    BatchShape, FMixConfig, MixConfig, MixMethod, MixParams, MixRng, Mixer, Needs, PairingSchedule,
-    without_fused_kernels,
+    BatchShape, FMixConfig, Guide, MixConfig, MixMethod, MixParams, MixRng, Mixer, Needs,
+    PairingSchedule,
 };
 
 const SHAPES: [[usize; 4]; 2] = [[128, 3, 32, 32], [64, 3, 224, 224]];
@@ -25,13 +24,15 @@ fn shape_id(s: [usize; 4]) -> String {
     format!("{}x{}x{}x{}", s[0], s[1], s[2], s[3])
 }
 
-/// Every input-only method with its defaults (the model-guided SnapMix and AttentiveMix
-/// are measured with their maps in the `maps` bench); SamplePairing with its schedule on
-/// (the paper's schedule is off at epoch 0, where the bench draws).
+/// Every method that needs no model, with its defaults (the model-guided SnapMix and
+/// AttentiveMix are measured with their maps in the `maps` bench); SamplePairing with its
+/// schedule on (the paper's schedule is off at epoch 0, where the bench draws).
 fn methods() -> Vec<MixConfig> {
     MixConfig::all_defaults()
         .into_iter()
-        .filter(|c| *c != MixConfig::None && c.needs() == Needs::Nothing)
+        .filter(|c| {
+            *c != MixConfig::None && matches!(c.needs(), Needs::Nothing | Needs::SaliencyPeaks)
+        })
         .map(|c| match c {
             MixConfig::SamplePairing(c) => {
                 MixConfig::SamplePairing(c.with_schedule(PairingSchedule::always()))
@@ -53,9 +54,17 @@ fn batch(shape: [usize; 4], device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
     (images, Tensor::arange(0..shape[0] as i64, device))
 }
 
-/// Every benched method with the parameters it draws once for `shape`.
-fn prepared(shape: [usize; 4]) -> Vec<(MixConfig, MixMethod, MixParams)> {
-    let [n, ch, h, w] = shape;
+/// The guide of a method that needs no model: SaliencyMix's peaks (read back from the
+/// device batch), nothing for the others.
+fn guide(method: &MixMethod, params: &MixParams, images: &Tensor<4>) -> Guide {
+    (method.device_guide(params, images))
+        .expect("saliency guide")
+        .unwrap_or_default()
+}
+
+/// Every benched method with the parameters it draws once for `images` and their guide.
+fn prepared(images: &Tensor<4>) -> Vec<(MixConfig, MixMethod, MixParams, Guide)> {
+    let [n, ch, h, w] = images.dims();
     methods()
         .into_iter()
         .map(|config| {
@@ -63,14 +72,21 @@ fn prepared(shape: [usize; 4]) -> Vec<(MixConfig, MixMethod, MixParams)> {
             let params = method
                 .sample(&mut MixRng::from_seed(1), BatchShape::new(n, ch, h, w))
                 .expect("sample");
-            (config, method, params)
+            let guide = guide(&method, &params, images);
+            (config, method, params, guide)
         })
         .collect()
 }
 
 /// One `apply` of the prepared parameters, waited for.
-fn apply(method: &MixMethod, params: &MixParams, images: &Tensor<4>, labels: &Tensor<1, Int>) {
-    let mixed = method.apply(params, images.clone(), labels.clone());
+fn apply(
+    method: &MixMethod,
+    params: &MixParams,
+    guide: &Guide,
+    images: &Tensor<4>,
+    labels: &Tensor<1, Int>,
+) {
+    let mixed = method.apply(params, images.clone(), labels.clone(), guide);
     black_box(mixed.expect("apply"));
     images.device().sync().expect("device sync");
 }
@@ -83,6 +99,7 @@ fn bench(c: &mut Criterion, device: &Device) {
             .warm_up_time(std::time::Duration::from_secs(1))
             .measurement_time(std::time::Duration::from_secs(2));
         let (images, labels) = batch(shape, device);
+        let [n, ch, h, w] = shape;
         let sync = || device.sync().expect("device sync");
         group.bench_function("copy", |b| {
             b.iter(|| {
@@ -90,18 +107,19 @@ fn bench(c: &mut Criterion, device: &Device) {
                 sync();
             })
         });
-        for (config, method, params) in prepared(shape) {
-            let apply = || apply(&method, &params, &images, &labels);
+        for (config, method, params, prepared_guide) in prepared(&images) {
+            let apply = || apply(&method, &params, &prepared_guide, &images, &labels);
             group.bench_function(BenchmarkId::new("apply", config.label()), |b| b.iter(apply));
-            group.bench_function(BenchmarkId::new("generic", config.label()), |b| {
-                b.iter(|| without_fused_kernels(apply))
-            });
             let mut rng = MixRng::from_seed(2);
             group.bench_function(BenchmarkId::new("mix", config.label()), |b| {
                 b.iter(|| {
+                    let params = method
+                        .sample(&mut rng, BatchShape::new(n, ch, h, w))
+                        .unwrap();
+                    let guide = guide(&method, &params, &images);
                     black_box(
                         method
-                            .mix(&mut rng, images.clone(), labels.clone())
+                            .apply(&params, images.clone(), labels.clone(), &guide)
                             .unwrap(),
                     );
                     sync();
@@ -148,8 +166,8 @@ fn side_by_side(rounds: usize, reps: usize, mut copy: impl FnMut(), mut f: impl 
 fn print_ratios(device: &Device) {
     println!("\nratio to a device copy of the same batch (side by side, median of rounds):");
     println!(
-        "{:<20} {:<24} {:>10} {:>10} {:>8}",
-        "shape", "method", "apply", "generic", "copy µs"
+        "{:<20} {:<24} {:>10} {:>8}",
+        "shape", "method", "apply", "copy µs"
     );
     for shape in SHAPES {
         let [_, _, h, w] = shape;
@@ -161,16 +179,13 @@ fn print_ratios(device: &Device) {
         };
         let copy_us =
             median_ns(&format!("mix/{}", shape_id(shape)), "copy").unwrap_or(f64::NAN) / 1e3;
-        for (config, method, params) in prepared(shape) {
-            let apply = || apply(&method, &params, &images, &labels);
-            let fused = side_by_side(rounds, reps, copy, apply);
-            let generic = without_fused_kernels(|| side_by_side(rounds, reps, copy, apply));
+        for (config, method, params, guide) in prepared(&images) {
+            let apply = || apply(&method, &params, &guide, &images, &labels);
             println!(
-                "{:<20} {:<24} {:>9.2}× {:>9.2}× {:>8.1}",
+                "{:<20} {:<24} {:>9.2}× {:>8.1}",
                 shape_id(shape),
                 config.label(),
-                fused,
-                generic,
+                side_by_side(rounds, reps, copy, apply),
                 copy_us
             );
         }

@@ -47,16 +47,10 @@ fn main() {
     group.bench_function("cutmix_sumix", |b| {
         let mut rng = MixRng::from_seed(1);
         b.iter(|| {
-            let step = sumix_forward(
-                &model,
-                Some(&head),
-                &cutmix,
-                &mut rng,
-                &config,
-                images.clone(),
-                labels.clone(),
-            )
-            .unwrap();
+            let mixed = cutmix
+                .mix(&mut rng, images.clone(), labels.clone())
+                .unwrap();
+            let step = sumix_forward(&model, Some(&head), &config, images.clone(), mixed).unwrap();
             black_box(step.loss.total.backward());
         })
     });

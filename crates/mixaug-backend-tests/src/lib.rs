@@ -121,6 +121,7 @@ macro_rules! backend_suite {
             sample_pairing_hand_case, sample_pairing_schedule_gates_epochs,
             cutout_per_image_hand_case, cutout_sampled_boxes,
             fmix_hand_case, fmix_top_k_mask_and_coin,
+            gridmix_hand_case, gridmix_sampled_grids,
             resizemix_hand_case, resizemix_sampled_paste,
             smoothmix_hand_case, smoothmix_sampled_and_identity,
             ricap_hand_case, ricap_zero_size_patches_and_sampling,
@@ -144,4 +145,23 @@ macro_rules! backend_suite {
             }
         )*
     };
+}
+
+/// [`Mixer::mix`](mixaug_masks::Mixer::mix) for every method that needs no model: the
+/// parameters, then the guide SaliencyMix computes from the batch itself
+/// ([`MixMethod::device_guide`](mixaug_masks::MixMethod::device_guide)), then `apply`.
+///
+/// # Shapes
+/// - `images`: `[N, C, H, W]`; `labels`: `[N]`
+pub fn mix_self_guided(
+    method: &mixaug_masks::MixMethod,
+    rng: &mut mixaug_masks::MixRng,
+    images: Tensor<4>,
+    labels: Tensor<1, Int>,
+) -> Result<mixaug_masks::Mixed, mixaug_masks::MixError> {
+    use mixaug_masks::Mixer;
+    let batch = mixaug_masks::BatchShape::of_batch(&images, &labels)?;
+    let params = method.sample(rng, batch)?;
+    let guide = method.device_guide(&params, &images)?.unwrap_or_default();
+    method.apply(&params, images, labels, &guide)
 }

@@ -9,7 +9,7 @@ use burn::module::Param;
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, sigmoid, softmax};
-use mixaug_masks::{MixRng, Mixed, MixedTarget, Mixer};
+use mixaug_masks::{Mixed, MixedTarget};
 use serde::{Deserialize, Serialize};
 
 use crate::LossError;
@@ -363,22 +363,21 @@ pub struct SumixStep {
 }
 
 /// The two-pass forward of §15.2: the raw batch through the model with gradients, the
-/// mixer's batch through it again, then [`sumix_loss`]. With `head = None` the uncertainty
-/// is the classifier's logits (`is_norm = false`, the ImageNet template).
+/// mixed batch (mixed by the caller, with any [`Mixer`](mixaug_masks::Mixer) and its
+/// guide) through it again, then [`sumix_loss`]. With `head = None` the uncertainty is the
+/// classifier's logits (`is_norm = false`, the ImageNet template).
 ///
 /// The caller back-propagates `step.loss.total` and steps its optimiser.
 ///
 /// # Shapes
-/// - `images`: `[N, C, H, W]`
-/// - `labels`: `[N]`
-pub fn sumix_forward<M: PooledClassifier, X: Mixer>(
+/// - `images`: `[N, C, H, W]`, the raw batch
+/// - `mixed.images`: `[N, C, H, W]`, the same batch mixed
+pub fn sumix_forward<M: PooledClassifier>(
     model: &M,
     head: Option<&UncertaintyHead>,
-    mixer: &X,
-    rng: &mut MixRng,
     config: &SumixConfig,
     images: Tensor<4>,
-    labels: Tensor<1, Int>,
+    mixed: Mixed,
 ) -> Result<SumixStep, LossError> {
     let forward = |x: Tensor<4>| {
         let f = model.pooled(x);
@@ -389,8 +388,7 @@ pub fn sumix_forward<M: PooledClassifier, X: Mixer>(
         };
         (z, u)
     };
-    let (raw_logits, raw_uncertainty) = forward(images.clone());
-    let mixed = mixer.mix(rng, images, labels)?;
+    let (raw_logits, raw_uncertainty) = forward(images);
     let (mixed_logits, mixed_uncertainty) = forward(mixed.images.clone());
     let loss = sumix_loss(
         config,

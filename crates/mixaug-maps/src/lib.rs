@@ -39,5 +39,6 @@ pub use cam::{
 };
 pub use error::MapError;
 pub use saliency::{
-    ImageU8, PixelNormalization, SALIENCY_SCALES, SaliencyMap, fine_grained_saliency, saliency_maps,
+    ImageU8, PixelNormalization, SALIENCY_SCALES, SaliencyMap, fine_grained_saliency,
+    host_saliency_maps, saliency_maps,
 };

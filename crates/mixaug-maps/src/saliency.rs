@@ -335,10 +335,7 @@ impl Default for PixelNormalization {
 /// The saliency maps of a normalised RGB (or grey) batch, one per image, computed in
 /// parallel on the host.
 ///
-/// The batch is brought to the host once, de-normalised to 8-bit pixels with `norm`,
-/// read as B, G, R (the tensor's channels are R, G, B, so OpenCV's grey weights fall on
-/// the right channels — the SaliencyMix reference feeds RGB as if it were BGR, METHODS.md
-/// §8) and mapped image by image on rayon's thread pool.
+/// The batch is brought to the host once and mapped by [`host_saliency_maps`].
 ///
 /// # Shapes
 /// - `images`: `[N, C, H, W]` with `C` ∈ {1, 3}
@@ -349,7 +346,8 @@ pub fn saliency_maps(
     images: Tensor<4>,
     norm: &PixelNormalization,
 ) -> Result<Vec<SaliencyMap>, MapError> {
-    let [n, c, h, w] = images.dims();
+    let shape = images.dims();
+    let [_, c, h, w] = shape;
     check_image("fine-grained saliency", h, w, c)?;
     let values = images
         .into_data()
@@ -360,10 +358,37 @@ pub fn saliency_maps(
             expected: "float pixels".into(),
             got: format!("{e:?}"),
         })?;
+    host_saliency_maps(&values, shape, norm)
+}
+
+/// The saliency maps of a normalised RGB (or grey) batch held on the host (`values` in
+/// NCHW order, e.g. a loader's batch before it is uploaded), one per image: de-normalised
+/// to 8-bit pixels with `norm`, read as B, G, R (the channels are R, G, B, so OpenCV's grey
+/// weights fall on the right channels — the SaliencyMix reference feeds RGB as if it were
+/// BGR, METHODS.md §8) and mapped image by image on rayon's thread pool.
+///
+/// # Shapes
+/// - `values`: `N·C·H·W` values of a `shape = [N, C, H, W]` batch, `C` ∈ {1, 3}
+///
+/// # Errors
+/// [`MapError::Channels`] for other channel counts, [`MapError::ImageTooSmall`] below 2×2,
+/// [`MapError::ShapeMismatch`] when `values` does not hold `shape`.
+pub fn host_saliency_maps(
+    values: &[f32],
+    [n, c, h, w]: [usize; 4],
+    norm: &PixelNormalization,
+) -> Result<Vec<SaliencyMap>, MapError> {
+    check_image("fine-grained saliency", h, w, c)?;
+    if values.len() != n * c * h * w {
+        return Err(MapError::ShapeMismatch {
+            what: "saliency images",
+            expected: format!("{} values ([{n}, {c}, {h}, {w}])", n * c * h * w),
+            got: format!("{} values", values.len()),
+        });
+    }
     let plane = h * w;
     Ok(values
         .par_chunks(c * plane)
-        .take(n)
         .map(|img| {
             let grey: Vec<u8> = if c == 1 {
                 img.iter().map(|&v| norm.pixel(v, 0)).collect()

@@ -30,6 +30,17 @@ impl BatchShape {
     /// - `images`: `[N, C, H, W]`
     /// - `labels`: `[N]`
     pub fn of_batch(images: &Tensor<4>, labels: &Tensor<1, Int>) -> Result<Self, MixError> {
+        let shape = Self::of_labelled(images, labels)?;
+        shape.require_mixable()?;
+        Ok(shape)
+    }
+
+    /// The shape of `images`, after checking that there is one label per image.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, C, H, W]`
+    /// - `labels`: `[N]`
+    pub fn of_labelled(images: &Tensor<4>, labels: &Tensor<1, Int>) -> Result<Self, MixError> {
         let [n, c, h, w] = images.dims();
         let [l] = labels.dims();
         if l != n {
@@ -38,9 +49,7 @@ impl BatchShape {
                 labels: l,
             });
         }
-        let shape = Self { n, c, h, w };
-        shape.require_mixable()?;
-        Ok(shape)
+        Ok(Self { n, c, h, w })
     }
 
     /// Errors unless the batch holds at least two images.

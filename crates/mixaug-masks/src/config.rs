@@ -5,12 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AttentiveMix, AttentiveMixConfig, AttentiveMixParams, BatchShape, CutMix, CutMixConfig,
-    CutMixParams, Cutout, CutoutConfig, CutoutParams, FMix, FMixConfig, FMixParams, MixError,
-    MixRng, Mixed, MixedExample, MixedExampleConfig, MixedExampleKind, MixedExampleParams,
-    MixedTarget, Mixer, Mixup, MixupConfig, MixupParams, Pairing, Permutation, ResizeMix,
-    ResizeMixConfig, ResizeMixParams, Ricap, RicapConfig, RicapParams, SaliencyMix,
-    SaliencyMixConfig, SaliencyMixParams, SamplePairing, SamplePairingConfig, SamplePairingParams,
-    SmoothMix, SmoothMixConfig, SmoothMixParams, SnapMix, SnapMixConfig, SnapMixParams,
+    CutMixParams, Cutout, CutoutConfig, CutoutParams, FMix, FMixConfig, FMixParams, GridMix,
+    GridMixConfig, GridMixParams, Guide, MixError, MixRng, Mixed, MixedExample, MixedExampleConfig,
+    MixedExampleKind, MixedExampleParams, MixedTarget, Mixer, Mixup, MixupConfig, MixupParams,
+    Needs, Pairing, Permutation, ResizeMix, ResizeMixConfig, ResizeMixParams, Ricap, RicapConfig,
+    RicapParams, SaliencyMix, SaliencyMixConfig, SaliencyMixParams, SamplePairing,
+    SamplePairingConfig, SamplePairingParams, SmoothMix, SmoothMixConfig, SmoothMixParams, SnapMix,
+    SnapMixConfig, SnapMixParams,
 };
 
 /// Declares the three parallel enums (configuration, method, parameters) from one list of
@@ -111,28 +112,44 @@ macro_rules! methods {
             }
         }
 
-        impl MixMethod {
-            /// What the method mixes by besides the images.
+        impl MixConfig {
+            /// What the method mixes by besides the images (see [`Mixer::needs`]).
             pub fn needs(&self) -> Needs {
                 match self {
+                    MixConfig::None => Needs::Nothing,
+                    $(MixConfig::$variant(_) => <$method as Mixer>::NEEDS,)*
+                }
+            }
+        }
+
+        impl Mixer for MixMethod {
+            type Params = MixParams;
+
+            fn needs(&self) -> Needs {
+                match self {
                     MixMethod::None => Needs::Nothing,
-                    $(MixMethod::$variant(m) => Method::needs(m),)*
+                    $(MixMethod::$variant(m) => m.needs(),)*
                 }
             }
 
-            /// Mixes a batch with given parameters and, for the guided methods
-            /// ([`needs`](Self::needs) ≠ [`Needs::Nothing`]), their guide.
-            ///
-            /// # Shapes
-            /// - `images`: `[N, C, H, W]`
-            /// - `labels`: `[N]`
-            /// - the guide's maps: `[N, H, W]` (percent maps) or `[N, h, w]` (attention)
-            pub fn apply_guided(
+            fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<MixParams, MixError> {
+                Ok(match self {
+                    MixMethod::None => {
+                        batch.require_mixable()?;
+                        MixParams::None {
+                            perm: Permutation::identity(batch.n),
+                        }
+                    }
+                    $(MixMethod::$variant(m) => MixParams::$variant(m.sample(rng, batch)?),)*
+                })
+            }
+
+            fn apply(
                 &self,
                 params: &MixParams,
                 images: Tensor<4>,
                 labels: Tensor<1, Int>,
-                guide: Option<Guide>,
+                guide: &Guide,
             ) -> Result<Mixed, MixError> {
                 match (self, params) {
                     (MixMethod::None, MixParams::None { perm }) => {
@@ -144,38 +161,13 @@ macro_rules! methods {
                         })
                     }
                     $((MixMethod::$variant(m), MixParams::$variant(p)) => {
-                        Method::apply_guided(m, p, images, labels, guide)
+                        m.apply(p, images, labels, guide)
                     })*
                     (method, params) => Err(MixError::ParamsMismatch {
                         expected: method.name(),
                         got: params.method_name(),
                     }),
                 }
-            }
-        }
-
-        impl Mixer for MixMethod {
-            type Params = MixParams;
-
-            fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<MixParams, MixError> {
-                Ok(match self {
-                    MixMethod::None => {
-                        batch.require_mixable()?;
-                        MixParams::None {
-                            perm: Permutation::identity(batch.n),
-                        }
-                    }
-                    $(MixMethod::$variant(m) => MixParams::$variant(Method::sample(m, rng, batch)?),)*
-                })
-            }
-
-            fn apply(
-                &self,
-                params: &MixParams,
-                images: Tensor<4>,
-                labels: Tensor<1, Int>,
-            ) -> Result<Mixed, MixError> {
-                self.apply_guided(params, images, labels, None)
             }
         }
     };
@@ -187,6 +179,7 @@ methods! {
     CutMix("cutmix") = CutMixConfig => CutMix, CutMixParams;
     Cutout("cutout") = CutoutConfig => Cutout, CutoutParams;
     FMix("fmix") = FMixConfig => FMix, FMixParams;
+    GridMix("gridmix") = GridMixConfig => GridMix, GridMixParams;
     ResizeMix("resizemix") = ResizeMixConfig => ResizeMix, ResizeMixParams;
     SmoothMix("smoothmix") = SmoothMixConfig => SmoothMix, SmoothMixParams;
     Ricap("ricap") = RicapConfig => Ricap, RicapParams;
@@ -196,107 +189,40 @@ methods! {
     AttentiveMix("attentivemix") = AttentiveMixConfig => AttentiveMix, AttentiveMixParams;
 }
 
-/// What a method mixes by besides the images; the runner computes it with `mixaug-maps`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Needs {
-    /// Nothing: an input-only method (SaliencyMix computes its saliency itself).
-    Nothing,
-    /// SnapMix: the semantic percent maps of the un-mixed batch under the trained model
-    /// (`mixaug_maps::semantic_percent_maps`).
-    PercentMaps,
-    /// AttentiveMix: a frozen teacher's attention grids (`mixaug_maps::AttentionConfig`).
-    Attention,
-}
-
-/// The map a guided method mixes by.
-#[derive(Debug, Clone)]
-pub enum Guide {
-    /// Semantic percent maps, `[N, H, W]`.
-    PercentMaps(Tensor<3>),
-    /// Attention grids, `[N, h, w]`.
-    Attention(Tensor<3>),
-}
-
-/// The one interface the configuration dispatches to: every [`Mixer`] (needing nothing)
-/// and the two model-guided methods.
-trait Method {
-    type Params;
-    fn needs(&self) -> Needs;
-    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<Self::Params, MixError>;
-    fn apply_guided(
+impl MixMethod {
+    /// The guide a method that [`needs`](Mixer::needs) one computed from the host batch
+    /// ([`Needs::SaliencyPeaks`]): computed from `images` (the batch's NCHW values, before
+    /// upload) for the drawn `params`; `None` for every other method.
+    ///
+    /// # Shapes
+    /// - `images`: `N·C·H·W` values of a batch of shape `batch`
+    pub fn host_guide(
         &self,
-        params: &Self::Params,
-        images: Tensor<4>,
-        labels: Tensor<1, Int>,
-        guide: Option<Guide>,
-    ) -> Result<Mixed, MixError>;
-}
-
-impl<M: Mixer> Method for M {
-    type Params = M::Params;
-    fn needs(&self) -> Needs {
-        Needs::Nothing
-    }
-    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<M::Params, MixError> {
-        Mixer::sample(self, rng, batch)
-    }
-    fn apply_guided(
-        &self,
-        params: &M::Params,
-        images: Tensor<4>,
-        labels: Tensor<1, Int>,
-        _guide: Option<Guide>,
-    ) -> Result<Mixed, MixError> {
-        self.apply(params, images, labels)
-    }
-}
-
-impl Method for SnapMix {
-    type Params = SnapMixParams;
-    fn needs(&self) -> Needs {
-        Needs::PercentMaps
-    }
-    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<SnapMixParams, MixError> {
-        SnapMix::sample(self, rng, batch)
-    }
-    fn apply_guided(
-        &self,
-        params: &SnapMixParams,
-        images: Tensor<4>,
-        labels: Tensor<1, Int>,
-        guide: Option<Guide>,
-    ) -> Result<Mixed, MixError> {
-        match guide {
-            Some(Guide::PercentMaps(maps)) => self.apply(params, images, labels, maps),
-            _ => Err(MixError::GuideRequired {
-                method: "snapmix",
-                needs: "semantic percent maps (`Guide::PercentMaps`)",
-            }),
+        params: &MixParams,
+        images: &[f32],
+        batch: BatchShape,
+    ) -> Result<Option<Guide>, MixError> {
+        match (self, params) {
+            (MixMethod::SaliencyMix(m), MixParams::SaliencyMix(p)) => {
+                m.host_guide(p, images, batch).map(Some)
+            }
+            _ => Ok(None),
         }
     }
-}
 
-impl Method for AttentiveMix {
-    type Params = AttentiveMixParams;
-    fn needs(&self) -> Needs {
-        Needs::Attention
-    }
-    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<AttentiveMixParams, MixError> {
-        AttentiveMix::sample(self, rng, batch)
-    }
-    fn apply_guided(
+    /// [`host_guide`](Self::host_guide) of a batch already on its device: SaliencyMix's
+    /// chosen images are read back (outside `apply`); `None` for every other method.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, C, H, W]`
+    pub fn device_guide(
         &self,
-        params: &AttentiveMixParams,
-        images: Tensor<4>,
-        labels: Tensor<1, Int>,
-        guide: Option<Guide>,
-    ) -> Result<Mixed, MixError> {
-        match guide {
-            Some(Guide::Attention(maps)) => self.apply(params, images, labels, maps),
-            _ => Err(MixError::GuideRequired {
-                method: "attentivemix",
-                needs: "a teacher's attention grids (`Guide::Attention`)",
-            }),
+        params: &MixParams,
+        images: &Tensor<4>,
+    ) -> Result<Option<Guide>, MixError> {
+        match (self, params) {
+            (MixMethod::SaliencyMix(m), MixParams::SaliencyMix(p)) => m.guide(p, images).map(Some),
+            _ => Ok(None),
         }
     }
 }
@@ -349,20 +275,12 @@ impl MixConfig {
             MixConfig::SamplePairing(c) => c.pairing = pairing,
             MixConfig::CutMix(c) => c.pairing = pairing,
             MixConfig::FMix(c) => c.pairing = pairing,
+            MixConfig::GridMix(c) => c.pairing = pairing,
             MixConfig::ResizeMix(c) => c.pairing = pairing,
             MixConfig::SmoothMix(c) => c.pairing = pairing,
             MixConfig::SaliencyMix(c) => c.pairing = pairing,
             MixConfig::SnapMix(c) => c.pairing = pairing,
             MixConfig::AttentiveMix(c) => c.pairing = pairing,
-        }
-    }
-
-    /// What the method mixes by besides the images (see [`MixMethod::needs`]).
-    pub fn needs(&self) -> Needs {
-        match self {
-            MixConfig::SnapMix(_) => Needs::PercentMaps,
-            MixConfig::AttentiveMix(_) => Needs::Attention,
-            _ => Needs::Nothing,
         }
     }
 
@@ -430,6 +348,7 @@ mod tests {
                 "attentivemix.alpha",
                 "cutmix.alpha",
                 "fmix.alpha",
+                "gridmix.alpha",
                 "mixup.alpha",
                 "resizemix.alpha",
                 "ricap.beta",

@@ -9,13 +9,17 @@
 //!
 //! Methods: [`Mixup`] (Zhang et al., ICLR 2018), [`SamplePairing`] (Inoue 2018),
 //! [`CutMix`] (Yun et al., ICCV 2019), [`Cutout`] (DeVries & Taylor 2017), [`FMix`]
-//! (Harris et al. 2020), [`ResizeMix`] (Qin et al. 2020), [`SmoothMix`] (Lee et al.,
-//! CVPRW 2020), [`Ricap`] (Takahashi et al., ACML 2018) and the eleven
-//! [`MixedExample`] variants of Summers & Dinneen (WACV 2019); the guided [`SaliencyMix`]
-//! (Uddin et al., ICLR 2021), [`SnapMix`] (Huang et al., AAAI 2021) and [`AttentiveMix`]
-//! (Walawalkar et al., ICASSP 2020), which mix by the maps of `mixaug-maps`; [`MixConfig`]
-//! names them for configuration files, and [`MixMethod::needs`] says which guide a method
-//! takes.
+//! (Harris et al. 2020), [`GridMix`] (Baek et al., Pattern Recognition 2021),
+//! [`ResizeMix`] (Qin et al. 2020), [`SmoothMix`] (Lee et al., CVPRW 2020), [`Ricap`]
+//! (Takahashi et al., ACML 2018) and the eleven [`MixedExample`] variants of Summers &
+//! Dinneen (WACV 2019); the guided [`SaliencyMix`] (Uddin et al., ICLR 2021), [`SnapMix`]
+//! (Huang et al., AAAI 2021) and [`AttentiveMix`] (Walawalkar et al., ICASSP 2020), which
+//! mix by a [`Guide`] — the partners' saliency peaks computed on the host, or the maps of
+//! `mixaug-maps` — that [`Mixer::needs`] names and [`Mixer::apply`] receives;
+//! [`MixConfig`] names them for configuration files.
+//!
+//! Everything on tensors is burn operations: the crate compiles no backend and runs on
+//! whatever device the images are on.
 //!
 //! ```
 //! use burn::prelude::*;
@@ -37,53 +41,43 @@
 //! assert!(sums.iter().all(|s| (s - 1.0).abs() < 1e-6));
 //! ```
 
-mod attentivemix;
 mod batch;
 mod config;
-mod cut_box;
-mod cutmix;
-mod cutout;
 mod error;
-mod fmix;
-mod fused;
-mod mixed_example;
+mod methods;
 mod mixer;
-mod mixup;
+mod ops;
 mod pairing;
-mod resizemix;
-mod ricap;
 mod rng;
-mod saliencymix;
-mod sample_pairing;
-mod smoothmix;
-mod snapmix;
 mod target;
 
-pub use attentivemix::{
+pub use batch::BatchShape;
+pub use config::{MixConfig, MixMethod, MixParams};
+pub use error::MixError;
+pub use methods::attentivemix::{
     AttentiveMix, AttentiveMixConfig, AttentiveMixParams, AttentiveVariant, CellCount,
 };
-pub use batch::BatchShape;
-pub use config::{Guide, MixConfig, MixMethod, MixParams, Needs};
-pub use cut_box::{CutBox, boxes_mask};
-pub use cutmix::{CutDraw, CutMix, CutMixConfig, CutMixParams};
-pub use cutout::{Cutout, CutoutConfig, CutoutMode, CutoutParams};
-pub use error::MixError;
-pub use fmix::{FMix, FMixConfig, FMixParams, binarise, fourier_grey};
-pub use fused::without_fused_kernels;
-pub use mixed_example::{
+pub use methods::cutmix::{CutDraw, CutMix, CutMixConfig, CutMixParams};
+pub use methods::cutout::{Cutout, CutoutConfig, CutoutMode, CutoutParams};
+pub use methods::fmix::{FMix, FMixConfig, FMixParams, binarise, fourier_grey};
+pub use methods::gridmix::{Grid, GridMix, GridMixConfig, GridMixParams};
+pub use methods::mixed_example::{
     Axis, Interval, MixedExample, MixedExampleConfig, MixedExampleDraws, MixedExampleKind,
     MixedExampleParams, Quadrants, RatioDraw, quadrant_mask,
 };
-pub use mixer::{LamMode, Mixed, Mixer};
-pub use mixup::{Mixup, MixupConfig, MixupParams};
-pub use pairing::{Pairing, Permutation};
-pub use resizemix::{ResizeMix, ResizeMixConfig, ResizeMixParams, nearest_indices};
-pub use ricap::{Ricap, RicapConfig, RicapParams, RicapPatch};
-pub use rng::{MixRng, StreamKey};
-pub use saliencymix::{Pixel, SaliencyMix, SaliencyMixConfig, SaliencyMixParams, SaliencyPeaks};
-pub use sample_pairing::{
+pub use methods::mixup::{Mixup, MixupConfig, MixupParams};
+pub use methods::resizemix::{ResizeMix, ResizeMixConfig, ResizeMixParams};
+pub use methods::ricap::{Ricap, RicapConfig, RicapParams, RicapPatch};
+pub use methods::saliencymix::{
+    Pixel, SaliencyMix, SaliencyMixConfig, SaliencyMixParams, SaliencyPeaks,
+};
+pub use methods::sample_pairing::{
     PairingSchedule, SamplePairing, SamplePairingConfig, SamplePairingParams,
 };
-pub use smoothmix::{SmoothMix, SmoothMixConfig, SmoothMixLabel, SmoothMixParams};
-pub use snapmix::{SnapMix, SnapMixConfig, SnapMixParams};
+pub use methods::smoothmix::{SmoothMix, SmoothMixConfig, SmoothMixLabel, SmoothMixParams};
+pub use methods::snapmix::{SnapMix, SnapMixConfig, SnapMixParams};
+pub use mixer::{Guide, LamMode, Mixed, Mixer, Needs};
+pub use ops::{CutBox, boxes_mask, nearest_indices};
+pub use pairing::{Pairing, Permutation};
+pub use rng::{MixRng, StreamKey};
 pub use target::{MixedTarget, check_smoothing};

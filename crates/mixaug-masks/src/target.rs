@@ -44,6 +44,15 @@ impl MixedTarget {
         Ok(Self { classes, weights })
     }
 
+    /// The same target on the autodiff device over its tensors' device
+    /// ([`Tensor::autodiff`]; no copy): for a batch mixed without autodiff and trained on.
+    pub fn autodiff(self) -> Self {
+        Self {
+            classes: self.classes.autodiff(),
+            weights: self.weights.autodiff(),
+        }
+    }
+
     /// The target of an unmixed batch: each label with weight 1.
     ///
     /// # Shapes

@@ -7,10 +7,7 @@ use burn::prelude::*;
 use burn::tensor::module::adaptive_avg_pool2d;
 use image::{Rgb, RgbImage, imageops};
 use mixaug_maps::{PixelNormalization, saliency_maps};
-use mixaug_masks::{
-    BatchShape, Guide, MixConfig, MixMethod, MixParams, MixRng, Mixer, Needs, Pairing,
-    PairingSchedule,
-};
+use mixaug_masks::{BatchShape, Guide, MixConfig, MixRng, Mixer, Needs, Pairing, PairingSchedule};
 
 use crate::render::{
     Normalization, draw_text, load_photo, map_to_photo, photos_to_batch, tensor_to_photo,
@@ -80,10 +77,7 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
         mean: norm.mean,
         std: norm.std,
     };
-    let guided = options
-        .methods
-        .iter()
-        .any(|m| m.needs() != Needs::Nothing || matches!(m, MixConfig::SaliencyMix(_)));
+    let guided = options.methods.iter().any(|m| m.needs() != Needs::Nothing);
     let saliency = if guided {
         let maps = saliency_maps(batch.clone(), &pixels)?;
         let values: Vec<f32> = maps.iter().flat_map(|m| m.to_f32()).collect();
@@ -149,16 +143,16 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
         let method = config
             .init()
             .with_context(|| format!("invalid configuration for {}", config.label()))?;
-        let mut params = method.sample(&mut MixRng::from_seed(options.seed), shape)?;
-        if let (MixMethod::SaliencyMix(m), MixParams::SaliencyMix(p)) = (&method, &mut params) {
-            // Fix the peaks now: the mask below is drawn by mixing an indicator batch,
-            // whose own saliency would move the boxes.
-            p.peaks = Some(m.peaks(&batch, &p.perm)?);
-        }
-        let guide = saliency
-            .as_ref()
-            .and_then(|maps| stand_in_guide(method.needs(), maps));
-        let mixed = method.apply_guided(&params, batch.clone(), labels.clone(), guide.clone())?;
+        let params = method.sample(&mut MixRng::from_seed(options.seed), shape)?;
+        // The guide is fixed once: the mask below is drawn by mixing an indicator batch
+        // with the same guide.
+        let guide = match method.device_guide(&params, &batch)? {
+            Some(guide) => guide,
+            None => saliency
+                .as_ref()
+                .map_or(Guide::None, |maps| stand_in_guide(method.needs(), maps)),
+        };
+        let mixed = method.apply(&params, batch.clone(), labels.clone(), &guide)?;
         let classes: Vec<i64> = mixed
             .target
             .classes()
@@ -172,8 +166,8 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
         let k = mixed.target.num_sources();
         let top = GAP + (row as u32 + 1 + extra_rows) * row_height;
         let title = match method.needs() {
-            Needs::Nothing => config.label().to_string(),
-            _ => format!(
+            Needs::Nothing | Needs::SaliencyPeaks => config.label().to_string(),
+            Needs::PercentMaps | Needs::Attention => format!(
                 "{} (guided by saliency: no trained model here)",
                 config.label()
             ),
@@ -187,7 +181,7 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
                 .reshape([n, 1, 1, 1])
                 .expand([n, 3, h as usize, w as usize]);
             let mask = method
-                .apply_guided(&params, indicator, labels.clone(), guide.clone())?
+                .apply(&params, indicator, labels.clone(), &guide)?
                 .images
                 .slice(s![i..i + 1, 0..1])
                 .reshape([h as usize, w as usize]);
@@ -233,17 +227,17 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
 ///
 /// # Shapes
 /// - `saliency`: `[N, H, W]`
-fn stand_in_guide(needs: Needs, saliency: &Tensor<3>) -> Option<Guide> {
+fn stand_in_guide(needs: Needs, saliency: &Tensor<3>) -> Guide {
     let [n, h, w] = saliency.dims();
     match needs {
-        Needs::Nothing => None,
+        Needs::Nothing | Needs::SaliencyPeaks => Guide::None,
         Needs::PercentMaps => {
             let shifted = saliency.clone().add_scalar(1e-6);
             let total = shifted.clone().sum_dim(2).sum_dim(1);
-            Some(Guide::PercentMaps(shifted / total))
+            Guide::PercentMaps(shifted / total)
         }
-        Needs::Attention => Some(Guide::Attention(
+        Needs::Attention => Guide::Attention(
             adaptive_avg_pool2d(saliency.clone().reshape([n, 1, h, w]), [7, 7]).reshape([n, 7, 7]),
-        )),
+        ),
     }
 }

@@ -528,7 +528,14 @@ fn load_state(
     Ok((network, optimizer, history.epochs))
 }
 
-/// The loss of one step (and its graph) on the batch `images`/`labels`.
+/// The loss of one step (and its graph) on the host batch `batch`, trained on the
+/// autodiff `device`.
+///
+/// The batch is mixed before it is lifted to the autodiff device: it is sampled and its
+/// host guide (SaliencyMix's peaks) computed on the host, uploaded to the plain device
+/// (`device.inner()`), mixed there (the images need no gradient; model guides are computed
+/// with the trained or teacher network and brought back to the plain device) and the mixed
+/// batch lifted for the forward pass.
 #[allow(clippy::too_many_arguments)]
 fn step_loss(
     network: &Network,
@@ -536,19 +543,47 @@ fn step_loss(
     mixer: &MixMethod,
     options: &TrainOptions,
     rng: &mut MixRng,
-    images: Tensor<4>,
-    labels: Tensor<1, Int>,
+    batch: Batch,
+    device: &Device,
     epoch: usize,
 ) -> Result<(Tensor<1>, Option<Tensor<1>>)> {
+    let [n, c, h, w] = batch.shape;
+    let shape = BatchShape::new(n, c, h, w);
+    let params = mixer.sample(rng, shape)?;
+    let host_guide = mixer.host_guide(&params, &batch.images, shape)?;
+    let (images, labels) = to_device(batch, &device.clone().inner());
+    let guide = match (host_guide, mixer.needs()) {
+        (Some(guide), _) => guide,
+        (None, Needs::PercentMaps) => Guide::PercentMaps(
+            semantic_percent_maps(
+                &network.model,
+                images.clone().autodiff(),
+                labels.clone().autodiff(),
+                CamStatistics::Batch,
+            )?
+            .inner(),
+        ),
+        (None, Needs::Attention) => {
+            let teacher = teacher.context("AttentiveMix needs its frozen teacher network")?;
+            Guide::Attention(
+                teacher
+                    .attention
+                    .attention(&teacher.network, images.clone().autodiff())?
+                    .inner(),
+            )
+        }
+        (None, Needs::Nothing | Needs::SaliencyPeaks) => Guide::None,
+    };
+    let mixed = mixer
+        .apply(&params, images.clone(), labels, &guide)?
+        .autodiff();
     if let LossKind::Sumix(config) = options.loss {
         let step = sumix_forward(
             &network.model,
             network.head.as_ref(),
-            mixer,
-            rng,
             &config,
-            images,
-            labels,
+            images.autodiff(),
+            mixed,
         )?;
         let n = step.mixed.target.batch_size();
         let lam = step.mixed.target.weights().slice(s![.., 0..1]).reshape([n]);
@@ -564,27 +599,6 @@ fn step_loss(
         );
         return Ok((step.loss.total, Some(sums)));
     }
-    let shape = BatchShape::of_batch(&images, &labels)?;
-    let params = mixer.sample(rng, shape)?;
-    let guide = match mixer.needs() {
-        Needs::PercentMaps => Some(Guide::PercentMaps(semantic_percent_maps(
-            &network.model,
-            images.clone(),
-            labels.clone(),
-            CamStatistics::Batch,
-        )?)),
-        Needs::Attention => {
-            let teacher = teacher.context("AttentiveMix needs its frozen teacher network")?;
-            Some(Guide::Attention(
-                teacher
-                    .attention
-                    .attention(&teacher.network, images.clone())?,
-            ))
-        }
-        Needs::Nothing => None,
-    };
-    let (h, w) = (shape.h, shape.w);
-    let mixed = mixer.apply_guided(&params, images, labels, guide)?;
     let ratio = match &params {
         MixParams::SnapMix(p) => {
             let n = mixed.target.batch_size();
@@ -661,14 +675,14 @@ fn shard_step(
     mixer: &MixMethod,
     options: &TrainOptions,
     key: StreamKey,
-    images: Tensor<4>,
-    labels: Tensor<1, Int>,
+    batch: Batch,
+    device: &Device,
     epoch: usize,
     weight: f64,
 ) -> Result<ShardResult> {
     let mut rng = MixRng::new(key);
     let (loss, ratio) = step_loss(
-        network, teacher, mixer, options, &mut rng, images, labels, epoch,
+        network, teacher, mixer, options, &mut rng, batch, device, epoch,
     )?;
     let value = f64::from(loss.clone().into_scalar::<f32>());
     if !value.is_finite() {
@@ -755,9 +769,11 @@ pub fn train(
             mixer.name()
         );
     }
-    if matches!(options.loss, LossKind::Sumix(_)) && mixer.needs() != Needs::Nothing {
+    if matches!(options.loss, LossKind::Sumix(_))
+        && matches!(mixer.needs(), Needs::PercentMaps | Needs::Attention)
+    {
         bail!(
-            "SUMix is implemented over input-only mixers; {} needs a guide",
+            "SUMix is implemented over mixers that need no model; {} needs a model's maps",
             mixer.name()
         );
     }
@@ -797,15 +813,14 @@ pub fn train(
                 });
                 scope.spawn(move || {
                     for job in job_rx {
-                        let (images, labels) = to_device(job.shard, &replica_device);
                         let result = shard_step(
                             &job.network,
                             teacher.as_ref(),
                             mixer,
                             options,
                             job.key,
-                            images,
-                            labels,
+                            job.shard,
+                            &replica_device,
                             job.epoch,
                             job.weight,
                         );
@@ -856,15 +871,14 @@ pub fn train(
                     .send(job)
                     .map_err(|_| anyhow::anyhow!("a replica thread stopped"))?;
             }
-            let (images, labels) = to_device(shard(batch, ranges[0].clone()), device);
             let main = shard_step(
                 &network,
                 control.teacher.as_ref(),
                 mixer,
                 options,
                 key(0),
-                images,
-                labels,
+                shard(batch, ranges[0].clone()),
+                device,
                 epoch + 1,
                 ranges[0].len() as f64 / n as f64,
             )?;

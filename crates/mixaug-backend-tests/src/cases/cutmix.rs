@@ -1,7 +1,7 @@
 use burn::prelude::*;
 use mixaug_masks::{
-    BatchShape, CutBox, CutDraw, CutMixConfig, CutMixParams, LamMode, MixRng, Mixer, Pairing,
-    Permutation,
+    BatchShape, CutBox, CutDraw, CutMixConfig, CutMixParams, Guide, LamMode, MixRng, Mixer,
+    Pairing, Permutation,
 };
 
 use crate::{assert_close, floats, ints, pasted_ramp, ramp_batch, ramp_values};
@@ -36,7 +36,12 @@ pub fn cutmix_hand_case(device: &Device) {
     let mixed = CutMixConfig::new()
         .init()
         .unwrap()
-        .apply(&params, ramp_batch(n, c, h, w, device), labels(device))
+        .apply(
+            &params,
+            ramp_batch(n, c, h, w, device),
+            labels(device),
+            &Guide::None,
+        )
         .unwrap();
     assert_eq!(floats(mixed.images), pasted_ramp(SHAPE, &[region], &[1, 0]));
     assert_eq!(ints(mixed.target.classes()), vec![4, 9, 9, 4]);
@@ -67,7 +72,12 @@ pub fn cutmix_worked_example(device: &Device) {
             }],
         };
         let mixed = cutmix
-            .apply(&params, images.clone(), Tensor::from_ints([0, 1], device))
+            .apply(
+                &params,
+                images.clone(),
+                Tensor::from_ints([0, 1], device),
+                &Guide::None,
+            )
             .unwrap();
         // Sample 0 is zeros with the partner's ones pasted: its mean is the box fraction.
         let pasted: f32 = mixed.images.slice(s![0..1]).sum().into_scalar();
@@ -107,7 +117,12 @@ pub fn cutmix_per_sample_hand_case(device: &Device) {
         .with_lam_mode(LamMode::PerSample)
         .init()
         .unwrap()
-        .apply(&params, ramp_batch(n, c, h, w, device), labels(device))
+        .apply(
+            &params,
+            ramp_batch(n, c, h, w, device),
+            labels(device),
+            &Guide::None,
+        )
         .unwrap();
     assert_eq!(floats(mixed.images), pasted_ramp(SHAPE, &boxes, &[1, 0]));
     assert_close(
@@ -127,7 +142,12 @@ pub fn cutmix_identity_cases(device: &Device) {
         cuts: vec![draw(CutBox::around(h, w, 1.0, 2, 3))],
     };
     let mixed = cutmix
-        .apply(&empty, ramp_batch(n, c, h, w, device), labels(device))
+        .apply(
+            &empty,
+            ramp_batch(n, c, h, w, device),
+            labels(device),
+            &Guide::None,
+        )
         .unwrap();
     assert_eq!(floats(mixed.images), original);
     assert_close(&floats(mixed.target.weights()), &[1.0, 0.0, 1.0, 0.0], 0.0);
@@ -141,7 +161,12 @@ pub fn cutmix_identity_cases(device: &Device) {
         })],
     };
     let mixed = cutmix
-        .apply(&fixed, ramp_batch(n, c, h, w, device), labels(device))
+        .apply(
+            &fixed,
+            ramp_batch(n, c, h, w, device),
+            labels(device),
+            &Guide::None,
+        )
         .unwrap();
     assert_eq!(floats(mixed.images), original);
 }
@@ -177,7 +202,7 @@ pub fn cutmix_area_property(device: &Device) {
             .sample(&mut rng, BatchShape::new(n, c, h, w))
             .unwrap();
         let mixed = cutmix
-            .apply(&params, images.clone(), labels.clone())
+            .apply(&params, images.clone(), labels.clone(), &Guide::None)
             .unwrap();
         let own = Tensor::<1, Int>::arange(0..n as i64, device)
             .float()
@@ -224,7 +249,12 @@ pub fn cutmix_uncorrected_lambda(device: &Device) {
         .with_correct_lam(false)
         .init()
         .unwrap()
-        .apply(&params, ramp_batch(n, c, h, w, device), labels(device))
+        .apply(
+            &params,
+            ramp_batch(n, c, h, w, device),
+            labels(device),
+            &Guide::None,
+        )
         .unwrap();
     assert_close(&floats(mixed.target.weights()), &[0.7, 0.3, 0.7, 0.3], 1e-7);
 }

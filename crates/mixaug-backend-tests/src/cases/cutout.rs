@@ -1,5 +1,7 @@
 use burn::prelude::*;
-use mixaug_masks::{BatchShape, CutBox, CutoutConfig, CutoutMode, CutoutParams, MixRng, Mixer};
+use mixaug_masks::{
+    BatchShape, CutBox, CutoutConfig, CutoutMode, CutoutParams, Guide, MixRng, Mixer,
+};
 
 use crate::{floats, ints, ramp_batch, ramp_values};
 
@@ -49,6 +51,7 @@ pub fn cutout_per_image_hand_case(device: &Device) {
             },
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([4, 9], device),
+            &Guide::None,
         )
         .unwrap();
     assert_eq!(floats(mixed.images), expected_erase(shape, &regions, -1.5));
@@ -80,6 +83,7 @@ pub fn cutout_sampled_boxes(device: &Device) {
                 &params,
                 ramp_batch(n, c, h, w, device),
                 Tensor::from_ints([0, 1, 2], device),
+                &Guide::None,
             )
             .unwrap();
         assert_eq!(
@@ -101,6 +105,7 @@ pub fn cutout_sampled_boxes(device: &Device) {
                 &params,
                 ramp_batch(n, c, h, w, device),
                 Tensor::from_ints([0, 1, 2], device),
+                &Guide::None,
             )
             .unwrap();
         assert_eq!(

@@ -1,12 +1,12 @@
 use burn::prelude::*;
 use mixaug_loss::{LossError, pair_cross_entropy, soft_target_cross_entropy};
 use mixaug_masks::{
-    BatchShape, CutMixConfig, CutoutConfig, CutoutMode, FMixConfig, LamMode, MixConfig, MixError,
-    MixRng, MixedExampleConfig, MixedExampleKind, MixedTarget, Mixer, MixupConfig, Needs,
+    BatchShape, CutMixConfig, CutoutConfig, CutoutMode, FMixConfig, Guide, LamMode, MixConfig,
+    MixError, MixRng, MixedExampleConfig, MixedExampleKind, MixedTarget, Mixer, MixupConfig, Needs,
     PairingSchedule, RatioDraw, ResizeMixConfig, RicapConfig, SamplePairingConfig, SmoothMixConfig,
 };
 
-use crate::ramp_batch;
+use crate::{mix_self_guided, ramp_batch};
 
 /// Every method that mixes a sample with a partner without a model (all but `none`,
 /// Cutout and the model-guided ones, whose errors are tested with their guides).
@@ -14,7 +14,8 @@ fn methods() -> Vec<MixConfig> {
     MixConfig::all_defaults()
         .into_iter()
         .filter(|c| {
-            c.needs() == Needs::Nothing && !matches!(c, MixConfig::None | MixConfig::Cutout(_))
+            matches!(c.needs(), Needs::Nothing | Needs::SaliencyPeaks)
+                && !matches!(c, MixConfig::None | MixConfig::Cutout(_))
         })
         .collect()
 }
@@ -24,7 +25,8 @@ fn methods() -> Vec<MixConfig> {
 pub fn errors_bad_batches(device: &Device) {
     for config in methods() {
         let method = config.init().unwrap();
-        let one = method.mix(
+        let one = mix_self_guided(
+            &method,
             &mut MixRng::from_seed(0),
             ramp_batch(1, 3, 4, 6, device),
             Tensor::from_ints([0], device),
@@ -34,7 +36,8 @@ pub fn errors_bad_batches(device: &Device) {
             "{}: {one:?}",
             config.label()
         );
-        let mismatched = method.mix(
+        let mismatched = mix_self_guided(
+            &method,
             &mut MixRng::from_seed(0),
             ramp_batch(3, 3, 4, 6, device),
             Tensor::from_ints([0, 1], device),
@@ -56,6 +59,7 @@ pub fn errors_bad_batches(device: &Device) {
             &params,
             ramp_batch(2, 3, 4, 6, device),
             Tensor::from_ints([0, 1], device),
+            &Guide::None,
         );
         assert!(
             matches!(wrong, Err(MixError::ShapeMismatch { .. })),

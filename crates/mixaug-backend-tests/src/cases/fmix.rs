@@ -1,5 +1,7 @@
 use burn::prelude::*;
-use mixaug_masks::{BatchShape, FMixConfig, FMixParams, MixRng, Mixer, Pairing, Permutation};
+use mixaug_masks::{
+    BatchShape, FMixConfig, FMixParams, Guide, MixRng, Mixer, Pairing, Permutation,
+};
 
 use crate::{assert_close, floats, ints, ramp_batch, swapped_pair_blend};
 
@@ -28,6 +30,7 @@ pub fn fmix_hand_case(device: &Device) {
             &params,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([4, 9], device),
+            &Guide::None,
         )
         .unwrap();
     let expected = swapped_pair_blend([c, h, w], |_, _, y, x| mask[y * w + x]);
@@ -79,7 +82,12 @@ pub fn fmix_top_k_mask_and_coin(device: &Device) {
             assert_eq!(ones_first, expected, "seed {seed}");
         }
         let mixed = fmix
-            .apply(&p, images.clone(), Tensor::from_ints([0, 1], device))
+            .apply(
+                &p,
+                images.clone(),
+                Tensor::from_ints([0, 1], device),
+                &Guide::None,
+            )
             .unwrap();
         let kept: f32 = mixed.images.slice(s![0..1, 0..1]).sum().into_scalar();
         assert_eq!(kept, p.ones as f32, "seed {seed}");

@@ -21,17 +21,17 @@ fn flip() -> Permutation {
 pub fn saliencymix_hand_case(device: &Device) {
     let [n, c, h, w] = SHAPE;
     let mixer = SaliencyMixConfig::new().init().unwrap();
+    let params = SaliencyMixParams {
+        perm: flip(),
+        sampled_lam: 0.5,
+    };
     let run = |peaks: Vec<Pixel>| {
-        let params = SaliencyMixParams {
-            perm: flip(),
-            sampled_lam: 0.5,
-            peaks: Some(peaks),
-        };
         mixer
             .apply(
                 &params,
                 ramp_batch(n, c, h, w, device),
                 Tensor::from_ints([3, 7], device),
+                &Guide::SaliencyPeaks(peaks),
             )
             .unwrap()
     };
@@ -68,19 +68,43 @@ pub fn saliencymix_hand_case(device: &Device) {
     );
 
     // A peak outside the image and a wrong number of peaks are typed errors.
-    let params = SaliencyMixParams {
-        perm: flip(),
-        sampled_lam: 0.5,
-        peaks: Some(vec![Pixel { y: 4, x: 0 }]),
-    };
+    for peaks in [vec![Pixel { y: 4, x: 0 }], vec![Pixel { y: 0, x: 0 }; 3]] {
+        assert!(matches!(
+            mixer.apply(
+                &params,
+                ramp_batch(n, c, h, w, device),
+                Tensor::from_ints([3, 7], device),
+                &Guide::SaliencyPeaks(peaks),
+            ),
+            Err(MixError::ShapeMismatch { .. })
+        ));
+    }
+    // Without its guide SaliencyMix is a typed error, unless nothing is mixed (λ = 1).
     assert!(matches!(
         mixer.apply(
             &params,
             ramp_batch(n, c, h, w, device),
-            Tensor::from_ints([3, 7], device)
+            Tensor::from_ints([3, 7], device),
+            &Guide::None,
         ),
-        Err(MixError::ShapeMismatch { .. })
+        Err(MixError::GuideRequired {
+            method: "saliencymix",
+            ..
+        })
     ));
+    let unmixed = SaliencyMixParams {
+        perm: flip(),
+        sampled_lam: 1.0,
+    };
+    let mixed = mixer
+        .apply(
+            &unmixed,
+            ramp_batch(n, c, h, w, device),
+            Tensor::from_ints([3, 7], device),
+            &Guide::None,
+        )
+        .unwrap();
+    assert_eq!(floats(mixed.images), ramp_values(n, c, h, w));
 }
 
 /// Pseudo-random 8-bit pixels (a fixed integer hash), as floats `k/255`, so the saliency
@@ -131,7 +155,17 @@ pub fn saliencymix_peaks_follow_partner_saliency(device: &Device) {
         .unwrap();
     let peak = argmax(params.perm.as_slice()[0]);
     let region = CutBox::around(h, w, params.sampled_lam, peak.y, peak.x);
-    let mixed = reference.apply(&params, images, labels).unwrap();
+    // The guide from the host batch (before upload) equals the one read back.
+    let host: Vec<f32> = bytes.iter().map(|&b| f32::from(b) / 255.0).collect();
+    let shape = mixaug_masks::BatchShape::new(n, c, h, w);
+    let guide = reference.host_guide(&params, &host, shape).unwrap();
+    match (&guide, reference.guide(&params, &images).unwrap()) {
+        (Guide::SaliencyPeaks(host), Guide::SaliencyPeaks(read)) => {
+            assert_eq!((host.clone(), read), (vec![peak], vec![peak]));
+        }
+        other => panic!("unexpected guides {other:?}"),
+    }
+    let mixed = reference.apply(&params, images, labels, &guide).unwrap();
     let expected = region.kept_fraction(h, w) as f32;
     let weights = floats(mixed.target.weights());
     assert_close(&[weights[0], weights[2], weights[4]], &[expected; 3], 1e-6);
@@ -180,7 +214,7 @@ pub fn snapmix_hand_case(device: &Device) {
             &params,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([3, 7], device),
-            maps.clone(),
+            &Guide::PercentMaps(maps.clone()),
         )
         .unwrap();
     let x = ramp_values(n, c, h, w);
@@ -209,7 +243,7 @@ pub fn snapmix_hand_case(device: &Device) {
             &params,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([5, 5], device),
-            maps.clone(),
+            &Guide::PercentMaps(maps.clone()),
         )
         .unwrap();
     let s0 = 1.0 - 4.0 / 24.0 + 1.0;
@@ -223,7 +257,7 @@ pub fn snapmix_hand_case(device: &Device) {
             &params,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([3, 7], device),
-            flat,
+            &Guide::PercentMaps(flat),
         )
         .unwrap();
     let (wa, wb) = (1.0 - 4.0 / 24.0, 6.0 / 24.0);
@@ -236,7 +270,7 @@ pub fn snapmix_hand_case(device: &Device) {
             &params,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([3, 7], device),
-            nan,
+            &Guide::PercentMaps(nan),
         )
         .unwrap();
     assert_close(
@@ -255,7 +289,7 @@ pub fn snapmix_hand_case(device: &Device) {
             &off,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([3, 7], device),
-            maps.clone(),
+            &Guide::PercentMaps(maps.clone()),
         )
         .unwrap();
     assert_eq!(floats(unmixed.images), x);
@@ -268,7 +302,7 @@ pub fn snapmix_hand_case(device: &Device) {
             &params,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([3, 7], device),
-            Tensor::zeros([n, w, h], device)
+            &Guide::PercentMaps(Tensor::zeros([n, w, h], device))
         ),
         Err(MixError::ShapeMismatch { .. })
     ));
@@ -295,7 +329,12 @@ pub fn snapmix_sampled_weights_in_range(device: &Device) {
             )
             .unwrap();
         let mixed = mixer
-            .apply(&params, images.clone(), labels.clone(), maps.clone())
+            .apply(
+                &params,
+                images.clone(),
+                labels.clone(),
+                &Guide::PercentMaps(maps.clone()),
+            )
             .unwrap();
         let weights = floats(mixed.target.weights());
         for (i, &p) in params.perm.as_slice().iter().enumerate() {
@@ -318,7 +357,7 @@ pub fn snapmix_sampled_weights_in_range(device: &Device) {
         )
         .unwrap();
     assert!(matches!(
-        method.apply(&params, images.clone(), labels.clone()),
+        method.apply(&params, images.clone(), labels.clone(), &Guide::None),
         Err(MixError::GuideRequired {
             method: "snapmix",
             ..
@@ -326,7 +365,7 @@ pub fn snapmix_sampled_weights_in_range(device: &Device) {
     ));
     assert!(matches!(params, MixParams::SnapMix(_)));
     let with = method
-        .apply_guided(&params, images, labels, Some(Guide::PercentMaps(maps)))
+        .apply(&params, images, labels, &Guide::PercentMaps(maps))
         .unwrap();
     assert_eq!(with.images.dims(), [n, c, h, w]);
 }
@@ -360,7 +399,7 @@ pub fn attentivemix_hand_case(device: &Device) {
             &params,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([3, 7], device),
-            attention.clone(),
+            &Guide::Attention(attention.clone()),
         )
         .unwrap();
     assert_eq!(floats(mixed.images), swapped_pair_blend([c, h, w], mask));
@@ -384,7 +423,7 @@ pub fn attentivemix_hand_case(device: &Device) {
             &params,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([3, 7], device),
-            attention,
+            &Guide::Attention(attention),
         )
         .unwrap();
     let mask = |i: usize, _ch: usize, y: usize, x: usize| {
@@ -425,7 +464,7 @@ pub fn attentivemix_uneven_cells(device: &Device) {
             &params,
             images,
             Tensor::from_ints([0, 1], device),
-            attention,
+            &Guide::Attention(attention),
         )
         .unwrap();
     let values = floats(mixed.images);
@@ -447,7 +486,7 @@ pub fn attentivemix_uneven_cells(device: &Device) {
             &params,
             Tensor::zeros([2, 1, 2, 2], device),
             Tensor::from_ints([0, 1], device),
-            Tensor::zeros([2, 3, 3], device)
+            &Guide::Attention(Tensor::zeros([2, 3, 3], device))
         ),
         Err(MixError::ShapeMismatch { .. })
     ));

@@ -1,7 +1,7 @@
 use burn::prelude::*;
 use mixaug_masks::{
-    Axis, BatchShape, Interval, MixRng, MixedExampleConfig, MixedExampleDraws, MixedExampleKind,
-    MixedExampleParams, Mixer, Permutation, Quadrants,
+    Axis, BatchShape, Guide, Interval, MixRng, MixedExampleConfig, MixedExampleDraws,
+    MixedExampleKind, MixedExampleParams, Mixer, Permutation, Quadrants,
 };
 
 use crate::{assert_close, floats, ints, ramp_batch, ramp_values, swapped_pair_blend};
@@ -28,6 +28,7 @@ fn apply(
             &params,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([4, 9], device),
+            &Guide::None,
         )
         .unwrap();
     (
@@ -299,6 +300,7 @@ pub fn mixed_example_sampled_sources(device: &Device) {
                     &params,
                     ramp_batch(n, c, h, w, device),
                     Tensor::from_ints([0, 1, 2, 3], device),
+                    &Guide::None,
                 )
                 .unwrap();
             let got = floats(mixed.images);

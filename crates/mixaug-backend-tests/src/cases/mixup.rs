@@ -1,5 +1,5 @@
 use burn::prelude::*;
-use mixaug_masks::{MixConfig, Mixer, MixupConfig, MixupParams, Permutation};
+use mixaug_masks::{Guide, MixConfig, Mixer, MixupConfig, MixupParams, Permutation};
 
 use crate::{assert_close, floats, ints, ramp_batch, ramp_values};
 
@@ -33,7 +33,12 @@ pub fn mixup_hand_case(device: &Device) {
         lam: vec![0.3],
     };
     let mixed = mixup
-        .apply(&params, ramp_batch(n, c, h, w, device), labels(device))
+        .apply(
+            &params,
+            ramp_batch(n, c, h, w, device),
+            labels(device),
+            &Guide::None,
+        )
         .unwrap();
     assert_eq!(mixed.images.dims(), SHAPE);
     // 0.3·x + 0.7·x' of integers below 2000: a rounding error of a few ulps at most.
@@ -52,7 +57,12 @@ pub fn mixup_per_sample_hand_case(device: &Device) {
         lam: vec![0.25, 0.8],
     };
     let mixed = mixup
-        .apply(&params, ramp_batch(n, c, h, w, device), labels(device))
+        .apply(
+            &params,
+            ramp_batch(n, c, h, w, device),
+            labels(device),
+            &Guide::None,
+        )
         .unwrap();
     assert_close(
         &floats(mixed.images),
@@ -86,6 +96,7 @@ pub fn mixup_identity_cases(device: &Device) {
                 &mixaug_masks::MixParams::Mixup(params),
                 ramp_batch(n, c, h, w, device),
                 labels(device),
+                &Guide::None,
             )
             .unwrap();
         assert_close(&floats(mixed.images), &original, 1e-3);

@@ -1,6 +1,6 @@
 use burn::prelude::*;
 use mixaug_masks::{
-    BatchShape, CutBox, MixRng, Mixer, Permutation, ResizeMixConfig, ResizeMixParams,
+    BatchShape, CutBox, Guide, MixRng, Mixer, Permutation, ResizeMixConfig, ResizeMixParams,
     nearest_indices,
 };
 
@@ -51,6 +51,7 @@ pub fn resizemix_hand_case(device: &Device) {
             &params,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([4, 9], device),
+            &Guide::None,
         )
         .unwrap();
     assert_eq!(
@@ -73,6 +74,7 @@ pub fn resizemix_hand_case(device: &Device) {
             &empty,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([4, 9], device),
+            &Guide::None,
         )
         .unwrap();
     assert_eq!(floats(mixed.images), ramp_values(n, c, h, w));
@@ -99,6 +101,7 @@ pub fn resizemix_sampled_paste(device: &Device) {
                 &p,
                 ramp_batch(n, c, h, w, device),
                 Tensor::from_ints([0, 1, 2], device),
+                &Guide::None,
             )
             .unwrap();
         assert_eq!(

@@ -1,5 +1,7 @@
 use burn::prelude::*;
-use mixaug_masks::{BatchShape, MixRng, Mixer, Permutation, Ricap, RicapConfig, RicapParams};
+use mixaug_masks::{
+    BatchShape, Guide, MixRng, Mixer, Permutation, Ricap, RicapConfig, RicapParams,
+};
 
 use crate::{assert_close, floats, ints, ramp_batch, ramp_values};
 
@@ -46,6 +48,7 @@ pub fn ricap_hand_case(device: &Device) {
             &params,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([4, 9], device),
+            &Guide::None,
         )
         .unwrap();
     let expected = expected_tiles(shape, &params);
@@ -79,7 +82,12 @@ pub fn ricap_zero_size_patches_and_sampling(device: &Device) {
     let mixed = RicapConfig::new()
         .init()
         .unwrap()
-        .apply(&params, ramp_batch(n, c, h, w, device), labels())
+        .apply(
+            &params,
+            ramp_batch(n, c, h, w, device),
+            labels(),
+            &Guide::None,
+        )
         .unwrap();
     assert_eq!(floats(mixed.images), expected_tiles(shape, &params));
     let weights = floats(mixed.target.weights());
@@ -91,7 +99,7 @@ pub fn ricap_zero_size_patches_and_sampling(device: &Device) {
             .sample(&mut MixRng::from_seed(seed), BatchShape::new(n, c, h, w))
             .unwrap();
         let mixed = ricap
-            .apply(&p, ramp_batch(n, c, h, w, device), labels())
+            .apply(&p, ramp_batch(n, c, h, w, device), labels(), &Guide::None)
             .unwrap();
         let expected = expected_tiles(shape, &p);
         assert!(expected.iter().all(|v| v.is_finite()));

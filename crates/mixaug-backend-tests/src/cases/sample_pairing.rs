@@ -1,6 +1,6 @@
 use burn::prelude::*;
 use mixaug_masks::{
-    BatchShape, MixRng, Mixer, PairingSchedule, Permutation, SamplePairingConfig,
+    BatchShape, Guide, MixRng, Mixer, PairingSchedule, Permutation, SamplePairingConfig,
     SamplePairingParams, StreamKey,
 };
 
@@ -21,6 +21,7 @@ pub fn sample_pairing_hand_case(device: &Device) {
             &params,
             ramp_batch(n, c, h, w, device),
             Tensor::from_ints([4, 9], device),
+            &Guide::None,
         )
         .unwrap();
     let expected = swapped_pair_blend([c, h, w], |_, _, _, _| 0.5);
@@ -62,6 +63,7 @@ pub fn sample_pairing_schedule_gates_epochs(device: &Device) {
                     &params,
                     ramp_batch(n, c, h, w, device),
                     Tensor::from_ints([0, 1, 2], device),
+                    &Guide::None,
                 )
                 .unwrap();
             assert_eq!(floats(mixed.images), ramp_values(n, c, h, w));

@@ -1,19 +1,21 @@
 use burn::prelude::*;
 use mixaug_masks::{
-    BatchShape, CutMixConfig, CutoutConfig, CutoutMode, FMixConfig, LamMode, MixConfig, MixParams,
-    MixRng, MixedExampleConfig, MixedExampleKind, Mixer, MixupConfig, Needs, Pairing,
+    BatchShape, CutMixConfig, CutoutConfig, CutoutMode, FMixConfig, Guide, LamMode, MixConfig,
+    MixParams, MixRng, MixedExampleConfig, MixedExampleKind, Mixer, MixupConfig, Needs, Pairing,
     PairingSchedule, RatioDraw, ResizeMixConfig, RicapConfig, SaliencyMixConfig, SaliencyPeaks,
     SamplePairingConfig, SmoothMixConfig, SmoothMixLabel, StreamKey,
 };
 
-use crate::{assert_close, floats, ints, ramp_batch, ramp_values};
+use crate::{assert_close, floats, ints, mix_self_guided, ramp_batch, ramp_values};
 
 /// Every method that needs no model, with its defaults (Cutout's side scaled from 16 to 3
 /// for these 5×7 images), plus the per-sample and always-on variants.
 fn configs() -> Vec<MixConfig> {
     let mut configs: Vec<MixConfig> = MixConfig::all_defaults()
         .into_iter()
-        .filter(|c| *c != MixConfig::None && c.needs() == Needs::Nothing)
+        .filter(|c| {
+            *c != MixConfig::None && matches!(c.needs(), Needs::Nothing | Needs::SaliencyPeaks)
+        })
         .map(|c| match c {
             MixConfig::Cutout(c) => {
                 MixConfig::Cutout(c.with_mode(CutoutMode::PerImage { side: 3 }))
@@ -72,11 +74,13 @@ pub fn same_seed_same_mix_as_flex(device: &Device) {
     let run = |dev: &Device, config: &MixConfig| {
         let images = ramp_batch(n, c, h, w, dev).mul_scalar(scale);
         let labels = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [n]), dev);
-        let mixed = config
-            .init()
-            .unwrap()
-            .mix(&mut MixRng::new(KEY), images, labels)
-            .unwrap();
+        let mixed = mix_self_guided(
+            &config.init().unwrap(),
+            &mut MixRng::new(KEY),
+            images,
+            labels,
+        )
+        .unwrap();
         (
             floats(mixed.images),
             ints(mixed.target.classes()),
@@ -107,6 +111,7 @@ fn gate_closed(config: MixConfig) -> MixConfig {
         MixConfig::CutMix(c) => MixConfig::CutMix(c.with_prob(0.0)),
         MixConfig::Cutout(c) => MixConfig::Cutout(c.with_prob(0.0)),
         MixConfig::FMix(c) => MixConfig::FMix(FMixConfig { prob: 0.0, ..c }),
+        MixConfig::GridMix(c) => MixConfig::GridMix(c.with_prob(0.0)),
         MixConfig::ResizeMix(c) => MixConfig::ResizeMix(ResizeMixConfig { prob: 0.0, ..c }),
         MixConfig::SmoothMix(c) => MixConfig::SmoothMix(SmoothMixConfig { prob: 0.0, ..c }),
         MixConfig::Ricap(c) => MixConfig::Ricap(RicapConfig { prob: 0.0, ..c }),
@@ -123,15 +128,13 @@ fn gate_closed(config: MixConfig) -> MixConfig {
 pub fn probability_gate_off(device: &Device) {
     let (n, c, h, w) = (3, 2, 4, 6);
     for config in configs().into_iter().map(gate_closed) {
-        let mixed = config
-            .init()
-            .unwrap()
-            .mix(
-                &mut MixRng::from_seed(5),
-                ramp_batch(n, c, h, w, device),
-                Tensor::from_ints([0, 1, 2], device),
-            )
-            .unwrap();
+        let mixed = mix_self_guided(
+            &config.init().unwrap(),
+            &mut MixRng::from_seed(5),
+            ramp_batch(n, c, h, w, device),
+            Tensor::from_ints([0, 1, 2], device),
+        )
+        .unwrap();
         assert_eq!(
             floats(mixed.images),
             ramp_values(n, c, h, w),
@@ -167,7 +170,7 @@ pub fn base_weight_is_pixel_fraction(device: &Device) {
     let mut methods: Vec<MixConfig> = MixConfig::all_defaults()
         .into_iter()
         .filter(|m| {
-            m.needs() == Needs::Nothing
+            matches!(m.needs(), Needs::Nothing | Needs::SaliencyPeaks)
                 && !matches!(
                     m,
                     MixConfig::None
@@ -191,13 +194,13 @@ pub fn base_weight_is_pixel_fraction(device: &Device) {
         };
         let method = config.init().unwrap();
         for seed in 0..6 {
-            let mixed = method
-                .mix(
-                    &mut MixRng::from_seed(seed),
-                    images.clone(),
-                    Tensor::from_ints([0, 1], device),
-                )
-                .unwrap();
+            let mixed = mix_self_guided(
+                &method,
+                &mut MixRng::from_seed(seed),
+                images.clone(),
+                Tensor::from_ints([0, 1], device),
+            )
+            .unwrap();
             let means = floats(
                 mixed
                     .images
@@ -244,7 +247,8 @@ pub fn none_method_is_identity(device: &Device) {
             .apply(
                 &cutmix_params,
                 ramp_batch(n, c, h, w, device),
-                Tensor::from_ints([7, 3], device)
+                Tensor::from_ints([7, 3], device),
+                &Guide::None
             )
             .is_err()
     );

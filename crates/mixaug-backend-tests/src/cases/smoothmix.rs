@@ -1,6 +1,6 @@
 use burn::prelude::*;
 use mixaug_masks::{
-    BatchShape, MixRng, Mixer, Permutation, SmoothMix, SmoothMixConfig, SmoothMixLabel,
+    BatchShape, Guide, MixRng, Mixer, Permutation, SmoothMix, SmoothMixConfig, SmoothMixLabel,
     SmoothMixParams,
 };
 
@@ -47,6 +47,7 @@ pub fn smoothmix_hand_case(device: &Device) {
                 &params,
                 ramp_batch(n, c, h, w, device),
                 Tensor::from_ints([4, 9], device),
+                &Guide::None,
             )
             .unwrap();
         let images = floats(mixed.images);

@@ -5,7 +5,7 @@ use mixaug_loss::{
     LossError, PooledClassifier, SumixConfig, SumixReduction, UncertaintyHead,
     UncertaintyHeadConfig, corrected_ratio, corrected_ratio_scaled, sumix_forward, sumix_loss,
 };
-use mixaug_masks::{CutMixConfig, MixRng, MixedTarget, MixupConfig};
+use mixaug_masks::{CutMixConfig, MixRng, MixedTarget, Mixer, MixupConfig};
 
 use crate::{assert_close, floats};
 
@@ -342,16 +342,10 @@ pub fn sumix_gradient_flow(device: &Device) {
     let cutmix = CutMixConfig::new().init().unwrap();
     let step = |config: &SumixConfig| {
         let (images, labels) = batch(&ad);
-        sumix_forward(
-            &net,
-            Some(&head),
-            &cutmix,
-            &mut MixRng::from_seed(11),
-            config,
-            images,
-            labels,
-        )
-        .unwrap()
+        let mixed = cutmix
+            .mix(&mut MixRng::from_seed(11), images.clone(), labels)
+            .unwrap();
+        sumix_forward(&net, Some(&head), config, images, mixed).unwrap()
     };
     let config = SumixConfig::new();
 
@@ -410,10 +404,12 @@ pub fn sumix_with_mixers(device: &Device) {
     };
     for step in [
         run(&|rng, x, y| {
-            sumix_forward(&net, Some(&head), &mixup, rng, &SumixConfig::new(), x, y).unwrap()
+            let mixed = mixup.mix(rng, x.clone(), y).unwrap();
+            sumix_forward(&net, Some(&head), &SumixConfig::new(), x, mixed).unwrap()
         }),
         run(&|rng, x, y| {
-            sumix_forward(&net, None, &cutmix, rng, &SumixConfig::new(), x, y).unwrap()
+            let mixed = cutmix.mix(rng, x.clone(), y).unwrap();
+            sumix_forward(&net, None, &SumixConfig::new(), x, mixed).unwrap()
         }),
     ] {
         let lam = floats(step.loss.ratio.lam_a.clone());

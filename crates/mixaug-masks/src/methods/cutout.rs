@@ -8,9 +8,9 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::fused::{LineMask, Mask, Source, blend};
-use crate::mixer::check_params_fit;
-use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, MixedTarget, Mixer, Permutation};
+use crate::mixer::{Pairs, configured};
+use crate::ops::{LineMask, Mask, Source, blend};
+use crate::{BatchShape, CutBox, Guide, MixError, MixRng, Mixed, Mixer, Permutation};
 
 /// Which Cutout.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -58,21 +58,6 @@ impl CutoutConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`mode`](Self::mode).
-    pub fn with_mode(mut self, mode: CutoutMode) -> Self {
-        self.mode = mode;
-        self
-    }
-    /// Sets [`fill`](Self::fill).
-    pub fn with_fill(mut self, fill: f64) -> Self {
-        self.fill = fill;
-        self
-    }
-    /// Sets [`prob`](Self::prob).
-    pub fn with_prob(mut self, prob: f64) -> Self {
-        self.prob = prob;
-        self
-    }
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_probability("cutout.prob", self.prob)?;
@@ -93,12 +78,13 @@ impl CutoutConfig {
             CutoutMode::PerImage { .. } => Ok(()),
         }
     }
-    /// A validated [`Cutout`].
-    pub fn init(&self) -> Result<Cutout, MixError> {
-        self.validate()?;
-        Ok(Cutout {
-            config: self.clone(),
-        })
+}
+
+configured! {
+    Cutout(CutoutConfig) {
+        with_mode => mode: CutoutMode,
+        with_fill => fill: f64,
+        with_prob => prob: f64,
     }
 }
 
@@ -151,32 +137,27 @@ impl Mixer for Cutout {
         params: &Self::Params,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        _guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let [n, _, h, w] = images.dims();
-        let [l] = labels.dims();
-        if l != n {
-            return Err(MixError::LabelCountMismatch {
-                images: n,
-                labels: l,
-            });
-        }
-        let identity = Permutation::identity(n);
-        check_params_fit("cutout parameters", &identity, params.regions.len(), n)?;
-        let device = images.device();
+        let identity = Permutation::identity(images.dims()[0]);
+        let (erased, images) = Pairs::check_labelled(
+            "cutout parameters",
+            images,
+            labels,
+            &identity,
+            params.regions.len(),
+        )?;
         let images = if params.regions.iter().all(CutBox::is_empty) {
             images
         } else {
-            let keep = LineMask::boxes(&params.regions, n, h, w, 0.0, 1.0);
+            let b = erased.batch;
+            let keep = LineMask::boxes(&params.regions, b.n, b.h, b.w, 0.0, 1.0);
             blend(
                 images,
                 Source::Fill(self.config.fill as f32),
                 &Mask::Lines(keep),
             )
         };
-        Ok(Mixed {
-            images,
-            target: MixedTarget::single(labels),
-            perm: identity.to_tensor(&device),
-        })
+        erased.unmixed_target(images)
     }
 }

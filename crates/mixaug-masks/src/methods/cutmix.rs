@@ -9,9 +9,11 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::fused::{LineMask, Mask, Source, blend};
-use crate::mixer::{check_params_fit, pair_target};
-use crate::{BatchShape, CutBox, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+use crate::mixer::{Pairs, configured, open_pairs};
+use crate::ops::paste_boxes;
+use crate::{
+    BatchShape, CutBox, Guide, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation,
+};
 
 /// Configuration of [`CutMix`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,44 +51,21 @@ impl CutMixConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`alpha`](Self::alpha).
-    pub fn with_alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets [`prob`](Self::prob).
-    pub fn with_prob(mut self, prob: f64) -> Self {
-        self.prob = prob;
-        self
-    }
-    /// Sets [`lam_mode`](Self::lam_mode).
-    pub fn with_lam_mode(mut self, lam_mode: LamMode) -> Self {
-        self.lam_mode = lam_mode;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
-    /// Sets [`correct_lam`](Self::correct_lam).
-    pub fn with_correct_lam(mut self, correct_lam: bool) -> Self {
-        self.correct_lam = correct_lam;
-        self
-    }
 
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_alpha("cutmix.alpha", self.alpha)?;
         check_probability("cutmix.prob", self.prob)
     }
+}
 
-    /// A validated [`CutMix`].
-    pub fn init(&self) -> Result<CutMix, MixError> {
-        self.validate()?;
-        Ok(CutMix {
-            config: self.clone(),
-        })
+configured! {
+    CutMix(CutMixConfig) {
+        with_alpha => alpha: f64,
+        with_prob => prob: f64,
+        with_lam_mode => lam_mode: LamMode,
+        with_pairing => pairing: Pairing,
+        with_correct_lam => correct_lam: bool,
     }
 }
 
@@ -115,30 +94,14 @@ pub struct CutMix {
     config: CutMixConfig,
 }
 
-impl CutMix {
-    /// The configuration this mixer was built from.
-    pub fn config(&self) -> &CutMixConfig {
-        &self.config
-    }
-}
-
 impl Mixer for CutMix {
     type Params = CutMixParams;
 
     fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<CutMixParams, MixError> {
-        batch.require_mixable()?;
-        let draws = self.config.lam_mode.draws(batch.n);
-        let mixing = rng.gate(self.config.prob);
-        let lams: Vec<f64> = (0..draws)
-            .map(|_| {
-                if mixing {
-                    rng.beta(self.config.alpha)
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        let perm = self.config.pairing.draw(rng, batch.n);
+        let c = &self.config;
+        let (lams, perm) = open_pairs(rng, batch, c.prob, c.pairing, |rng, mixing| {
+            c.lam_mode.lams(rng, c.alpha, batch.n, mixing)
+        })?;
         let cuts = lams
             .into_iter()
             .map(|lam| CutDraw {
@@ -154,48 +117,29 @@ impl Mixer for CutMix {
         params: &CutMixParams,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        _guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
-        check_params_fit(
+        let (pairs, images) = Pairs::check(
             "cutmix parameters",
+            images,
+            labels,
             &params.perm,
             params.cuts.len(),
-            batch.n,
         )?;
-        let device = images.device();
-        let perm = params.perm.to_tensor(&device);
         let regions: Vec<CutBox> = params.cuts.iter().map(|c| c.region).collect();
-        let images = paste_boxes(images, &params.perm, &regions);
+        let images = paste_boxes(images, pairs.partners(), &regions);
+        let (h, w) = (pairs.batch.h, pairs.batch.w);
         let w_a: Vec<f64> = params
             .cuts
             .iter()
             .map(|c| {
                 if self.config.correct_lam {
-                    c.region.kept_fraction(batch.h, batch.w)
+                    c.region.kept_fraction(h, w)
                 } else {
                     c.sampled_lam
                 }
             })
             .collect();
-        let target = pair_target(labels, params.perm.as_slice(), &w_a)?;
-        Ok(Mixed {
-            images,
-            target,
-            perm,
-        })
+        pairs.mixed(images, &w_a)
     }
-}
-
-/// Replaces box `regions[i]` of image `i` by the same box of its partner `x_π(i)` (one box
-/// for the whole batch, or one per sample): a hard blend whose mask is 0 in the box.
-///
-/// # Shapes
-/// - `images`: `[N, C, H, W]`
-pub(crate) fn paste_boxes(images: Tensor<4>, perm: &Permutation, regions: &[CutBox]) -> Tensor<4> {
-    if regions.iter().all(CutBox::is_empty) {
-        return images;
-    }
-    let [n, _, h, w] = images.dims();
-    let keep = LineMask::boxes(regions, n, h, w, 0.0, 1.0);
-    blend(images, Source::Partner(perm.as_slice()), &Mask::Lines(keep))
 }

@@ -8,9 +8,9 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::fused::{LineMask, Mask, Source, blend};
-use crate::mixer::{check_params_fit, pair_target};
-use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+use crate::mixer::{Pairs, configured};
+use crate::ops::{LineMask, Mask, Source, blend};
+use crate::{BatchShape, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// When SamplePairing is on: off before `start`, then `on` epochs on and `off` epochs off,
 /// repeated until `end` (exclusive), off afterwards (the final fine-tuning).
@@ -103,27 +103,17 @@ impl SamplePairingConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`schedule`](Self::schedule).
-    pub fn with_schedule(mut self, schedule: PairingSchedule) -> Self {
-        self.schedule = schedule;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         self.schedule.validate()?;
         check_probability("sample_pairing.prob", self.prob)
     }
-    /// A validated [`SamplePairing`].
-    pub fn init(&self) -> Result<SamplePairing, MixError> {
-        self.validate()?;
-        Ok(SamplePairing {
-            config: self.clone(),
-        })
+}
+
+configured! {
+    SamplePairing(SamplePairingConfig) {
+        with_schedule => schedule: PairingSchedule,
+        with_pairing => pairing: Pairing,
     }
 }
 
@@ -158,28 +148,23 @@ impl Mixer for SamplePairing {
         params: &Self::Params,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        _guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
-        check_params_fit("sample_pairing parameters", &params.perm, 1, batch.n)?;
-        let device = images.device();
-        let perm = params.perm.to_tensor(&device);
+        let (pairs, images) =
+            Pairs::check("sample_pairing parameters", images, labels, &params.perm, 1)?;
         let images = if params.active {
             // The average of the pair: x_π + (x − x_π)·½.
-            let half = LineMask::uniform(&[0.5], batch.n, batch.h, batch.w);
+            let b = pairs.batch;
+            let half = LineMask::uniform(&[0.5], b.n, b.h, b.w);
             blend(
                 images,
-                Source::Partner(params.perm.as_slice()),
+                Source::Partner(pairs.partners()),
                 &Mask::Lines(half),
             )
         } else {
             images
         };
-        let target = pair_target(labels, params.perm.as_slice(), &[1.0])?;
-        Ok(Mixed {
-            images,
-            target,
-            perm,
-        })
+        pairs.mixed(images, &[1.0])
     }
 }
 

@@ -11,10 +11,9 @@ use mixaug_maps::{AttentionChannel, AttentionConfig, CamStatistics};
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_alpha;
-use crate::fused::{Mask, Source, blend};
-use crate::mixer::pair_target_device;
-use crate::resizemix::nearest_resize;
-use crate::{BatchShape, MixError, MixRng, Mixed, Pairing, Permutation};
+use crate::mixer::{Pairs, configured, open_pairs, pair_target_device};
+use crate::ops::{Mask, Source, blend, nearest_resize};
+use crate::{BatchShape, Guide, MixError, MixRng, Mixed, Mixer, Needs, Pairing, Permutation};
 
 /// Which published form of the method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -70,21 +69,6 @@ impl AttentiveMixConfig {
             ..Self::default()
         }
     }
-    /// Sets [`top_k`](Self::top_k).
-    pub fn with_top_k(mut self, top_k: Option<usize>) -> Self {
-        self.top_k = top_k;
-        self
-    }
-    /// Sets [`alpha`](Self::alpha).
-    pub fn with_alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
 
     /// How the frozen teacher's attention is computed for this variant: last channel
     /// (original) or channel mean (AttentiveMix+), the batch resized to 224, running
@@ -120,13 +104,13 @@ impl AttentiveMixConfig {
         }
         Ok(())
     }
+}
 
-    /// A validated [`AttentiveMix`].
-    pub fn init(&self) -> Result<AttentiveMix, MixError> {
-        self.validate()?;
-        Ok(AttentiveMix {
-            config: self.clone(),
-        })
+configured! {
+    AttentiveMix(AttentiveMixConfig) {
+        with_top_k => top_k: Option<usize>,
+        with_alpha => alpha: f64,
+        with_pairing => pairing: Pairing,
     }
 }
 
@@ -172,41 +156,33 @@ pub struct AttentiveMix {
     config: AttentiveMixConfig,
 }
 
-impl AttentiveMix {
-    /// The configuration this mixer was built from.
-    pub fn config(&self) -> &AttentiveMixConfig {
-        &self.config
-    }
+impl Mixer for AttentiveMix {
+    type Params = AttentiveMixParams;
+    const NEEDS: Needs = Needs::Attention;
 
-    /// Draws π and, for AttentiveMix+ without `top_k`, λ.
-    pub fn sample(
-        &self,
-        rng: &mut MixRng,
-        batch: BatchShape,
-    ) -> Result<AttentiveMixParams, MixError> {
-        batch.require_mixable()?;
-        let cells = match self.config.top_k {
+    /// Draws π and, for AttentiveMix+ without `top_k`, λ (no gate: every batch is mixed).
+    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<AttentiveMixParams, MixError> {
+        let c = &self.config;
+        let (cells, perm) = open_pairs(rng, batch, 1.0, c.pairing, |rng, _| match c.top_k {
             Some(k) => CellCount::Fixed(k),
-            None => CellCount::Fraction(rng.beta(self.config.alpha)),
-        };
-        let perm = self.config.pairing.draw(rng, batch.n);
+            None => CellCount::Fraction(rng.beta(c.alpha)),
+        })?;
         Ok(AttentiveMixParams { perm, cells })
     }
 
-    /// Mixes a batch with given parameters and the teacher's attention grids.
-    ///
-    /// # Shapes
-    /// - `images`: `[N, C, H, W]`
-    /// - `labels`: `[N]`
-    /// - `attention`: `[N, h, w]` with `h ≤ H`, `w ≤ W`
-    pub fn apply(
+    /// Mixes with the teacher's attention grids of [`Guide::Attention`], `[N, h, w]` with
+    /// `h ≤ H`, `w ≤ W`.
+    fn apply(
         &self,
         params: &AttentiveMixParams,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
-        attention: Tensor<3>,
+        guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
+        let attention = guide.attention("attentivemix")?.clone();
+        let (pairs, images) =
+            Pairs::check("attentivemix parameters", images, labels, &params.perm, 1)?;
+        let batch = pairs.batch;
         let [an, gh, gw] = attention.dims();
         if an != batch.n || gh == 0 || gw == 0 || gh > batch.h || gw > batch.w {
             return Err(MixError::ShapeMismatch {
@@ -218,16 +194,9 @@ impl AttentiveMix {
                 got: format!("{:?}", attention.dims()),
             });
         }
-        if params.perm.len() != batch.n {
-            return Err(MixError::ShapeMismatch {
-                what: "attentivemix parameters",
-                expected: format!("a permutation of {}", batch.n),
-                got: format!("a permutation of {}", params.perm.len()),
-            });
-        }
         let cells = gh * gw;
         let k = params.cells.resolve(cells);
-        let device = images.device();
+        let device = pairs.device();
         let attention = attention.to_device(&device).reshape([batch.n, cells]);
         let (_, top) = attention.topk_with_indices(k, 1);
         let grid = Tensor::<2>::zeros([batch.n, cells], &device).scatter(
@@ -237,7 +206,6 @@ impl AttentiveMix {
             IndexingUpdateOp::Add,
         );
         let mask = nearest_resize(grid.reshape([batch.n, 1, gh, gw]), batch.h, batch.w);
-        let perm = params.perm.to_tensor(&device);
         let w_a = match self.config.variant {
             AttentiveVariant::Original => {
                 Tensor::<1>::full([batch.n], k as f64 / cells as f64, &device)
@@ -253,12 +221,7 @@ impl AttentiveMix {
             weights: mask,
             hard: true,
         };
-        let images = blend(images, Source::Partner(params.perm.as_slice()), &keep);
-        let target = pair_target_device(labels, &perm, w_a)?;
-        Ok(Mixed {
-            images,
-            target,
-            perm,
-        })
+        let images = blend(images, Source::Partner(pairs.partners()), &keep);
+        pairs.mixed_with(images, |labels, perm| pair_target_device(labels, perm, w_a))
     }
 }

@@ -25,9 +25,18 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::fused::{LineMask, Mask, Source, Tile, TileSet, blend, paste_tiles};
-use crate::mixer::{check_params_fit, pair_target};
-use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+use crate::mixer::{Pairs, configured, open_pairs};
+use crate::ops::{LineMask, Mask, Source, blend};
+use crate::{BatchShape, Guide, MixError, MixRng, Mixed, Mixer, Pairing};
+
+mod lines;
+mod params;
+#[cfg(test)]
+mod tests;
+
+pub use lines::quadrant_mask;
+use lines::{check_quadrants, select_lines};
+pub use params::{Axis, Interval, MixedExampleDraws, MixedExampleParams, Quadrants};
 
 /// Which member of the family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -170,26 +179,6 @@ impl MixedExampleConfig {
             ..Self::default()
         }
     }
-    /// Sets [`ratio`](Self::ratio).
-    pub fn with_ratio(mut self, ratio: RatioDraw) -> Self {
-        self.ratio = ratio;
-        self
-    }
-    /// Sets [`prob`](Self::prob).
-    pub fn with_prob(mut self, prob: f64) -> Self {
-        self.prob = prob;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
-    /// Sets [`reference_lam`](Self::reference_lam).
-    pub fn with_reference_lam(mut self, reference_lam: bool) -> Self {
-        self.reference_lam = reference_lam;
-        self
-    }
 
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
@@ -205,93 +194,15 @@ impl MixedExampleConfig {
         }
         Ok(())
     }
+}
 
-    /// A validated [`MixedExample`].
-    pub fn init(&self) -> Result<MixedExample, MixError> {
-        self.validate()?;
-        Ok(MixedExample {
-            config: self.clone(),
-        })
+configured! {
+    MixedExample(MixedExampleConfig) {
+        with_ratio => ratio: RatioDraw,
+        with_prob => prob: f64,
+        with_pairing => pairing: Pairing,
+        with_reference_lam => reference_lam: bool,
     }
-}
-
-/// A quadrant mask: rows `< row` and columns `< col` split the image into four cells with
-/// base weights `[top-left, top-right, bottom-left, bottom-right]`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Quadrants {
-    /// Row split (`0..=H`).
-    pub row: usize,
-    /// Column split (`0..=W`).
-    pub col: usize,
-    /// Weight of the base image in each cell, `[TL, TR, BL, BR]`.
-    pub weights: [f64; 4],
-}
-
-impl Quadrants {
-    /// The exact fraction of the base image in an `h × w` result.
-    pub fn base_fraction(&self, h: usize, w: usize) -> f64 {
-        let (r, c) = (self.row as f64, self.col as f64);
-        let (hb, wr) = (h as f64 - r, w as f64 - c);
-        let [tl, tr, bl, br] = self.weights;
-        (r * c * tl + r * wr * tr + hb * c * bl + hb * wr * br) / (h * w) as f64
-    }
-}
-
-/// A strip transplant along one axis: positions `[start, start + len)` of the base are
-/// replaced by positions `[source, source + len)` of the partner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Interval {
-    /// First replaced position (`i1`).
-    pub start: usize,
-    /// Strip length (`i2 − i1`).
-    pub len: usize,
-    /// First partner position copied (`i3`).
-    pub source: usize,
-}
-
-/// The axis of a strip or of a line mask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Axis {
-    /// Rows (tensor dim 2).
-    Rows,
-    /// Columns (tensor dim 3).
-    Columns,
-}
-
-/// The per-sample draws of a batch, by kind of device operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum MixedExampleDraws {
-    /// One quadrant mask per sample.
-    Quadrants {
-        /// `[N]` masks.
-        masks: Vec<Quadrants>,
-    },
-    /// One strip per sample.
-    Interval {
-        /// The axis of the strips.
-        axis: Axis,
-        /// `[N]` strips.
-        strips: Vec<Interval>,
-    },
-    /// A host-drawn 0/1 mask per sample, `true` where the base image is kept.
-    Bits {
-        /// Shape of one sample's mask `[C', H', W']`, broadcast to `[C, H, W]`
-        /// (`[1, 1, W]` columns, `[1, H, 1]` rows, `[1, H, W]` pixels, `[C, H, W]` elements).
-        dims: [usize; 3],
-        /// `N·C'·H'·W'` bits, sample-major.
-        bits: Vec<bool>,
-    },
-}
-
-/// What the family draws for one batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MixedExampleParams {
-    /// The partner of each sample.
-    pub perm: Permutation,
-    /// One draw per sample.
-    pub draws: MixedExampleDraws,
 }
 
 /// One member of the Summers & Dinneen family: `x̃_i` is built from `x_i` (base) and
@@ -314,11 +225,6 @@ pub struct MixedExample {
 }
 
 impl MixedExample {
-    /// The configuration this mixer was built from.
-    pub fn config(&self) -> &MixedExampleConfig {
-        &self.config
-    }
-
     /// The base label weight of every sample, from the draws.
     pub fn base_fractions(
         &self,
@@ -437,12 +343,10 @@ impl Mixer for MixedExample {
     type Params = MixedExampleParams;
 
     fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<Self::Params, MixError> {
-        batch.require_mixable()?;
-        let name = self.config.kind.name();
-        batch.require_size(name, 2, 2)?;
+        batch.require_size(self.config.kind.name(), 2, 2)?;
         let (n, c, h, w) = (batch.n, batch.c, batch.h, batch.w);
-        let mixing = rng.gate(self.config.prob);
-        let perm = self.config.pairing.draw(rng, n);
+        let (prob, pairing) = (self.config.prob, self.config.pairing);
+        let (mixing, perm) = open_pairs(rng, batch, prob, pairing, |_, mixing| mixing)?;
         let draws = match self.config.kind {
             MixedExampleKind::VerticalConcat
             | MixedExampleKind::HorizontalConcat
@@ -516,10 +420,11 @@ impl Mixer for MixedExample {
         params: &Self::Params,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        _guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
         let name = self.config.kind.name();
-        check_params_fit(name, &params.perm, batch.n, batch.n)?;
+        let (pairs, images) = Pairs::check(name, images, labels, &params.perm, 1)?;
+        let batch = pairs.batch;
         let (n, c, h, w) = (batch.n, batch.c, batch.h, batch.w);
         let draws_len = match &params.draws {
             MixedExampleDraws::Quadrants { masks } => masks.len(),
@@ -534,9 +439,8 @@ impl Mixer for MixedExample {
             });
         }
         let lam = self.base_fractions(params, batch)?;
-        let device = images.device();
-        let perm = params.perm.to_tensor(&device);
-        let pi = params.perm.as_slice();
+        let device = pairs.device();
+        let pi = pairs.partners();
         let mixed = match &params.draws {
             MixedExampleDraws::Quadrants { masks } => {
                 check_quadrants(name, masks, h, w)?;
@@ -544,8 +448,8 @@ impl Mixer for MixedExample {
                 let mut keep = LineMask::new(w);
                 for q in masks {
                     let cell = |k: usize| q.weights[k] as f32;
-                    let upper = keep.split(q.col, cell(0), cell(1));
-                    let lower = keep.split(q.col, cell(2), cell(3));
+                    let upper = keep.span(0..q.col, cell(0), cell(1));
+                    let lower = keep.span(0..q.col, cell(2), cell(3));
                     keep.lines(upper, q.row);
                     keep.lines(lower, h - q.row);
                 }
@@ -578,29 +482,7 @@ impl Mixer for MixedExample {
                         }
                     })
                 });
-                // The same as one tile per sample: the strip, read from the partner's
-                // lines `source..source + len`.
-                let mut tiles = TileSet::default();
-                let all_rows = tiles.map((0..h).collect());
-                let all_cols = tiles.map((0..w).collect());
-                for (i, s) in strips.iter().enumerate().filter(|(_, s)| s.len > 0) {
-                    let strip = tiles.map((s.source..s.source + s.len).collect());
-                    let (y0, x0, rows, cols) = match axis {
-                        Axis::Rows => (s.start, 0, strip, all_cols),
-                        Axis::Columns => (0, s.start, all_rows, strip),
-                    };
-                    tiles.tiles.push(Tile {
-                        sample: i,
-                        source: pi[i],
-                        y0,
-                        x0,
-                        rows,
-                        cols,
-                    });
-                }
-                paste_tiles(images, &tiles, |images| {
-                    select_lines(images, *axis, sources.collect())
-                })
+                select_lines(images, *axis, sources.collect())
             }
             MixedExampleDraws::Bits { dims, bits } => {
                 let [mc, mh, mw] = *dims;
@@ -649,204 +531,6 @@ impl Mixer for MixedExample {
                 blend(images, Source::Partner(pi), &keep)
             }
         };
-        let target = pair_target(labels, pi, &lam)?;
-        Ok(Mixed {
-            images: mixed,
-            target,
-            perm,
-        })
-    }
-}
-
-fn check_quadrants(
-    name: &'static str,
-    masks: &[Quadrants],
-    h: usize,
-    w: usize,
-) -> Result<(), MixError> {
-    match masks.iter().find(|q| q.row > h || q.col > w) {
-        Some(q) => Err(MixError::ShapeMismatch {
-            what: name,
-            expected: format!("splits inside {h}×{w}"),
-            got: format!("{q:?}"),
-        }),
-        None => Ok(()),
-    }
-}
-
-/// The base weight of every pixel, `[N, 1, H, W]`, from per-sample row/column splits and
-/// cell weights.
-///
-/// # Shapes
-/// - output: `[masks.len(), 1, H, W]`
-pub fn quadrant_mask(masks: &[Quadrants], h: usize, w: usize, device: &Device) -> Tensor<4> {
-    let n = masks.len();
-    let column = |f: &dyn Fn(&Quadrants) -> f64| {
-        let v: Vec<f32> = masks.iter().map(|q| f(q) as f32).collect();
-        Tensor::<1>::from_data(TensorData::new(v, [n]), device)
-    };
-    let before = |len: usize, split: Tensor<1>| {
-        Tensor::<1, Int>::arange(0..len as i64, device)
-            .float()
-            .reshape([1, len])
-            .expand([n, len])
-            .lower(split.reshape([n, 1]).expand([n, len]))
-            .float()
-    };
-    let top = before(h, column(&|q| q.row as f64)).reshape([n, 1, h, 1]);
-    let left = before(w, column(&|q| q.col as f64)).reshape([n, 1, 1, w]);
-    let weight = |k: usize| column(&|q| q.weights[k]).reshape([n, 1, 1, 1]);
-    let right = left.clone().neg().add_scalar(1.0);
-    let upper = left.clone() * weight(0) + right.clone() * weight(1);
-    let lower = left * weight(2) + right * weight(3);
-    let bottom = top.clone().neg().add_scalar(1.0);
-    top * upper + bottom * lower
-}
-
-/// Rebuilds a batch line by line: output line `k = i·L + j` (row or column `j` of sample
-/// `i`, `L` lines per image) is input line `sources[k]`, for all channels at once. Rows:
-/// one row gather on the `[N·C·H, W]` view; columns: one on a `[N·W, C·H]` transposed copy.
-///
-/// # Shapes
-/// - `images`: `[N, C, H, W]`; `sources`: `N·H` (rows) or `N·W` (columns) entries
-fn select_lines(images: Tensor<4>, axis: Axis, sources: Vec<usize>) -> Tensor<4> {
-    let [n, c, h, w] = images.dims();
-    let device = images.device();
-    let index = |v: Vec<i64>| {
-        let len = v.len();
-        Tensor::<1, Int>::from_data(TensorData::new(v, [len]), &device)
-    };
-    match axis {
-        Axis::Rows => {
-            let sources = &sources;
-            let rows = (0..n).flat_map(|i| {
-                (0..c).flat_map(move |ch| {
-                    (0..h).map(move |y| {
-                        let k = sources[i * h + y];
-                        ((k / h * c + ch) * h + k % h) as i64
-                    })
-                })
-            });
-            images
-                .reshape([n * c * h, w])
-                .select(0, index(rows.collect()))
-                .reshape([n, c, h, w])
-        }
-        Axis::Columns => images
-            .permute([0, 3, 1, 2])
-            .reshape([n * w, c * h])
-            .select(0, index(sources.iter().map(|&v| v as i64).collect()))
-            .reshape([n, w, c, h])
-            .permute([0, 2, 3, 1]),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn draws_for(kind: MixedExampleKind, seed: u64) -> MixedExampleParams {
-        MixedExampleConfig::new(kind)
-            .init()
-            .unwrap()
-            .sample(&mut MixRng::from_seed(seed), BatchShape::new(6, 3, 5, 7))
-            .unwrap()
-    }
-
-    #[test]
-    fn draws_stay_in_the_reference_ranges() {
-        for seed in 0..30 {
-            if let MixedExampleDraws::Quadrants { masks } =
-                draws_for(MixedExampleKind::Random2x2, seed).draws
-            {
-                // H = 5: buffer round(1.25) = 1 → rows 1..=3; W = 7: round(1.75) = 2 → 2..=4.
-                for q in masks {
-                    assert!(
-                        (1..=3).contains(&q.row) && (2..=4).contains(&q.col),
-                        "{q:?}"
-                    );
-                    assert!(q.weights.iter().all(|v| *v == 0.0 || *v == 1.0));
-                }
-            } else {
-                panic!("random 2×2 draws quadrants");
-            }
-            if let MixedExampleDraws::Interval { strips, axis } =
-                draws_for(MixedExampleKind::RandomColumnInterval, seed).draws
-            {
-                assert_eq!(axis, Axis::Columns);
-                for s in strips {
-                    assert!(s.start + s.len < 7 || s.len == 0, "{s:?}");
-                    assert!(s.source + s.len <= 7);
-                }
-            } else {
-                panic!("column interval draws strips");
-            }
-        }
-    }
-
-    #[test]
-    fn bits_have_the_documented_shapes() {
-        let shapes = [
-            (MixedExampleKind::RandomColumns, [1, 1, 7]),
-            (MixedExampleKind::RandomRows, [1, 5, 1]),
-            (MixedExampleKind::RandomPixels, [1, 5, 7]),
-            (MixedExampleKind::RandomElements, [3, 5, 7]),
-        ];
-        for (kind, expected) in shapes {
-            match draws_for(kind, 1).draws {
-                MixedExampleDraws::Bits { dims, bits } => {
-                    assert_eq!(dims, expected);
-                    assert_eq!(bits.len(), 6 * expected.iter().product::<usize>());
-                }
-                other => panic!("{kind:?} gave {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn configuration_names_are_the_kind_names() {
-        for kind in MixedExampleKind::ALL {
-            let text = format!("method = \"mixed_example\"\nkind = \"{}\"", kind.name());
-            let config: crate::MixConfig = toml::from_str(&text).unwrap();
-            assert_eq!(config.label(), kind.name());
-            assert_eq!(crate::MixConfig::from_name(kind.name()), Some(config));
-        }
-    }
-
-    #[test]
-    fn quadrant_fraction_by_hand() {
-        // 4×6, split after row 1 and column 4: cells 4, 2, 12, 6 pixels.
-        let q = Quadrants {
-            row: 1,
-            col: 4,
-            weights: [1.0, 0.25, 0.5, 0.0],
-        };
-        assert_eq!(q.base_fraction(4, 6), (4.0 + 0.5 + 6.0) / 24.0);
-    }
-
-    #[test]
-    fn beta_option_and_errors() {
-        let bad = MixedExampleConfig::new(MixedExampleKind::RandomPixels)
-            .with_ratio(RatioDraw::Beta { alpha: 0.0 });
-        assert!(matches!(
-            bad.validate(),
-            Err(MixError::InvalidHyperParameter { .. })
-        ));
-        let small = MixedExampleConfig::new(MixedExampleKind::VerticalConcat)
-            .init()
-            .unwrap()
-            .sample(&mut MixRng::from_seed(0), BatchShape::new(2, 3, 1, 6));
-        assert!(matches!(small, Err(MixError::ImageTooSmall { .. })));
-        let beta = MixedExampleConfig::new(MixedExampleKind::VhMixup)
-            .with_ratio(RatioDraw::Beta { alpha: 0.5 })
-            .init()
-            .unwrap();
-        let p = beta
-            .sample(&mut MixRng::from_seed(4), BatchShape::new(8, 1, 4, 6))
-            .unwrap();
-        let lam = beta
-            .base_fractions(&p, BatchShape::new(8, 1, 4, 6))
-            .unwrap();
-        assert!(lam.iter().all(|l| (0.0..=1.0).contains(l)));
+        pairs.mixed(mixed, &lam)
     }
 }

@@ -8,9 +8,9 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::fused::{LineMask, Mask, Source, blend};
-use crate::mixer::{check_params_fit, pair_target};
-use crate::{BatchShape, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+use crate::mixer::{Pairs, configured, open_pairs};
+use crate::ops::{LineMask, Mask, Source, blend};
+use crate::{BatchShape, Guide, LamMode, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`Mixup`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,39 +43,20 @@ impl MixupConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`alpha`](Self::alpha).
-    pub fn with_alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets [`prob`](Self::prob).
-    pub fn with_prob(mut self, prob: f64) -> Self {
-        self.prob = prob;
-        self
-    }
-    /// Sets [`lam_mode`](Self::lam_mode).
-    pub fn with_lam_mode(mut self, lam_mode: LamMode) -> Self {
-        self.lam_mode = lam_mode;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
 
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_alpha("mixup.alpha", self.alpha)?;
         check_probability("mixup.prob", self.prob)
     }
+}
 
-    /// A validated [`Mixup`].
-    pub fn init(&self) -> Result<Mixup, MixError> {
-        self.validate()?;
-        Ok(Mixup {
-            config: self.clone(),
-        })
+configured! {
+    Mixup(MixupConfig) {
+        with_alpha => alpha: f64,
+        with_prob => prob: f64,
+        with_lam_mode => lam_mode: LamMode,
+        with_pairing => pairing: Pairing,
     }
 }
 
@@ -94,25 +75,14 @@ pub struct Mixup {
     config: MixupConfig,
 }
 
-impl Mixup {
-    /// The configuration this mixer was built from.
-    pub fn config(&self) -> &MixupConfig {
-        &self.config
-    }
-}
-
 impl Mixer for Mixup {
     type Params = MixupParams;
 
     fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<MixupParams, MixError> {
-        batch.require_mixable()?;
-        let draws = self.config.lam_mode.draws(batch.n);
-        let lam = if rng.gate(self.config.prob) {
-            (0..draws).map(|_| rng.beta(self.config.alpha)).collect()
-        } else {
-            vec![1.0; draws]
-        };
-        let perm = self.config.pairing.draw(rng, batch.n);
+        let c = &self.config;
+        let (lam, perm) = open_pairs(rng, batch, c.prob, c.pairing, |rng, mixing| {
+            c.lam_mode.lams(rng, c.alpha, batch.n, mixing)
+        })?;
         Ok(MixupParams { perm, lam })
     }
 
@@ -121,27 +91,27 @@ impl Mixer for Mixup {
         params: &MixupParams,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        _guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
-        check_params_fit("mixup parameters", &params.perm, params.lam.len(), batch.n)?;
-        let device = images.device();
-        let perm = params.perm.to_tensor(&device);
+        let (pairs, images) = Pairs::check(
+            "mixup parameters",
+            images,
+            labels,
+            &params.perm,
+            params.lam.len(),
+        )?;
         let images = if params.lam.iter().all(|&l| l == 1.0) {
             images
         } else {
             // x_π + (x − x_π)·λ = λ·x + (1 − λ)·x_π, one weight per sample.
-            let weights = LineMask::uniform(&params.lam, batch.n, batch.h, batch.w);
+            let b = pairs.batch;
+            let weights = LineMask::uniform(&params.lam, b.n, b.h, b.w);
             blend(
                 images,
-                Source::Partner(params.perm.as_slice()),
+                Source::Partner(pairs.partners()),
                 &Mask::Lines(weights),
             )
         };
-        let target = pair_target(labels, params.perm.as_slice(), &params.lam)?;
-        Ok(Mixed {
-            images,
-            target,
-            perm,
-        })
+        pairs.mixed(images, &params.lam)
     }
 }

@@ -10,7 +10,11 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, MixedTarget, Pairing, Permutation};
+use crate::mixer::{Pairs, configured, open_pairs};
+use crate::{
+    BatchShape, CutBox, Guide, MixError, MixRng, Mixed, MixedTarget, Mixer, Needs, Pairing,
+    Permutation,
+};
 
 /// Configuration of [`SnapMix`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,34 +44,19 @@ impl SnapMixConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`beta`](Self::beta).
-    pub fn with_beta(mut self, beta: f64) -> Self {
-        self.beta = beta;
-        self
-    }
-    /// Sets [`prob`](Self::prob).
-    pub fn with_prob(mut self, prob: f64) -> Self {
-        self.prob = prob;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
 
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_alpha("snapmix.beta", self.beta)?;
         check_probability("snapmix.prob", self.prob)
     }
+}
 
-    /// A validated [`SnapMix`].
-    pub fn init(&self) -> Result<SnapMix, MixError> {
-        self.validate()?;
-        Ok(SnapMix {
-            config: self.clone(),
-        })
+configured! {
+    SnapMix(SnapMixConfig) {
+        with_beta => beta: f64,
+        with_prob => prob: f64,
+        with_pairing => pairing: Pairing,
     }
 }
 
@@ -96,22 +85,21 @@ pub struct SnapMix {
     config: SnapMixConfig,
 }
 
-impl SnapMix {
-    /// The configuration this mixer was built from.
-    pub fn config(&self) -> &SnapMixConfig {
-        &self.config
-    }
+impl Mixer for SnapMix {
+    type Params = SnapMixParams;
+    const NEEDS: Needs = Needs::PercentMaps;
 
     /// Draws the gate, `λ₁, λ₂ ~ Beta(β, β)`, π and the two box centres.
-    pub fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<SnapMixParams, MixError> {
-        batch.require_mixable()?;
-        let mixing = rng.gate(self.config.prob);
-        let (lam_a, lam_b) = if mixing {
-            (rng.beta(self.config.beta), rng.beta(self.config.beta))
-        } else {
-            (1.0, 1.0)
-        };
-        let perm = self.config.pairing.draw(rng, batch.n);
+    fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<SnapMixParams, MixError> {
+        let c = &self.config;
+        let ((mixing, lam_a, lam_b), perm) =
+            open_pairs(rng, batch, c.prob, c.pairing, |rng, mixing| {
+                if mixing {
+                    (mixing, rng.beta(c.beta), rng.beta(c.beta))
+                } else {
+                    (mixing, 1.0, 1.0)
+                }
+            })?;
         let destination = CutBox::sample(rng, batch.h, batch.w, lam_a);
         let source = CutBox::sample(rng, batch.h, batch.w, lam_b);
         Ok(SnapMixParams {
@@ -122,20 +110,18 @@ impl SnapMix {
         })
     }
 
-    /// Mixes a batch with given parameters and the pre-mix semantic percent maps.
-    ///
-    /// # Shapes
-    /// - `images`: `[N, C, H, W]`
-    /// - `labels`: `[N]`
-    /// - `percent_maps`: `[N, H, W]`
-    pub fn apply(
+    /// Mixes with the pre-mix semantic percent maps of [`Guide::PercentMaps`],
+    /// `[N, H, W]`.
+    fn apply(
         &self,
         params: &SnapMixParams,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
-        percent_maps: Tensor<3>,
+        guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
+        let percent_maps = guide.percent_maps("snapmix")?.clone();
+        let (pairs, images) = Pairs::check("snapmix parameters", images, labels, &params.perm, 1)?;
+        let batch = pairs.batch;
         if percent_maps.dims() != [batch.n, batch.h, batch.w] {
             return Err(MixError::ShapeMismatch {
                 what: "snapmix percent maps",
@@ -145,33 +131,19 @@ impl SnapMix {
         }
         let (a, b) = (params.destination, params.source);
         for (what, region) in [("destination box", a), ("source box", b)] {
-            if region.y1() > batch.h || region.x1() > batch.w || params.perm.len() != batch.n {
+            if region.y1() > batch.h || region.x1() > batch.w {
                 return Err(MixError::ShapeMismatch {
                     what: "snapmix parameters",
-                    expected: format!(
-                        "boxes inside {}×{} and a permutation of {}",
-                        batch.h, batch.w, batch.n
-                    ),
-                    got: format!("{what} {region:?}, a permutation of {}", params.perm.len()),
+                    expected: format!("boxes inside {}×{}", batch.h, batch.w),
+                    got: format!("{what} {region:?}"),
                 });
             }
         }
-        let device = images.device();
-        let perm = params.perm.to_tensor(&device);
-        let y_b = labels.clone().select(0, perm.clone());
         if !params.mixing || a.is_empty() || b.is_empty() {
-            let target = MixedTarget::pair(
-                labels,
-                y_b,
-                Tensor::ones([batch.n], &device),
-                Tensor::zeros([batch.n], &device),
-            )?;
-            return Ok(Mixed {
-                images,
-                target,
-                perm,
-            });
+            return pairs.mixed(images, &[1.0]);
         }
+        let device = pairs.device();
+        let perm = params.perm.to_tensor(&device);
         let patch = interpolate(
             images
                 .clone()
@@ -192,20 +164,18 @@ impl SnapMix {
                 .reshape([batch.n]);
             inside / total.add_scalar(1e-8)
         };
-        let w_a = mass(percent_maps.clone(), a).neg().add_scalar(1.0);
-        let w_b = mass(percent_maps.select(0, perm.clone()), b);
-        let same = labels.clone().equal(y_b.clone());
-        let both = w_a.clone() + w_b.clone();
-        let w_a = w_a.mask_where(same.clone(), both.clone());
-        let w_b = w_b.mask_where(same, both);
         let kept = a.kept_fraction(batch.h, batch.w);
-        let w_a = w_a.clone().mask_fill(w_a.is_nan(), kept);
-        let w_b = w_b.clone().mask_fill(w_b.is_nan(), 1.0 - kept);
-        let target = MixedTarget::pair(labels, y_b, w_a, w_b)?;
-        Ok(Mixed {
-            images,
-            target,
-            perm,
+        pairs.mixed_with(images, |labels, perm| {
+            let y_b = labels.clone().select(0, perm.clone());
+            let w_a = mass(percent_maps.clone(), a).neg().add_scalar(1.0);
+            let w_b = mass(percent_maps.select(0, perm.clone()), b);
+            let same = labels.clone().equal(y_b.clone());
+            let both = w_a.clone() + w_b.clone();
+            let w_a = w_a.mask_where(same.clone(), both.clone());
+            let w_b = w_b.mask_where(same, both);
+            let w_a = w_a.clone().mask_fill(w_a.is_nan(), kept);
+            let w_b = w_b.clone().mask_fill(w_b.is_nan(), 1.0 - kept);
+            MixedTarget::pair(labels, y_b, w_a, w_b)
         })
     }
 }

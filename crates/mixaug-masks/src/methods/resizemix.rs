@@ -11,9 +11,9 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::fused::{Tile, TileSet, paste_tiles};
-use crate::mixer::{check_params_fit, pair_target};
-use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+use crate::mixer::{Pairs, configured, open_pairs};
+use crate::ops::nearest_resize;
+use crate::{BatchShape, CutBox, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`ResizeMix`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,26 +50,6 @@ impl ResizeMixConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`scope`](Self::scope).
-    pub fn with_scope(mut self, scope: [f64; 2]) -> Self {
-        self.scope = scope;
-        self
-    }
-    /// Sets [`use_alpha`](Self::use_alpha).
-    pub fn with_use_alpha(mut self, use_alpha: bool) -> Self {
-        self.use_alpha = use_alpha;
-        self
-    }
-    /// Sets [`alpha`](Self::alpha).
-    pub fn with_alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_alpha("resizemix.alpha", self.alpha)?;
@@ -84,12 +64,14 @@ impl ResizeMixConfig {
         }
         Ok(())
     }
-    /// A validated [`ResizeMix`].
-    pub fn init(&self) -> Result<ResizeMix, MixError> {
-        self.validate()?;
-        Ok(ResizeMix {
-            config: self.clone(),
-        })
+}
+
+configured! {
+    ResizeMix(ResizeMixConfig) {
+        with_scope => scope: [f64; 2],
+        with_use_alpha => use_alpha: bool,
+        with_alpha => alpha: f64,
+        with_pairing => pairing: Pairing,
     }
 }
 
@@ -111,51 +93,27 @@ pub struct ResizeMix {
     config: ResizeMixConfig,
 }
 
-/// Source indices of PyTorch's legacy `nearest` resize from `input` to `output` pixels:
-/// `min(⌊dst · fl32(input/output)⌋, input − 1)` (METHODS.md §0.4).
-pub fn nearest_indices(input: usize, output: usize) -> Vec<i64> {
-    let scale = input as f32 / output as f32;
-    (0..output)
-        .map(|d| ((d as f32 * scale).floor() as usize).min(input - 1) as i64)
-        .collect()
-}
-
-/// PyTorch's legacy `nearest` resize of a batch to `height × width` (two index selects
-/// with [`nearest_indices`]).
-///
-/// # Shapes
-/// - `x`: `[N, C, h, w]`; output `[N, C, height, width]`
-pub(crate) fn nearest_resize(x: Tensor<4>, height: usize, width: usize) -> Tensor<4> {
-    let [_, _, h, w] = x.dims();
-    let device = x.device();
-    let index = |input: usize, output: usize| {
-        Tensor::<1, Int>::from_data(
-            TensorData::new(nearest_indices(input, output), [output]),
-            &device,
-        )
-    };
-    x.select(2, index(h, height)).select(3, index(w, width))
-}
-
 impl Mixer for ResizeMix {
     type Params = ResizeMixParams;
 
     fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<Self::Params, MixError> {
-        batch.require_mixable()?;
-        let [lo, hi] = self.config.scope;
-        let mixing = rng.gate(self.config.prob);
-        let mut tau = 0.0;
-        if mixing {
-            tau = if self.config.use_alpha {
-                rng.beta(self.config.alpha)
-            } else {
-                -1.0
-            };
-            if !(lo..=hi).contains(&tau) {
-                tau = lo + (hi - lo) * rng.uniform();
+        let cfg = &self.config;
+        let [lo, hi] = cfg.scope;
+        let draw = |rng: &mut MixRng, mixing| {
+            let mut tau = 0.0;
+            if mixing {
+                tau = if cfg.use_alpha {
+                    rng.beta(cfg.alpha)
+                } else {
+                    -1.0
+                };
+                if !(lo..=hi).contains(&tau) {
+                    tau = lo + (hi - lo) * rng.uniform();
+                }
             }
-        }
-        let perm = self.config.pairing.draw(rng, batch.n);
+            (mixing, tau)
+        };
+        let ((mixing, tau), perm) = open_pairs(rng, batch, cfg.prob, cfg.pairing, draw)?;
         let (r, c) = (rng.below(batch.h), rng.below(batch.w));
         let region = if mixing {
             CutBox::with_side_ratio(batch.h, batch.w, tau, r, c)
@@ -170,12 +128,11 @@ impl Mixer for ResizeMix {
         params: &Self::Params,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        _guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
-        check_params_fit("resizemix parameters", &params.perm, 1, batch.n)?;
-        let device = images.device();
-        let perm = params.perm.to_tensor(&device);
-        let b = params.region;
+        let (pairs, images) =
+            Pairs::check("resizemix parameters", images, labels, &params.perm, 1)?;
+        let (b, batch) = (params.region, pairs.batch);
         if b.y1() > batch.h || b.x1() > batch.w {
             return Err(MixError::ShapeMismatch {
                 what: "resizemix box",
@@ -187,46 +144,17 @@ impl Mixer for ResizeMix {
             images
         } else {
             // Box pixel (j, k) of sample i is its partner's pixel (rows[j], cols[k]).
-            let mut tiles = TileSet::default();
-            let to_map = |v: Vec<i64>| v.into_iter().map(|i| i as usize).collect();
-            let rows = tiles.map(to_map(nearest_indices(batch.h, b.h)));
-            let cols = tiles.map(to_map(nearest_indices(batch.w, b.w)));
-            for (sample, &source) in params.perm.as_slice().iter().enumerate() {
-                tiles.tiles.push(Tile {
-                    sample,
-                    source,
-                    y0: b.y0,
-                    x0: b.x0,
-                    rows,
-                    cols,
-                });
-            }
-            paste_tiles(images, &tiles, |images| {
-                let shrunk = nearest_resize(images.clone(), b.h, b.w).select(0, perm.clone());
-                images.slice_assign(s![.., .., b.y0..b.y1(), b.x0..b.x1()], shrunk)
-            })
+            let perm = params.perm.to_tensor(&pairs.device());
+            let shrunk = nearest_resize(images.clone(), b.h, b.w).select(0, perm);
+            images.slice_assign(s![.., .., b.y0..b.y1(), b.x0..b.x1()], shrunk)
         };
-        let lam = b.kept_fraction(batch.h, batch.w);
-        let target = pair_target(labels, params.perm.as_slice(), &[lam])?;
-        Ok(Mixed {
-            images,
-            target,
-            perm,
-        })
+        pairs.mixed(images, &[b.kept_fraction(batch.h, batch.w)])
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nearest_matches_pytorch_legacy() {
-        // 6 → 4: scale 1.5 → 0, 1, 3, 4; 4 → 6: scale 0.667 → 0, 0, 1, 2, 2, 3.
-        assert_eq!(nearest_indices(6, 4), vec![0, 1, 3, 4]);
-        assert_eq!(nearest_indices(4, 6), vec![0, 0, 1, 2, 2, 3]);
-        assert_eq!(nearest_indices(32, 1), vec![0]);
-    }
 
     #[test]
     fn tau_stays_in_scope_and_is_flat_for_alpha_one() {

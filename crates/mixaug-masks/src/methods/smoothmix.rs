@@ -10,9 +10,9 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::fused::{Mask, Source, blend};
-use crate::mixer::{check_params_fit, pair_target, pair_target_device};
-use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+use crate::mixer::{Pairs, configured, open_pairs, pair_target_device};
+use crate::ops::{Mask, Source, blend};
+use crate::{BatchShape, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Which label SmoothMix trains with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -53,26 +53,16 @@ impl SmoothMixConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`label`](Self::label).
-    pub fn with_label(mut self, label: SmoothMixLabel) -> Self {
-        self.label = label;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_probability("smoothmix.prob", self.prob)
     }
-    /// A validated [`SmoothMix`].
-    pub fn init(&self) -> Result<SmoothMix, MixError> {
-        self.validate()?;
-        Ok(SmoothMix {
-            config: self.clone(),
-        })
+}
+
+configured! {
+    SmoothMix(SmoothMixConfig) {
+        with_label => label: SmoothMixLabel,
+        with_pairing => pairing: Pairing,
     }
 }
 
@@ -123,17 +113,20 @@ impl Mixer for SmoothMix {
     type Params = SmoothMixParams;
 
     fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<Self::Params, MixError> {
-        batch.require_mixable()?;
         batch.require_size("smoothmix", 2, 2)?;
         let (h, w) = (batch.h as f64, batch.w as f64);
-        let sigma = if rng.gate(self.config.prob) {
-            (rng.uniform() / 4.0 + 0.25) * h
-        } else {
-            0.0
-        };
-        let d_r = (rng.below(batch.h) as f64 - h / 2.0).trunc();
-        let d_c = (rng.below(batch.w) as f64 - w / 2.0).trunc();
-        let perm = self.config.pairing.draw(rng, batch.n);
+        let c = &self.config;
+        let ((sigma, d_r, d_c), perm) =
+            open_pairs(rng, batch, c.prob, c.pairing, |rng, mixing| {
+                let sigma = if mixing {
+                    (rng.uniform() / 4.0 + 0.25) * h
+                } else {
+                    0.0
+                };
+                let d_r = (rng.below(batch.h) as f64 - h / 2.0).trunc();
+                let d_c = (rng.below(batch.w) as f64 - w / 2.0).trunc();
+                (sigma, d_r, d_c)
+            })?;
         Ok(SmoothMixParams {
             perm,
             sigma,
@@ -147,36 +140,28 @@ impl Mixer for SmoothMix {
         params: &Self::Params,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        _guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
-        check_params_fit("smoothmix parameters", &params.perm, 1, batch.n)?;
-        let device = images.device();
-        let perm = params.perm.to_tensor(&device);
+        let (pairs, images) =
+            Pairs::check("smoothmix parameters", images, labels, &params.perm, 1)?;
         if params.sigma <= 0.0 {
-            let target = pair_target(labels, params.perm.as_slice(), &[1.0])?;
-            return Ok(Mixed {
-                images,
-                target,
-                perm,
-            });
+            return pairs.mixed(images, &[1.0]);
         }
-        let g = Self::mask(params, batch.h, batch.w, &device);
+        let b = pairs.batch;
+        let g = Self::mask(params, b.h, b.w, &pairs.device());
         let mean_g = g.clone().mean();
         // g is the partner's weight: the base image keeps 1 − g.
         let keep = Mask::Tensor {
             weights: g.neg().add_scalar(1.0),
             hard: false,
         };
-        let images = blend(images, Source::Partner(params.perm.as_slice()), &keep);
+        let images = blend(images, Source::Partner(pairs.partners()), &keep);
         let w_a = match self.config.label {
             SmoothMixLabel::Paper => mean_g.neg().add_scalar(1.0),
             SmoothMixLabel::OpenmixupCompat => mean_g,
         };
-        let target = pair_target_device(labels, &perm, w_a.expand([batch.n]))?;
-        Ok(Mixed {
-            images,
-            target,
-            perm,
+        pairs.mixed_with(images, |labels, perm| {
+            pair_target_device(labels, perm, w_a.expand([b.n]))
         })
     }
 }

@@ -8,9 +8,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check_probability;
-use crate::fused::{Tile, TileSet, paste_tiles};
-use crate::mixer::{check_params_fit, host_target};
-use crate::{BatchShape, CutBox, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+use crate::mixer::{Pairs, configured, host_target};
+use crate::{BatchShape, CutBox, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`Ricap`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,11 +36,6 @@ impl RicapConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`beta`](Self::beta).
-    pub fn with_beta(mut self, beta: f64) -> Self {
-        self.beta = beta;
-        self
-    }
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_probability("ricap.prob", self.prob)?;
@@ -54,12 +48,11 @@ impl RicapConfig {
         }
         Ok(())
     }
-    /// A validated [`Ricap`].
-    pub fn init(&self) -> Result<Ricap, MixError> {
-        self.validate()?;
-        Ok(Ricap {
-            config: self.clone(),
-        })
+}
+
+configured! {
+    Ricap(RicapConfig) {
+        with_beta => beta: f64,
     }
 }
 
@@ -173,64 +166,50 @@ impl Mixer for Ricap {
         params: &Self::Params,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        _guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
+        let [first, ..] = &params.patches;
+        let (pairs, images) = Pairs::check("ricap parameters", images, labels, &first.perm, 1)?;
+        let batch = pairs.batch;
         for p in &params.patches {
-            check_params_fit("ricap parameters", &p.perm, 1, batch.n)?;
-            if p.crop.y1() > batch.h
+            if p.perm.len() != batch.n
+                || p.crop.y1() > batch.h
                 || p.crop.x1() > batch.w
                 || p.place.y1() > batch.h
                 || p.place.x1() > batch.w
             {
                 return Err(MixError::ShapeMismatch {
                     what: "ricap patch",
-                    expected: format!("inside {}×{}", batch.h, batch.w),
-                    got: format!("crop {:?}, place {:?}", p.crop, p.place),
+                    expected: format!(
+                        "inside {}×{}, a permutation of {}",
+                        batch.h, batch.w, batch.n
+                    ),
+                    got: format!(
+                        "crop {:?}, place {:?}, a permutation of {}",
+                        p.crop,
+                        p.place,
+                        p.perm.len()
+                    ),
                 });
             }
         }
-        let device = images.device();
-        // The four placed patches tile the image: one tile per sample and patch.
-        let mut tiles = TileSet {
-            cover: true,
-            ..TileSet::default()
-        };
+        // The four placed patches tile the image.
+        let device = pairs.device();
+        let mut out = Tensor::<4>::zeros(images.dims(), &device);
         for p in params.patches.iter().filter(|p| !p.crop.is_empty()) {
-            let rows = tiles.map((p.crop.y0..p.crop.y1()).collect());
-            let cols = tiles.map((p.crop.x0..p.crop.x1()).collect());
-            for (sample, &source) in p.perm.as_slice().iter().enumerate() {
-                tiles.tiles.push(Tile {
-                    sample,
-                    source,
-                    y0: p.place.y0,
-                    x0: p.place.x0,
-                    rows,
-                    cols,
-                });
-            }
+            let (c, d) = (p.crop, p.place);
+            let patch = images
+                .clone()
+                .slice(s![.., .., c.y0..c.y1(), c.x0..c.x1()])
+                .select(0, p.perm.to_tensor(&device));
+            out = out.slice_assign(s![.., .., d.y0..d.y1(), d.x0..d.x1()], patch);
         }
-        let out = paste_tiles(images, &tiles, |images| {
-            let mut out = Tensor::<4>::zeros(images.dims(), &images.device());
-            for p in params.patches.iter().filter(|p| !p.crop.is_empty()) {
-                let (c, d) = (p.crop, p.place);
-                let patch = images
-                    .clone()
-                    .slice(s![.., .., c.y0..c.y1(), c.x0..c.x1()])
-                    .select(0, p.perm.to_tensor(&images.device()));
-                out = out.slice_assign(s![.., .., d.y0..d.y1(), d.x0..d.x1()], patch);
-            }
-            out
-        });
         // Patch k of sample i shows sample π_k(i), weighted by the patch's area.
         let area = batch.area() as f64;
-        let target = host_target(labels, params.patches.len(), |i, k| {
+        let target = host_target(pairs.labels(), params.patches.len(), |i, k| {
             let p = &params.patches[k];
             (p.perm.as_slice()[i], (p.crop.area() as f64 / area) as f32)
         })?;
-        Ok(Mixed {
-            images: out,
-            target,
-            perm: params.patches[0].perm.to_tensor(&device),
-        })
+        pairs.finish(out, target)
     }
 }

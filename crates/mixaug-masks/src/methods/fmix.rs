@@ -12,9 +12,9 @@ use rustfft::{FftPlanner, num_complex::Complex};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
-use crate::fused::{Mask, Source, blend};
-use crate::mixer::{check_params_fit, pair_target};
-use crate::{BatchShape, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
+use crate::mixer::{Pairs, configured, open_pairs};
+use crate::ops::{Mask, Source, blend};
+use crate::{BatchShape, Guide, MixError, MixRng, Mixed, Mixer, Pairing, Permutation};
 
 /// Configuration of [`FMix`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,26 +50,6 @@ impl FMixConfig {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets [`alpha`](Self::alpha).
-    pub fn with_alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    /// Sets [`decay_power`](Self::decay_power).
-    pub fn with_decay_power(mut self, decay_power: f64) -> Self {
-        self.decay_power = decay_power;
-        self
-    }
-    /// Sets [`max_soft`](Self::max_soft).
-    pub fn with_max_soft(mut self, max_soft: f64) -> Self {
-        self.max_soft = max_soft;
-        self
-    }
-    /// Sets [`pairing`](Self::pairing).
-    pub fn with_pairing(mut self, pairing: Pairing) -> Self {
-        self.pairing = pairing;
-        self
-    }
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_alpha("fmix.alpha", self.alpha)?;
@@ -90,12 +70,14 @@ impl FMixConfig {
         }
         Ok(())
     }
-    /// A validated [`FMix`].
-    pub fn init(&self) -> Result<FMix, MixError> {
-        self.validate()?;
-        Ok(FMix {
-            config: self.clone(),
-        })
+}
+
+configured! {
+    FMix(FMixConfig) {
+        with_alpha => alpha: f64,
+        with_decay_power => decay_power: f64,
+        with_max_soft => max_soft: f64,
+        with_pairing => pairing: Pairing,
     }
 }
 
@@ -211,25 +193,24 @@ impl Mixer for FMix {
     type Params = FMixParams;
 
     fn sample(&self, rng: &mut MixRng, batch: BatchShape) -> Result<Self::Params, MixError> {
-        batch.require_mixable()?;
         batch.require_size("fmix", 2, 2)?;
-        let lam = if rng.gate(self.config.prob) {
-            rng.beta(self.config.alpha)
-        } else {
-            1.0
-        };
-        let pixels = batch.area();
-        let grey = fourier_grey(rng, batch.h, batch.w, self.config.decay_power);
-        let exact = lam * pixels as f64;
-        let ones = if rng.uniform() > 0.5 {
-            exact.ceil()
-        } else {
-            exact.floor()
-        } as usize;
-        let soft_fraction = self.config.max_soft.min(lam).min(1.0 - lam);
-        let soft = (pixels as f64 * soft_fraction) as usize;
-        let mask = binarise(&grey, ones.min(pixels), soft);
-        let perm = self.config.pairing.draw(rng, batch.n);
+        let c = &self.config;
+        let ((lam, ones, grey, mask), perm) =
+            open_pairs(rng, batch, c.prob, c.pairing, |rng, mixing| {
+                let lam = if mixing { rng.beta(c.alpha) } else { 1.0 };
+                let pixels = batch.area();
+                let grey = fourier_grey(rng, batch.h, batch.w, c.decay_power);
+                let exact = lam * pixels as f64;
+                let ones = if rng.uniform() > 0.5 {
+                    exact.ceil()
+                } else {
+                    exact.floor()
+                } as usize;
+                let soft_fraction = c.max_soft.min(lam).min(1.0 - lam);
+                let soft = (pixels as f64 * soft_fraction) as usize;
+                let mask = binarise(&grey, ones.min(pixels), soft);
+                (lam, ones, grey, mask)
+            })?;
         Ok(FMixParams {
             perm,
             lam,
@@ -244,37 +225,31 @@ impl Mixer for FMix {
         params: &Self::Params,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
+        _guide: &Guide,
     ) -> Result<Mixed, MixError> {
-        let batch = BatchShape::of_batch(&images, &labels)?;
-        check_params_fit("fmix parameters", &params.perm, 1, batch.n)?;
-        if params.mask.len() != batch.area() {
+        let (pairs, images) = Pairs::check("fmix parameters", images, labels, &params.perm, 1)?;
+        let b = pairs.batch;
+        if params.mask.len() != b.area() {
             return Err(MixError::ShapeMismatch {
                 what: "fmix mask",
-                expected: format!("{} values ({}×{})", batch.area(), batch.h, batch.w),
+                expected: format!("{} values ({}×{})", b.area(), b.h, b.w),
                 got: format!("{} values", params.mask.len()),
             });
         }
-        let device = images.device();
-        let perm = params.perm.to_tensor(&device);
         let images = if params.mask.iter().all(|&m| m == 1.0) {
             images
         } else {
             // One mask for the whole batch: the base image's weight.
             let keep = Mask::Tensor {
                 weights: Tensor::from_data(
-                    TensorData::new(params.mask.clone(), [1, 1, batch.h, batch.w]),
-                    &device,
+                    TensorData::new(params.mask.clone(), [1, 1, b.h, b.w]),
+                    &pairs.device(),
                 ),
                 hard: params.mask.iter().all(|&m| m == 0.0 || m == 1.0),
             };
-            blend(images, Source::Partner(params.perm.as_slice()), &keep)
+            blend(images, Source::Partner(pairs.partners()), &keep)
         };
-        let target = pair_target(labels, params.perm.as_slice(), &[params.lam])?;
-        Ok(Mixed {
-            images,
-            target,
-            perm,
-        })
+        pairs.mixed(images, &[params.lam])
     }
 }
 

@@ -1,0 +1,101 @@
+use burn::prelude::*;
+use mixaug_masks::{
+    BatchShape, CutBox, Grid, GridMixConfig, GridMixParams, Guide, MixRng, Mixer, Permutation,
+};
+
+use crate::{assert_close, floats, ints, ramp_batch, ramp_values, swapped_pair_blend};
+
+/// The worked grid of docs/methods.md (GridMix) on 6×10 images (rows × columns): crop
+/// rows [0, 6) × columns [1, 9), 4×4 cells with 2×2 holes at their top-left, so the
+/// partner shows at rows {0, 1, 4, 5} × columns {1, 2, 5, 6} (16 pixels, every channel);
+/// π = (1, 0); base weight `λ' = 1 − 16/60 = 11/15`.
+pub fn gridmix_hand_case(device: &Device) {
+    let (n, c, h, w) = (2, 2, 6, 10);
+    let grid = Grid::draw(h, w, 0.75, 2, 1.0, 0.8, 0.75, (0.3, 0.5));
+    assert_eq!(
+        grid.crop,
+        CutBox {
+            y0: 0,
+            x0: 1,
+            h: 6,
+            w: 8
+        }
+    );
+    let params = GridMixParams {
+        perm: Permutation::new(vec![1, 0]).unwrap(),
+        sampled_lam: 0.75,
+        grid: Some(grid),
+    };
+    let mixed = GridMixConfig::new()
+        .init()
+        .unwrap()
+        .apply(
+            &params,
+            ramp_batch(n, c, h, w, device),
+            Tensor::from_ints([3, 7], device),
+            &Guide::None,
+        )
+        .unwrap();
+    let partner = |y: usize, x: usize| [0, 1, 4, 5].contains(&y) && [1, 2, 5, 6].contains(&x);
+    let expected = swapped_pair_blend(
+        [c, h, w],
+        |_, _, y, x| {
+            if partner(y, x) { 0.0 } else { 1.0 }
+        },
+    );
+    assert_eq!(floats(mixed.images), expected);
+    assert_eq!(ints(mixed.target.classes()), vec![3, 7, 7, 3]);
+    let (a, b) = (11.0 / 15.0, 4.0 / 15.0);
+    assert_close(&floats(mixed.target.weights()), &[a, b, a, b], 1e-6);
+    assert_eq!(ints(mixed.perm), vec![1, 0]);
+}
+
+/// Sampled grids on 9×14 images: the crop lies inside the image, every pixel of sample
+/// `i` is its partner's inside the holes (hole rows × hole columns of the one grid) and its
+/// own elsewhere, and the base weight is `1 − holes/(HW)`. With the gate closed nothing
+/// is mixed (weights 1, 0).
+pub fn gridmix_sampled_grids(device: &Device) {
+    let (n, c, h, w) = (4, 3, 9, 14);
+    let mixer = GridMixConfig::new().init().unwrap();
+    let labels = Tensor::<1, Int>::from_ints([0, 1, 2, 3], device);
+    let x = ramp_values(n, c, h, w);
+    for seed in 0..6 {
+        let params = mixer
+            .sample(&mut MixRng::from_seed(seed), BatchShape::new(n, c, h, w))
+            .unwrap();
+        let grid = params.grid.expect("prob 1 always mixes");
+        assert!(grid.crop.y1() <= h && grid.crop.x1() <= w, "{grid:?}");
+        assert!((0.0..=1.0).contains(&params.sampled_lam));
+        let mixed = mixer
+            .apply(
+                &params,
+                ramp_batch(n, c, h, w, device),
+                labels.clone(),
+                &Guide::None,
+            )
+            .unwrap();
+        let pi = params.perm.as_slice();
+        let at = |i: usize, ch: usize, y: usize, xx: usize| ((i * c + ch) * h + y) * w + xx;
+        let mut expected = x.clone();
+        for (i, &p) in pi.iter().enumerate() {
+            for ch in 0..c {
+                for y in (0..h).filter(|&y| grid.hole_row(y)) {
+                    for xx in (0..w).filter(|&xx| grid.hole_col(xx)) {
+                        expected[at(i, ch, y, xx)] = x[at(p, ch, y, xx)];
+                    }
+                }
+            }
+        }
+        assert_eq!(floats(mixed.images), expected, "seed {seed}: {grid:?}");
+        let kept = 1.0 - grid.area(h, w) as f32 / (h * w) as f32;
+        let weights = floats(mixed.target.weights());
+        for i in 0..n {
+            assert_close(&weights[2 * i..2 * i + 2], &[kept, 1.0 - kept], 1e-6);
+        }
+    }
+    let closed = GridMixConfig::new().with_prob(0.0).init().unwrap();
+    let params = closed
+        .sample(&mut MixRng::from_seed(1), BatchShape::new(n, c, h, w))
+        .unwrap();
+    assert_eq!((params.grid, params.sampled_lam), (None, 1.0));
+}

@@ -1,0 +1,89 @@
+//! The family's masks and line transplants on the device.
+
+use burn::prelude::*;
+
+use super::{Axis, Quadrants};
+use crate::MixError;
+
+pub(super) fn check_quadrants(
+    name: &'static str,
+    masks: &[Quadrants],
+    h: usize,
+    w: usize,
+) -> Result<(), MixError> {
+    match masks.iter().find(|q| q.row > h || q.col > w) {
+        Some(q) => Err(MixError::ShapeMismatch {
+            what: name,
+            expected: format!("splits inside {h}×{w}"),
+            got: format!("{q:?}"),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The base weight of every pixel, `[N, 1, H, W]`, from per-sample row/column splits and
+/// cell weights.
+///
+/// # Shapes
+/// - output: `[masks.len(), 1, H, W]`
+pub fn quadrant_mask(masks: &[Quadrants], h: usize, w: usize, device: &Device) -> Tensor<4> {
+    let n = masks.len();
+    let column = |f: &dyn Fn(&Quadrants) -> f64| {
+        let v: Vec<f32> = masks.iter().map(|q| f(q) as f32).collect();
+        Tensor::<1>::from_data(TensorData::new(v, [n]), device)
+    };
+    let before = |len: usize, split: Tensor<1>| {
+        Tensor::<1, Int>::arange(0..len as i64, device)
+            .float()
+            .reshape([1, len])
+            .expand([n, len])
+            .lower(split.reshape([n, 1]).expand([n, len]))
+            .float()
+    };
+    let top = before(h, column(&|q| q.row as f64)).reshape([n, 1, h, 1]);
+    let left = before(w, column(&|q| q.col as f64)).reshape([n, 1, 1, w]);
+    let weight = |k: usize| column(&|q| q.weights[k]).reshape([n, 1, 1, 1]);
+    let right = left.clone().neg().add_scalar(1.0);
+    let upper = left.clone() * weight(0) + right.clone() * weight(1);
+    let lower = left * weight(2) + right * weight(3);
+    let bottom = top.clone().neg().add_scalar(1.0);
+    top * upper + bottom * lower
+}
+
+/// Rebuilds a batch line by line: output line `k = i·L + j` (row or column `j` of sample
+/// `i`, `L` lines per image) is input line `sources[k]`, for all channels at once. Rows:
+/// one row gather on the `[N·C·H, W]` view; columns: one on a `[N·W, C·H]` transposed copy.
+///
+/// # Shapes
+/// - `images`: `[N, C, H, W]`; `sources`: `N·H` (rows) or `N·W` (columns) entries
+pub(super) fn select_lines(images: Tensor<4>, axis: Axis, sources: Vec<usize>) -> Tensor<4> {
+    let [n, c, h, w] = images.dims();
+    let device = images.device();
+    let index = |v: Vec<i64>| {
+        let len = v.len();
+        Tensor::<1, Int>::from_data(TensorData::new(v, [len]), &device)
+    };
+    match axis {
+        Axis::Rows => {
+            let sources = &sources;
+            let rows = (0..n).flat_map(|i| {
+                (0..c).flat_map(move |ch| {
+                    (0..h).map(move |y| {
+                        let k = sources[i * h + y];
+                        ((k / h * c + ch) * h + k % h) as i64
+                    })
+                })
+            });
+            images
+                .reshape([n * c * h, w])
+                .select(0, index(rows.collect()))
+                .reshape([n, c, h, w])
+        }
+        Axis::Columns => images
+            .permute([0, 3, 1, 2])
+            .reshape([n * w, c * h])
+            .select(0, index(sources.iter().map(|&v| v as i64).collect()))
+            .reshape([n, w, c, h])
+            .permute([0, 2, 3, 1]),
+    }
+}
