@@ -34,9 +34,13 @@ const VULKAN_PACKAGES: &[&str] = &["libvulkan1", "libegl1", "libglvnd0"];
 
 /// The `cargo build` arguments of the pack's one build.
 pub fn build_args() -> Vec<String> {
-    let mut args: Vec<String> = ["build", "--release", "--message-format=json-render-diagnostics"]
-        .map(String::from)
-        .to_vec();
+    let mut args: Vec<String> = [
+        "build",
+        "--release",
+        "--message-format=json-render-diagnostics",
+    ]
+    .map(String::from)
+    .to_vec();
     let mut packages: Vec<&str> = TARGETS.iter().map(|(p, _, _)| *p).collect();
     packages.dedup();
     for package in &packages {
@@ -118,7 +122,11 @@ fn vulkan_libraries(lib: &Path) -> Result<()> {
     for root in roots {
         for entry in std::fs::read_dir(&root).with_context(|| format!("{}", root.display()))? {
             let path = entry?.path();
-            let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
             if wanted.iter().any(|w| name.starts_with(w)) && name.contains(".so.") {
                 // Follow links: the pack holds plain files under each soname.
                 std::fs::copy(&path, lib.join(&name))
@@ -128,7 +136,10 @@ fn vulkan_libraries(lib: &Path) -> Result<()> {
         }
     }
     if copied == 0 {
-        bail!("no Vulkan loader libraries found (install {})", VULKAN_PACKAGES.join(" "));
+        bail!(
+            "no Vulkan loader libraries found (install {})",
+            VULKAN_PACKAGES.join(" ")
+        );
     }
     std::fs::remove_dir_all(&debs).ok();
     Ok(())
@@ -181,7 +192,10 @@ pub fn pack(out: PathBuf) -> Result<()> {
         let to = stage.join(name);
         std::fs::copy(path, &to).with_context(|| format!("cannot copy {}", path.display()))?;
         run(Command::new("strip").arg(&to))?;
-        eprintln!("xtask: {name}: {:.1} MiB stripped", mib(std::fs::metadata(&to)?.len()));
+        eprintln!(
+            "xtask: {name}: {:.1} MiB stripped",
+            mib(std::fs::metadata(&to)?.len())
+        );
     }
     let archive = out.join("bin.tar.xz");
     run(Command::new("sh").arg("-c").arg(format!(
@@ -266,7 +280,10 @@ mod tests {
     #[test]
     fn executables_come_from_compiler_artifact_messages() {
         let line = r#"{"reason":"compiler-artifact","target":{"name":"models"},"executable":"/t/release/deps/models-1f"}"#;
-        assert_eq!(executable(line, "models"), Some(PathBuf::from("/t/release/deps/models-1f")));
+        assert_eq!(
+            executable(line, "models"),
+            Some(PathBuf::from("/t/release/deps/models-1f"))
+        );
         assert_eq!(executable(line, "mixaug"), None);
         let lib = r#"{"reason":"compiler-artifact","target":{"name":"models"},"executable":null}"#;
         assert_eq!(executable(lib, "models"), None);

@@ -53,7 +53,11 @@ pub fn locked_bundler_version(lock: &str) -> Option<String> {
 
 /// Where `tracel-llvm-bundler` looks for its bundle (`dirs::data_local_dir` on Linux:
 /// `$XDG_DATA_HOME`, else `$HOME/.local/share`).
-pub fn bundle_dir(xdg_data_home: Option<PathBuf>, home: Option<PathBuf>, version: &str) -> Option<PathBuf> {
+pub fn bundle_dir(
+    xdg_data_home: Option<PathBuf>,
+    home: Option<PathBuf>,
+    version: &str,
+) -> Option<PathBuf> {
     let base = xdg_data_home
         .filter(|p| p.is_absolute())
         .or_else(|| home.map(|h| h.join(".local/share")))?;
@@ -103,8 +107,11 @@ pub fn write_stand_in(dir: &Path, real: &Path) -> Result<()> {
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
             .with_context(|| format!("cannot make {} executable", script.display()))?;
     }
-    std::fs::write(dir.join(MARKER), "mixaug: Debian's llvm-22-dev through bin/llvm-config\n")
-        .with_context(|| format!("cannot write the marker in {}", dir.display()))
+    std::fs::write(
+        dir.join(MARKER),
+        "mixaug: Debian's llvm-22-dev through bin/llvm-config\n",
+    )
+    .with_context(|| format!("cannot write the marker in {}", dir.display()))
 }
 
 /// Whether Debian's package `name` is installed.
@@ -119,7 +126,10 @@ fn installed(name: &str) -> bool {
 fn ensure_packages() -> Result<()> {
     let missing: Vec<&str> = PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
     if missing.is_empty() {
-        eprintln!("setup cuda: Debian packages {} already installed", PACKAGES.join(", "));
+        eprintln!(
+            "setup cuda: Debian packages {} already installed",
+            PACKAGES.join(", ")
+        );
         return Ok(());
     }
     let host = Host::detect();
@@ -131,7 +141,10 @@ fn ensure_packages() -> Result<()> {
             missing.join(", ")
         ),
         Host { root: true, .. } => Install::Root,
-        Host { passwordless_sudo: true, .. } => Install::Sudo,
+        Host {
+            passwordless_sudo: true,
+            ..
+        } => Install::Sudo,
         _ => bail!(
             "setup cuda: {} are missing and cannot be installed (not root, and sudo asks for a \
              password): run `sudo apt-get install -y {}`, then this again",
@@ -139,7 +152,10 @@ fn ensure_packages() -> Result<()> {
             missing.join(" ")
         ),
     };
-    eprintln!("setup cuda: installing {} with apt-get…", missing.join(", "));
+    eprintln!(
+        "setup cuda: installing {} with apt-get…",
+        missing.join(", ")
+    );
     apt_install(&missing, install)
 }
 
@@ -192,7 +208,10 @@ pub fn cuda(llvm_config: Option<PathBuf>) -> Result<()> {
             return Ok(());
         }
         Bundle::StandIn { current: true } => {
-            eprintln!("setup cuda: the stand-in in {} is already set up", dir.display());
+            eprintln!(
+                "setup cuda: the stand-in in {} is already set up",
+                dir.display()
+            );
         }
         Bundle::StandIn { current: false } | Bundle::Missing => {
             write_stand_in(&dir, &real)?;
@@ -241,7 +260,9 @@ mod tests {
         let home = Some(PathBuf::from("/home/u"));
         assert_eq!(
             bundle_dir(None, home.clone(), "23.1.0-4"),
-            Some(PathBuf::from("/home/u/.local/share/tracel/tracel-llvm-23.1.0-4"))
+            Some(PathBuf::from(
+                "/home/u/.local/share/tracel/tracel-llvm-23.1.0-4"
+            ))
         );
         assert_eq!(
             bundle_dir(Some("/x".into()), home.clone(), "1"),
@@ -282,7 +303,9 @@ mod tests {
             .unwrap();
         assert!(out.status.success());
         assert_eq!(
-            String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>(),
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .collect::<Vec<_>>(),
             ["-lz3", "-lLLVMNVPTXCodeGen", "-lz"]
         );
     }
@@ -296,7 +319,10 @@ mod tests {
         assert_eq!(Bundle::read(&dir, &real), Bundle::Missing);
         write_stand_in(&dir, &real).unwrap();
         assert_eq!(Bundle::read(&dir, &real), Bundle::StandIn { current: true });
-        assert_eq!(Bundle::read(&dir, &other), Bundle::StandIn { current: false });
+        assert_eq!(
+            Bundle::read(&dir, &other),
+            Bundle::StandIn { current: false }
+        );
         std::fs::write(dir.join("bin/llvm-config"), "ELF binary of the bundle").unwrap();
         assert_eq!(Bundle::read(&dir, &real), Bundle::Upstream);
         std::fs::remove_file(dir.join(MARKER)).unwrap();
