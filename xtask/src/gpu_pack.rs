@@ -4,12 +4,14 @@
 //! One release build with `cuda` and `wgpu` (and flex, for the dry run) of the shared
 //! suite's test binary (`backends`), the `mixaug` binary and the `models` and `mix_share`
 //! benches; stripped, in one `bin.tar.xz` (a large LZMA dictionary, so that the code the
-//! four binaries share is stored once). Beside it: Fashion-MNIST for the quick table, the
-//! Vulkan loader's libraries (`libvulkan1`, `libegl1`, `libglvnd0`) for wgpu on a machine
-//! that may lack them, and `manifest.txt` (commit, date, sizes). The folder must stay
-//! under the 64 MiB that travel to the GPU machine; the pack fails when it does not.
+//! four binaries share is stored once). Beside it: Fashion-MNIST as the quick table reads
+//! it (the first `train_subset` training images of `configs/tables/quick.toml` and the
+//! whole test set: the full training file alone is 25 MiB), the Vulkan loader's libraries
+//! (`libvulkan1`, `libegl1`, `libglvnd0`) for wgpu on a machine that may lack them, and
+//! `manifest.txt` (commit, date, sizes). The folder must stay under the 64 MiB that
+//! travel to the GPU machine; the pack fails when it does not.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -117,7 +119,8 @@ fn vulkan_libraries(lib: &Path) -> Result<()> {
         eprintln!("xtask: apt-get download failed; taking the Vulkan loader from this machine");
         vec![PathBuf::from("/usr/lib/x86_64-linux-gnu")]
     };
-    let wanted = ["libvulkan.so", "libEGL.so", "libGLdispatch.so"];
+    // The sonames the loader and wgpu open (not the versioned files they link to).
+    let wanted = ["libvulkan.so.1", "libEGL.so.1", "libGLdispatch.so.0"];
     let mut copied = 0;
     for root in roots {
         for entry in std::fs::read_dir(&root).with_context(|| format!("{}", root.display()))? {
@@ -127,7 +130,7 @@ fn vulkan_libraries(lib: &Path) -> Result<()> {
                 .unwrap_or_default()
                 .to_string_lossy()
                 .to_string();
-            if wanted.iter().any(|w| name.starts_with(w)) && name.contains(".so.") {
+            if wanted.contains(&name.as_str()) {
                 // Follow links: the pack holds plain files under each soname.
                 std::fs::copy(&path, lib.join(&name))
                     .with_context(|| format!("cannot copy {}", path.display()))?;
@@ -145,9 +148,11 @@ fn vulkan_libraries(lib: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A fresh scratch folder under `target/gpu-pack/`.
+/// A fresh scratch folder under the cargo target directory's `gpu-pack/`.
 fn tempfile_dir(name: &str) -> Result<PathBuf> {
-    let dir = PathBuf::from("target/gpu-pack").join(name);
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from);
+    let dir = target.join("gpu-pack").join(name);
     std::fs::remove_dir_all(&dir).ok();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)
@@ -166,6 +171,82 @@ fn size_of(dir: &Path) -> Result<u64> {
         };
     }
     Ok(total)
+}
+
+/// The first `n` records of an IDX file (MNIST's format: a big-endian magic whose last byte
+/// is the number of dimensions, then each dimension's size, then the records), with its
+/// record count set to `n`.
+pub fn idx_head(bytes: &[u8], n: usize) -> Result<Vec<u8>> {
+    let dims = *bytes
+        .get(3)
+        .context("not an IDX file: shorter than its magic")? as usize;
+    let header = 4 + 4 * dims;
+    if dims == 0 || bytes.len() < header || bytes[0] != 0 || bytes[1] != 0 {
+        bail!(
+            "not an IDX file (magic {:02x?})",
+            &bytes[..bytes.len().min(4)]
+        );
+    }
+    let size = |i: usize| {
+        let at = 4 + 4 * i;
+        u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize
+    };
+    let count = size(0);
+    let record: usize = (1..dims).map(size).product();
+    if n > count || bytes.len() != header + count * record {
+        bail!(
+            "IDX file of {count} records of {record} bytes ({} bytes in all): cannot take {n}",
+            bytes.len()
+        );
+    }
+    let mut head = bytes[..header + n * record].to_vec();
+    head[4..8].copy_from_slice(&(n as u32).to_be_bytes());
+    Ok(head)
+}
+
+/// How many training images the quick table reads (`train_subset` of
+/// `configs/tables/quick.toml`).
+fn quick_train_subset() -> Result<usize> {
+    let path = "configs/tables/quick.toml";
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
+    let table: toml::Table = text
+        .parse()
+        .with_context(|| format!("{path} is not TOML"))?;
+    table["base"]["data"]["train_subset"]
+        .as_integer()
+        .and_then(|n| usize::try_from(n).ok())
+        .with_context(|| format!("{path} has no [base.data] train_subset"))
+}
+
+/// Fashion-MNIST from `copy` into `to`: the test set whole, the training set's first
+/// `train` records (gzip-compressed, as the official files).
+fn pack_fashion_mnist(copy: &Path, to: &Path, train: usize) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for stem in DatasetId::FashionMnist.marker_files() {
+        let (file, gz) = [(format!("{stem}.gz"), true), (stem.clone(), false)]
+            .into_iter()
+            .find(|(f, _)| copy.join(f).is_file())
+            .with_context(|| format!("{stem} vanished from {}", copy.display()))?;
+        let raw = std::fs::read(copy.join(&file))?;
+        let mut bytes = Vec::new();
+        if gz {
+            flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut bytes)?;
+        } else {
+            bytes = raw;
+        }
+        let kept = if stem.starts_with("train") {
+            idx_head(&bytes, train).with_context(|| format!("{}", copy.join(&file).display()))?
+        } else {
+            bytes
+        };
+        let mut out = flate2::write::GzEncoder::new(
+            std::fs::File::create(to.join(format!("{stem}.gz")))?,
+            flate2::Compression::best(),
+        );
+        out.write_all(&kept)?;
+        out.finish()?;
+    }
+    Ok(())
 }
 
 fn mib(bytes: u64) -> f64 {
@@ -204,15 +285,8 @@ pub fn pack(out: PathBuf) -> Result<()> {
         archive.display()
     )))?;
     vulkan_libraries(&out.join("lib"))?;
-    let data_dir = out.join("fashion-mnist");
-    std::fs::create_dir_all(&data_dir)?;
-    for stem in DatasetId::FashionMnist.marker_files() {
-        let file = [format!("{stem}.gz"), stem.clone()]
-            .into_iter()
-            .find(|f| fashion.join(f).is_file())
-            .with_context(|| format!("{stem} vanished from {}", fashion.display()))?;
-        std::fs::copy(fashion.join(&file), data_dir.join(&file))?;
-    }
+    let train = quick_train_subset()?;
+    pack_fashion_mnist(&fashion, &out.join("fashion-mnist"), train)?;
     let commit = Command::new("git")
         .args(["describe", "--always", "--dirty"])
         .output()
@@ -225,7 +299,8 @@ pub fn pack(out: PathBuf) -> Result<()> {
         .unwrap_or_default();
     let total = size_of(&out)?;
     let mut manifest = format!(
-        "mixaug {commit}, packed {date}, features flex+{}, {:.1} MiB\n",
+        "mixaug {commit}, packed {date}, features flex+{}, {:.1} MiB\n\
+         fashion-mnist: the first {train} training images, the whole test set\n",
         FEATURES.join("+"),
         mib(total)
     );
@@ -275,6 +350,28 @@ mod tests {
             "mixaug-backend-tests/cuda,mixaug-backend-tests/wgpu,mixaug-runner/cuda,\
              mixaug-runner/wgpu,mixaug-benches/cuda,mixaug-benches/wgpu"
         );
+    }
+
+    #[test]
+    fn the_head_of_an_idx_file_keeps_its_header_and_first_records() {
+        // Three 2×2 images: magic 0x00000803, count 3, rows 2, cols 2, then 12 pixels.
+        let mut images = vec![0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2];
+        images.extend(1..=12u8);
+        let head = idx_head(&images, 2).unwrap();
+        assert_eq!(
+            &head[..16],
+            &[0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2]
+        );
+        assert_eq!(&head[16..], &[1, 2, 3, 4, 5, 6, 7, 8]);
+        // Labels: magic 0x00000801, count 3, one byte each.
+        let labels = [0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9];
+        assert_eq!(idx_head(&labels, 1).unwrap(), [0, 0, 8, 1, 0, 0, 0, 1, 7]);
+        assert!(
+            idx_head(&labels, 4).is_err(),
+            "more records than the file has"
+        );
+        assert!(idx_head(&labels[..10], 1).is_err(), "a truncated file");
+        assert!(idx_head(b"PNG", 1).is_err());
     }
 
     #[test]
