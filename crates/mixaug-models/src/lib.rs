@@ -7,6 +7,8 @@
 //! residual branch, module paths shaped like torchvision's state-dict keys
 //! (`layer1.0.conv1.weight`, `fc.weight`, …), and SUMix's [`PooledClassifier`] split.
 //! [`PreActNet`] covers PreAct-ResNet-18 and WideResNet-28-k (with dropout).
+//! [`Deit`] is DeiT-Small (and smaller ViTs for tests) in timm's module layout, with the
+//! class token as pooled feature and the last block's class-token attention.
 //! [`load_torchvision`] loads torchvision-format checkpoints (`.pth`/`.pt`/`.safetensors`)
 //! into a [`ResNet`], strictly by default, optionally with a new classifier.
 //!
@@ -22,10 +24,12 @@
 //! [`PooledClassifier`]: mixaug_loss::PooledClassifier
 //! [`CamModel`]: mixaug_maps::CamModel
 
+mod deit;
 mod import;
 mod preact;
 mod resnet;
 
+pub use deit::{Deit, DeitAttention, DeitBlock, DeitConfig, DeitConfigError, Mlp, PatchEmbed};
 pub use import::{ImportError, ImportOptions, ImportReport, load_torchvision};
 pub use preact::{PreActBlock, PreActNet, PreActNetConfig};
 pub use resnet::{BlockKind, Bottleneck, Downsample, ResNet, ResNetConfig, Stem};

@@ -1,6 +1,7 @@
 //! The integration tests of mixaug-models, one test binary (each binary links burn, so one
 //! per crate keeps the build small).
 
+mod deit;
 mod import;
 mod preact;
 mod resnet;

@@ -1,0 +1,366 @@
+//! DeiT (Touvron et al., ICML 2021): the plain Vision Transformer (Dosovitskiy et al., ICLR
+//! 2021) with a class token, learned position embeddings and pre-norm blocks, in timm's
+//! module layout (`patch_embed.proj`, `cls_token`, `pos_embed`, `blocks.{i}.attn.qkv`, …).
+
+use burn::module::Param;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::{gelu, softmax};
+use mixaug_loss::PooledClassifier;
+use thiserror::Error;
+
+/// A [`DeitConfig`] that cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DeitConfigError {
+    /// The patch size is 0 or does not divide the image size.
+    #[error("patch size {patch} does not divide the image size {image}")]
+    Patch {
+        /// Image side.
+        image: usize,
+        /// Patch side.
+        patch: usize,
+    },
+    /// No blocks: the network has no attention to report.
+    #[error("a DeiT needs at least one block")]
+    Depth,
+    /// The head count is 0 or does not divide the embedding width.
+    #[error("{heads} heads do not divide the embedding width {embed_dim}")]
+    Heads {
+        /// Embedding width.
+        embed_dim: usize,
+        /// Attention heads.
+        heads: usize,
+    },
+}
+
+/// Configuration of a [`Deit`]. The defaults are DeiT-Small (`deit_small_patch16_224`).
+#[derive(Config, Debug)]
+pub struct DeitConfig {
+    /// Number of classes of the head.
+    pub num_classes: usize,
+    /// Side of the (square) input image. Default 224.
+    #[config(default = 224)]
+    pub image_size: usize,
+    /// Side of a patch. Default 16.
+    #[config(default = 16)]
+    pub patch_size: usize,
+    /// Input channels. Default 3.
+    #[config(default = 3)]
+    pub in_channels: usize,
+    /// Token width. Default 384.
+    #[config(default = 384)]
+    pub embed_dim: usize,
+    /// Number of blocks. Default 12.
+    #[config(default = 12)]
+    pub depth: usize,
+    /// Attention heads per block. Default 6.
+    #[config(default = 6)]
+    pub num_heads: usize,
+    /// Hidden width of the MLP as a multiple of `embed_dim`. Default 4.
+    #[config(default = 4)]
+    pub mlp_ratio: usize,
+    /// LayerNorm epsilon of every norm. Default 1e-6 (timm's ViTs).
+    #[config(default = 1e-6)]
+    pub norm_eps: f64,
+}
+
+impl DeitConfig {
+    /// DeiT-Small, patch 16, 224×224 (`deit_small_patch16_224`).
+    pub fn deit_small(num_classes: usize) -> Self {
+        Self::new(num_classes)
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`DeitConfigError::Patch`], [`DeitConfigError::Depth`] and [`DeitConfigError::Heads`].
+    pub fn validate(&self) -> Result<(), DeitConfigError> {
+        if self.patch_size == 0 || !self.image_size.is_multiple_of(self.patch_size) {
+            return Err(DeitConfigError::Patch {
+                image: self.image_size,
+                patch: self.patch_size,
+            });
+        }
+        if self.depth == 0 {
+            return Err(DeitConfigError::Depth);
+        }
+        if self.num_heads == 0 || !self.embed_dim.is_multiple_of(self.num_heads) {
+            return Err(DeitConfigError::Heads {
+                embed_dim: self.embed_dim,
+                heads: self.num_heads,
+            });
+        }
+        Ok(())
+    }
+
+    /// The network after [`validate`](Self::validate), initialised as timm does: linear
+    /// weights and `pos_embed` ~ N(0, 0.02²) (timm truncates at ±2, i.e. ±100σ: the same
+    /// distribution in practice), biases 0, `cls_token` ~ N(0, 10⁻¹²), LayerNorm γ = 1 and
+    /// β = 0, the patch projection burn's default convolution initialisation.
+    ///
+    /// # Errors
+    /// Those of [`validate`](Self::validate).
+    pub fn try_init(&self, device: &Device) -> Result<Deit, DeitConfigError> {
+        self.validate()?;
+        let d = self.embed_dim;
+        let grid = self.image_size / self.patch_size;
+        let p = self.patch_size;
+        let norm = || {
+            LayerNormConfig::new(d)
+                .with_epsilon(self.norm_eps)
+                .init(device)
+        };
+        let blocks = (0..self.depth)
+            .map(|_| DeitBlock {
+                norm1: norm(),
+                attn: DeitAttention {
+                    qkv: linear(d, 3 * d, device),
+                    proj: linear(d, d, device),
+                    num_heads: self.num_heads,
+                },
+                norm2: norm(),
+                mlp: Mlp {
+                    fc1: linear(d, self.mlp_ratio * d, device),
+                    fc2: linear(self.mlp_ratio * d, d, device),
+                },
+            })
+            .collect();
+        Ok(Deit {
+            patch_embed: PatchEmbed {
+                proj: Conv2dConfig::new([self.in_channels, d], [p, p])
+                    .with_stride([p, p])
+                    .init(device),
+            },
+            cls_token: Initializer::Normal {
+                mean: 0.0,
+                std: 1e-6,
+            }
+            .init([1, 1, d], device),
+            pos_embed: Initializer::Normal {
+                mean: 0.0,
+                std: 0.02,
+            }
+            .init([1, 1 + grid * grid, d], device),
+            blocks,
+            norm: norm(),
+            head: linear(d, self.num_classes, device),
+        })
+    }
+
+    /// The network.
+    ///
+    /// # Panics
+    /// When the configuration is invalid; [`try_init`](Self::try_init) returns the error
+    /// instead.
+    pub fn init(&self, device: &Device) -> Deit {
+        self.try_init(device)
+            .unwrap_or_else(|e| panic!("invalid DeiT configuration: {e}"))
+    }
+}
+
+/// A linear layer with weights ~ N(0, 0.02²) and zero bias (timm's ViT initialisation).
+pub(crate) fn linear(input: usize, output: usize, device: &Device) -> Linear {
+    let mut layer = LinearConfig::new(input, output)
+        .with_initializer(Initializer::Normal {
+            mean: 0.0,
+            std: 0.02,
+        })
+        .init(device);
+    layer.bias = Some(Param::from_tensor(Tensor::zeros([output], device)));
+    layer
+}
+
+/// The patch embedding: a `patch × patch` convolution of stride `patch`.
+#[derive(Module, Debug)]
+pub struct PatchEmbed {
+    /// The projection (`patch_embed.proj`).
+    pub proj: Conv2d,
+}
+
+impl PatchEmbed {
+    /// # Shapes
+    /// - `images`: `[N, C, H, W]`; output `[N, (H/p)·(W/p), D]`, the patches in row-major order
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<3> {
+        self.proj.forward(images).flatten::<3>(2, 3).swap_dims(1, 2)
+    }
+}
+
+/// Multi-head self-attention with a fused `qkv` projection (timm's `Attention`).
+#[derive(Module, Debug)]
+pub struct DeitAttention {
+    /// Query, key and value projections, fused: output `[q | k | v]`, each split into heads.
+    pub qkv: Linear,
+    /// Output projection.
+    pub proj: Linear,
+    /// Heads.
+    pub num_heads: usize,
+}
+
+impl DeitAttention {
+    /// The attended tokens and the attention probabilities.
+    ///
+    /// # Shapes
+    /// - `x`: `[N, T, D]`; outputs `[N, T, D]` and `[N, heads, T, T]` (rows sum to 1)
+    pub fn forward_with_attention(&self, x: Tensor<3>) -> (Tensor<3>, Tensor<4>) {
+        let [n, t, d] = x.dims();
+        let h = self.num_heads;
+        let qkv = self
+            .qkv
+            .forward(x)
+            .reshape([n, t, 3, h, d / h])
+            .permute([2, 0, 3, 1, 4]);
+        let part = |i: usize| qkv.clone().slice(s![i..i + 1]).reshape([n, h, t, d / h]);
+        let (q, k, v) = (part(0), part(1), part(2));
+        let scale = (d as f64 / h as f64).powf(-0.5);
+        let attn = softmax(q.mul_scalar(scale).matmul(k.swap_dims(2, 3)), 3);
+        let y = attn.clone().matmul(v).swap_dims(1, 2).reshape([n, t, d]);
+        (self.proj.forward(y), attn)
+    }
+}
+
+/// The MLP of a block: `fc1`, exact GELU, `fc2`.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    /// Expanding layer.
+    pub fc1: Linear,
+    /// Contracting layer.
+    pub fc2: Linear,
+}
+
+impl Mlp {
+    /// # Shapes
+    /// - `x`: `[N, T, D]`; output `[N, T, D]`
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        self.fc2.forward(gelu(self.fc1.forward(x)))
+    }
+}
+
+/// A pre-norm transformer block: `x + attn(norm1(x))`, then `x + mlp(norm2(x))`.
+#[derive(Module, Debug)]
+pub struct DeitBlock {
+    /// Norm before attention.
+    pub norm1: LayerNorm,
+    /// Self-attention.
+    pub attn: DeitAttention,
+    /// Norm before the MLP.
+    pub norm2: LayerNorm,
+    /// MLP.
+    pub mlp: Mlp,
+}
+
+impl DeitBlock {
+    /// The block's output and its attention probabilities.
+    ///
+    /// # Shapes
+    /// - `x`: `[N, T, D]`; outputs `[N, T, D]` and `[N, heads, T, T]`
+    pub fn forward_with_attention(&self, x: Tensor<3>) -> (Tensor<3>, Tensor<4>) {
+        let (a, attn) = self
+            .attn
+            .forward_with_attention(self.norm1.forward(x.clone()));
+        let x = x + a;
+        (x.clone() + self.mlp.forward(self.norm2.forward(x)), attn)
+    }
+}
+
+/// DeiT / ViT with a class token, timm's module layout.
+#[derive(Module, Debug)]
+pub struct Deit {
+    /// Patch embedding.
+    pub patch_embed: PatchEmbed,
+    /// The class token, `[1, 1, D]`.
+    pub cls_token: Param<Tensor<3>>,
+    /// Learned position embedding of the class token and the patches, `[1, 1 + L, D]`.
+    pub pos_embed: Param<Tensor<3>>,
+    /// Transformer blocks.
+    pub blocks: Vec<DeitBlock>,
+    /// Final LayerNorm.
+    pub norm: LayerNorm,
+    /// Classifier on the class token (burn's `[in, out]` weight layout).
+    pub head: Linear,
+}
+
+impl Deit {
+    /// All tokens after the final norm, the class token first, then the patches in
+    /// row-major order; and the last block's attention probabilities.
+    ///
+    /// # Panics
+    /// When the image is not the configured size.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, C, S, S]` with `S` the configured image size; outputs
+    ///   `[N, 1 + L, D]` and `[N, heads, 1 + L, 1 + L]`, `L = (S/p)²`
+    fn tokens_and_attention(&self, images: Tensor<4>) -> (Tensor<3>, Tensor<4>) {
+        let patches = self.patch_embed.forward(images);
+        let [n, l, d] = patches.dims();
+        let expected = self.pos_embed.shape().dims::<3>()[1] - 1;
+        assert_eq!(
+            l, expected,
+            "DeiT: {l} patches where the position embedding has {expected}: the image is not \
+             the configured size"
+        );
+        let cls = self.cls_token.val().expand([n, 1, d]);
+        let x = Tensor::cat(vec![cls, patches], 1) + self.pos_embed.val();
+        let (last, rest) = self
+            .blocks
+            .split_last()
+            .expect("a DeiT has at least one block (DeitConfig::validate)");
+        let x = rest.iter().fold(x, |x, b| b.forward_with_attention(x).0);
+        let (x, attn) = last.forward_with_attention(x);
+        (self.norm.forward(x), attn)
+    }
+
+    /// All tokens after the final norm: the class token first, then the patches in
+    /// row-major order.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, C, S, S]`; output `[N, 1 + L, D]`, `L = (S/p)²`
+    pub fn forward_features(&self, images: Tensor<4>) -> Tensor<3> {
+        self.tokens_and_attention(images).0
+    }
+
+    /// Logits and the class token's attention to the patches in the last block, per head
+    /// (not averaged): row `[n, h, :]` is the softmax row of the class-token query without
+    /// its entry for the class token itself, so it sums to 1 minus that entry; patch `l`
+    /// is grid cell `(l / (S/p), l % (S/p))`. TransMix averages it over the heads.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, C, S, S]`; outputs `[N, K]` and `[N, heads, L]`, `L = (S/p)²`
+    pub fn forward_with_attention(&self, images: Tensor<4>) -> (Tensor<2>, Tensor<3>) {
+        let (tokens, attn) = self.tokens_and_attention(images);
+        let [n, h, t, _] = attn.dims();
+        let cls_attn = attn.slice(s![.., .., 0..1, 1..t]).reshape([n, h, t - 1]);
+        (self.classify(class_token(tokens)), cls_attn)
+    }
+
+    /// Logits.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, C, S, S]`; output `[N, K]`
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.classify(self.pooled(images))
+    }
+
+    /// Learnable parameters, as PyTorch's `parameters()` counts them (burn's `num_params`:
+    /// the network has no buffers).
+    pub fn num_trainable_params(&self) -> usize {
+        self.num_params()
+    }
+}
+
+/// The first token of `[N, T, D]`, as `[N, D]`.
+fn class_token(tokens: Tensor<3>) -> Tensor<2> {
+    let [n, _, d] = tokens.dims();
+    tokens.slice(s![.., 0..1, ..]).reshape([n, d])
+}
+
+impl PooledClassifier for Deit {
+    /// The class token after the final norm, `[N, D]`.
+    fn pooled(&self, images: Tensor<4>) -> Tensor<2> {
+        class_token(self.forward_features(images))
+    }
+
+    fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
+        self.head.forward(pooled)
+    }
+}
