@@ -230,8 +230,8 @@ pub struct Mlp {
 
 impl Mlp {
     /// # Shapes
-    /// - `x`: `[N, T, D]`; output `[N, T, D]`
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+    /// - `x`: `[…, D]` (tokens last); output `[…, D]`
+    pub fn forward<const R: usize>(&self, x: Tensor<R>) -> Tensor<R> {
         self.fc2.forward(gelu(self.fc1.forward(x)))
     }
 }

@@ -8,7 +8,8 @@
 //! (`layer1.0.conv1.weight`, `fc.weight`, …), and SUMix's [`PooledClassifier`] split.
 //! [`PreActNet`] covers PreAct-ResNet-18 and WideResNet-28-k (with dropout).
 //! [`Deit`] is DeiT-Small (and smaller ViTs for tests) in timm's module layout, with the
-//! class token as pooled feature and the last block's class-token attention.
+//! class token as pooled feature and the last block's class-token attention; [`Swin`] is
+//! Swin-Tiny (shifted windows, relative position bias, patch merging) in the same layout.
 //! [`load_torchvision`] loads torchvision-format checkpoints (`.pth`/`.pt`/`.safetensors`)
 //! into a [`ResNet`], strictly by default, optionally with a new classifier.
 //!
@@ -28,8 +29,13 @@ mod deit;
 mod import;
 mod preact;
 mod resnet;
+mod swin;
 
 pub use deit::{Deit, DeitAttention, DeitBlock, DeitConfig, DeitConfigError, Mlp, PatchEmbed};
 pub use import::{ImportError, ImportOptions, ImportReport, load_torchvision};
 pub use preact::{PreActBlock, PreActNet, PreActNetConfig};
 pub use resnet::{BlockKind, Bottleneck, Downsample, ResNet, ResNetConfig, Stem};
+pub use swin::{
+    PatchMerging, Swin, SwinBlock, SwinConfig, SwinConfigError, SwinHead, SwinPatchEmbed,
+    SwinStage, WindowAttention, shifted_window_mask,
+};

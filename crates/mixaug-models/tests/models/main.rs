@@ -5,3 +5,4 @@ mod deit;
 mod import;
 mod preact;
 mod resnet;
+mod swin;
