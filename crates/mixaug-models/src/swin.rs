@@ -397,11 +397,20 @@ pub struct SwinBlock {
 }
 
 impl SwinBlock {
+    /// # Panics
+    /// When the window does not tile the map (the image is not a size the configuration
+    /// was validated for).
+    ///
     /// # Shapes
     /// - `x`: `[N, H, W, C]`, `H` and `W` multiples of the window; output `[N, H, W, C]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [n, height, width, c] = x.dims();
         let w = self.attn.window_size;
+        assert!(
+            height % w == 0 && width % w == 0,
+            "Swin: a {height}×{width} feature map is not tiled by windows of {w}: the image is \
+             not a size the configuration was validated for"
+        );
         let s = self.shift_size;
         let mut y = self.norm1.forward(x.clone());
         if s > 0 {
@@ -438,10 +447,18 @@ pub struct PatchMerging {
 }
 
 impl PatchMerging {
+    /// # Panics
+    /// When a side is odd (the image is not a size the configuration was validated for).
+    ///
     /// # Shapes
     /// - `x`: `[N, H, W, C]`, `H` and `W` even; output `[N, H/2, W/2, 2C]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [n, h, w, c] = x.dims();
+        assert!(
+            h % 2 == 0 && w % 2 == 0,
+            "Swin: patch merging needs even sides, got a {h}×{w} feature map: the image is not \
+             a size the configuration was validated for"
+        );
         let x = x
             .reshape([n, h / 2, 2, w / 2, 2, c])
             .permute([0, 1, 3, 4, 2, 5])

@@ -142,3 +142,13 @@ fn invalid_configurations_are_typed_errors() {
     );
     assert_eq!(SwinConfig::swin_tiny(10).validate(), Ok(()));
 }
+
+#[test]
+#[should_panic(expected = "is not tiled by windows of 4")]
+fn an_image_of_another_size_is_refused_with_our_message() {
+    // 36×36 with patch 2: an 18×18 map, which windows of 4 do not tile — refused before
+    // burn's reshape would fail on it.
+    let device = Device::flex();
+    let model = tiny(7).init(&device);
+    model.forward(Tensor::<4>::zeros([1, 3, 36, 36], &device));
+}
