@@ -11,11 +11,11 @@ Prints the median time per call, each ended by a device synchronisation; `--csv`
 """
 
 import argparse
-import statistics
-import time
 
 import torch
 from timm.data import Mixup
+
+from pytorch_models import timed
 
 SHAPES = [(128, 3, 32, 32, 10), (64, 3, 224, 224, 1000)]
 MODES = {
@@ -47,16 +47,7 @@ def main():
         warm, reps = (3, 9) if large else (5, 21)
         for name, alphas in MODES.items():
             mixup = Mixup(prob=1.0, mode="batch", label_smoothing=0.0, num_classes=classes, **alphas)
-            for _ in range(warm):
-                mixup(x, y)
-            sync()
-            times = []
-            for _ in range(reps):
-                start = time.perf_counter()
-                mixup(x, y)
-                sync()
-                times.append(time.perf_counter() - start)
-            ms = statistics.median(times) * 1e3
+            ms = timed(lambda: mixup(x, y), reps, sync, warm) * 1e3
             shape = f"{n}x{c}x{h}x{w}"
             print(f"{name:<8} {shape:<16} {ms:10.3f} ms")
             rows.append(f"{name},{shape},{ms:.6f}")

@@ -114,6 +114,17 @@ fn succeeds(cmd: &mut Command) -> bool {
 }
 
 impl Host {
+    /// How this host may run `apt-get install`: as root, else through `sudo -n`, else not.
+    pub fn install(&self) -> Install {
+        if self.root {
+            Install::Root
+        } else if self.passwordless_sudo {
+            Install::Sudo
+        } else {
+            Install::Denied
+        }
+    }
+
     /// Probes `apt-get --version`, `id -u` and `sudo -n true`.
     pub fn detect() -> Self {
         let apt = succeeds(Command::new("apt-get").arg("--version"));
@@ -171,13 +182,7 @@ pub fn plan(
     if let Some(package) = debian_package(id) {
         let host = host();
         if host.apt {
-            let install = if host.root {
-                Install::Root
-            } else if host.passwordless_sudo {
-                Install::Sudo
-            } else {
-                Install::Denied
-            };
+            let install = host.install();
             sources.push(Source::Apt {
                 package,
                 install,

@@ -133,25 +133,23 @@ fn ensure_packages() -> Result<()> {
         return Ok(());
     }
     let host = Host::detect();
-    let install = match host {
-        Host { apt: false, .. } => bail!(
+    if !host.apt {
+        bail!(
             "setup cuda: {} are missing and this is not a Debian/Ubuntu system (no apt-get): \
              install LLVM 22 with its static libraries and pass its llvm-config with \
              --llvm-config PATH",
             missing.join(", ")
-        ),
-        Host { root: true, .. } => Install::Root,
-        Host {
-            passwordless_sudo: true,
-            ..
-        } => Install::Sudo,
-        _ => bail!(
+        );
+    }
+    let install = host.install();
+    if install == Install::Denied {
+        bail!(
             "setup cuda: {} are missing and cannot be installed (not root, and sudo asks for a \
              password): run `sudo apt-get install -y {}`, then this again",
             missing.join(", "),
             missing.join(" ")
-        ),
-    };
+        );
+    }
     eprintln!(
         "setup cuda: installing {} with apt-get…",
         missing.join(", ")

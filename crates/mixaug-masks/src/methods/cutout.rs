@@ -113,14 +113,7 @@ impl Mixer for Cutout {
             CutoutMode::PerImage { side } => (0..batch.n)
                 .map(|_| {
                     let (r, c) = (rng.below(batch.h), rng.below(batch.w));
-                    let (y0, y1) = (r.saturating_sub(side / 2), (r + side / 2).min(batch.h));
-                    let (x0, x1) = (c.saturating_sub(side / 2), (c + side / 2).min(batch.w));
-                    let region = CutBox {
-                        y0,
-                        x0,
-                        h: y1 - y0,
-                        w: x1 - x0,
-                    };
+                    let region = CutBox::centred(batch.h, batch.w, side / 2, side / 2, r, c);
                     if active { region } else { CutBox::default() }
                 })
                 .collect(),

@@ -39,6 +39,26 @@ impl CutBox {
     pub fn with_side_ratio(height: usize, width: usize, ratio: f64, r: usize, c: usize) -> Self {
         let half_h = ((height as f64 * ratio).floor() as usize) / 2;
         let half_w = ((width as f64 * ratio).floor() as usize) / 2;
+        Self::centred(height, width, half_h, half_w, r, c)
+    }
+
+    /// The §0.3 clipping rule: rows `[r − half_h, r + half_h)` and columns
+    /// `[c − half_w, c + half_w)`, clipped to the `height × width` image (Cutout's per-image
+    /// square uses it with `half = side/2`).
+    ///
+    /// ```
+    /// use mixaug_masks::CutBox;
+    /// // 6×10 image, half sides 2 × 3 around (1, 9): rows [0, 3), columns [6, 10).
+    /// assert_eq!(CutBox::centred(6, 10, 2, 3, 1, 9), CutBox { y0: 0, x0: 6, h: 3, w: 4 });
+    /// ```
+    pub fn centred(
+        height: usize,
+        width: usize,
+        half_h: usize,
+        half_w: usize,
+        r: usize,
+        c: usize,
+    ) -> Self {
         let (y0, y1) = (r.saturating_sub(half_h), (r + half_h).min(height));
         let (x0, x1) = (c.saturating_sub(half_w), (c + half_w).min(width));
         Self {
