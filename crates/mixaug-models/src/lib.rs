@@ -12,6 +12,8 @@
 //! Swin-Tiny (shifted windows, relative position bias, patch merging) in the same layout.
 //! [`load_torchvision`] loads torchvision-format checkpoints (`.pth`/`.pt`/`.safetensors`)
 //! into a [`ResNet`], strictly by default, optionally with a new classifier.
+//! [`ModelSpec`] names a network as configuration files do (one table of names,
+//! [`ARCHITECTURES`]) and builds it as a [`Classifier`], any family behind one type.
 //!
 //! ```
 //! use burn::prelude::*;
@@ -25,16 +27,22 @@
 //! [`PooledClassifier`]: mixaug_loss::PooledClassifier
 //! [`CamModel`]: mixaug_maps::CamModel
 
+mod classifier;
 mod deit;
 mod import;
 mod preact;
 mod resnet;
+mod spec;
 mod swin;
 
+pub use classifier::Classifier;
 pub use deit::{Deit, DeitAttention, DeitBlock, DeitConfig, DeitConfigError, Mlp, PatchEmbed};
 pub use import::{ImportError, ImportOptions, ImportReport, load_torchvision};
 pub use preact::{PreActBlock, PreActNet, PreActNetConfig};
 pub use resnet::{BlockKind, Bottleneck, Downsample, ResNet, ResNetConfig, Stem};
+pub use spec::{
+    ARCHITECTURES, ArchConfig, Architecture, Family, ModelError, ModelSpec, architecture_names,
+};
 pub use swin::{
     PatchMerging, Swin, SwinBlock, SwinConfig, SwinConfigError, SwinHead, SwinPatchEmbed,
     SwinStage, WindowAttention, shifted_window_mask,

@@ -1,59 +1,32 @@
-//! `mixaug cam`: class activation maps of a trained ResNet over photos.
+//! `mixaug cam`: class activation maps of a trained network over photos.
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use burn::prelude::*;
 use image::{RgbImage, imageops};
 use mixaug_maps::{
     CamModel, CamStatistics, class_activation_maps, last_stage_features, percent_maps,
 };
-use mixaug_models::{BlockKind, ImportOptions, ResNet, ResNetConfig, load_torchvision};
+use mixaug_models::{Classifier, ImportOptions, ModelSpec};
 
 use crate::render::{Normalization, heat_overlay, photos_to_batch};
 
-/// Which ResNet a checkpoint holds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResNetSpec {
-    /// Block type.
-    pub block: BlockKind,
-    /// Blocks per stage.
-    pub layers: [usize; 4],
-    /// Stem and first-stage channels (64 for torchvision's networks).
-    pub base_width: usize,
-    /// Classes of the classifier.
-    pub num_classes: usize,
-}
-
-impl ResNetSpec {
-    /// `resnet18`, `resnet34`, `resnet50` or `resnet101` with `num_classes` classes.
-    pub fn named(name: &str, num_classes: usize) -> Result<Self> {
-        let (block, layers) = match name {
-            "resnet18" => (BlockKind::Basic, [2, 2, 2, 2]),
-            "resnet34" => (BlockKind::Basic, [3, 4, 6, 3]),
-            "resnet50" => (BlockKind::Bottleneck, [3, 4, 6, 3]),
-            "resnet101" => (BlockKind::Bottleneck, [3, 4, 23, 3]),
-            other => bail!(
-                "unknown architecture `{other}`: expected resnet18, resnet34, resnet50 or resnet101"
-            ),
-        };
-        Ok(Self {
-            block,
-            layers,
-            base_width: 64,
-            num_classes,
-        })
-    }
-
-    /// The network (ImageNet stem) with the checkpoint's weights, loaded strictly.
-    pub fn load(&self, checkpoint: &Path, device: &Device) -> Result<ResNet> {
-        let mut model = ResNetConfig::new(self.block, self.layers, self.num_classes)
-            .with_base_width(self.base_width)
-            .init(device);
-        load_torchvision(&mut model, checkpoint, &ImportOptions::default())
-            .with_context(|| format!("loading {}", checkpoint.display()))?;
-        Ok(model)
-    }
+/// The network `spec` names with the trained weights of `checkpoint` (loaded strictly,
+/// classifier included), for class activation maps.
+///
+/// # Errors
+/// A network whose family has no CAM (DeiT), or a checkpoint that does not load.
+pub fn load_cam_model(spec: &ModelSpec, checkpoint: &Path, device: &Device) -> Result<Classifier> {
+    let family = spec.family()?;
+    ensure!(
+        family.has_cam(),
+        "{}: the {family} has no class activation maps (its classifier does not act on a \
+         pooled feature map)",
+        spec.arch
+    );
+    spec.load(checkpoint, &ImportOptions::default(), device)
+        .with_context(|| format!("loading {}", checkpoint.display()))
 }
 
 /// One photo's CAM.
@@ -70,7 +43,7 @@ pub struct CamPicture {
 /// The CAM of each photo for `class`, or for the model's top prediction when `None`, with
 /// running BatchNorm statistics (a trained model in evaluation), drawn at the photo's size.
 pub fn cam_pictures(
-    model: &ResNet,
+    model: &Classifier,
     photos: &[RgbImage],
     class: Option<usize>,
     norm: Normalization,

@@ -12,7 +12,7 @@
 //! normalize = { mean = [0.286, 0.286, 0.286], std = [0.353, 0.353, 0.353] }
 //!
 //! [model]
-//! arch = "resnet18"                # resnet18/34/50/101, resnext50_32x4d
+//! arch = "resnet18"                # a name of mixaug_models::ARCHITECTURES
 //! stem = "cifar"
 //! base_width = 16
 //! num_classes = 10
@@ -49,12 +49,12 @@ use mixaug_data::{
     LoaderConfig, Mnist, Normalize, Pipeline, Sample, Split,
 };
 use mixaug_masks::{MixConfig, Needs};
-use mixaug_models::{ImportOptions, PreActNetConfig, ResNetConfig, Stem, load_torchvision};
+use mixaug_models::{Family, ModelSpec};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::files::{atomically, write_atomically};
-use crate::network::{Backbone, Network, Teacher, materialize};
+use crate::network::{Network, Teacher, materialize};
 use crate::train::{EpochMetrics, Event, LossKind, RunControl, TrainOptions, train};
 
 /// One experiment: data, model, mixer, training, seeds.
@@ -192,123 +192,9 @@ pub struct DataConfig {
     pub normalize: Normalize,
 }
 
-/// The network.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelConfig {
-    /// `resnet18`, `resnet34`, `resnet50`, `resnet101`, `resnext50_32x4d`,
-    /// `preact_resnet18`, `wrn28_8` or `wrn28_10`.
-    pub arch: String,
-    /// Stem of the ResNet family. Default: CIFAR (3×3 stride 1, no max-pool).
-    #[serde(default = "cifar_stem")]
-    pub stem: Stem,
-    /// Stem channels of the ResNet family. Default 64 (torchvision).
-    #[serde(default = "default_width")]
-    pub base_width: usize,
-    /// Zero-initialise the last BatchNorm of each residual block (ResNet family; the
-    /// openmixup CIFAR recipes). Default false.
-    #[serde(default)]
-    pub zero_init_residual: bool,
-    /// Dropout inside the blocks of the pre-activation nets (WRN recipes: 0.3). Default 0.
-    #[serde(default)]
-    pub dropout: f64,
-    /// Classes.
-    pub num_classes: usize,
-    /// A torchvision checkpoint (`.pth`, `.safetensors`) to start from, its classifier
-    /// replaced by a new one for `num_classes` (ResNet family only). Default: random
-    /// initialisation.
-    #[serde(default)]
-    pub pretrained: Option<PathBuf>,
-}
-
-fn cifar_stem() -> Stem {
-    Stem::Cifar
-}
-
-fn default_width() -> usize {
-    64
-}
-
-const ARCHS: &str =
-    "resnet18, resnet34, resnet50, resnet101, resnext50_32x4d, preact_resnet18, wrn28_8, wrn28_10";
-
-/// A model configuration of either family.
-enum Arch {
-    ResNet(ResNetConfig),
-    PreAct(PreActNetConfig),
-}
-
-impl ModelConfig {
-    fn arch(&self) -> Result<Arch> {
-        let k = self.num_classes;
-        ensure!(k > 0, "model.num_classes must be positive");
-        ensure!(self.base_width > 0, "model.base_width must be positive");
-        ensure!(
-            (0.0..1.0).contains(&self.dropout),
-            "model.dropout must be in [0, 1), got {}",
-            self.dropout
-        );
-        let resnet =
-            |c: ResNetConfig| Arch::ResNet(c.with_stem(self.stem).with_base_width(self.base_width));
-        let arch = match self.arch.as_str() {
-            "resnet18" => resnet(ResNetConfig::resnet18(k)),
-            "resnet34" => resnet(ResNetConfig::resnet34(k)),
-            "resnet50" => resnet(ResNetConfig::resnet50(k)),
-            "resnet101" => resnet(ResNetConfig::resnet101(k)),
-            "resnext50_32x4d" => resnet(ResNetConfig::resnext50_32x4d(k)),
-            "preact_resnet18" => Arch::PreAct(PreActNetConfig::preact_resnet18(k)),
-            "wrn28_8" => Arch::PreAct(PreActNetConfig::wide_resnet28(8, k)),
-            "wrn28_10" => Arch::PreAct(PreActNetConfig::wide_resnet28(10, k)),
-            other => bail!("model.arch: unknown architecture `{other}` ({ARCHS})"),
-        };
-        if let Arch::PreAct(_) = arch {
-            ensure!(
-                self.pretrained.is_none(),
-                "model.pretrained: torchvision checkpoints fit the ResNet family only"
-            );
-        }
-        if let Arch::ResNet(_) = arch {
-            ensure!(
-                self.dropout == 0.0,
-                "model.dropout applies to the pre-activation nets only"
-            );
-        } else {
-            ensure!(
-                !self.zero_init_residual,
-                "model.zero_init_residual applies to the ResNet family only"
-            );
-        }
-        Ok(match arch {
-            Arch::PreAct(c) => Arch::PreAct(c.with_dropout(self.dropout)),
-            other => other,
-        })
-    }
-
-    /// Checks the architecture and its options.
-    pub fn validate(&self) -> Result<()> {
-        self.arch().map(|_| ())
-    }
-
-    /// Builds the network on `device`, loading the pretrained weights when asked unless
-    /// `skip_pretrained` (smoke runs without the checkpoint).
-    pub fn init(&self, device: &Device, skip_pretrained: bool) -> Result<Backbone> {
-        Ok(match self.arch()? {
-            Arch::PreAct(c) => Backbone::PreAct(c.init(device)),
-            Arch::ResNet(c) => {
-                let mut model = c.init(device);
-                if let (Some(path), false) = (&self.pretrained, skip_pretrained) {
-                    let options = ImportOptions {
-                        replace_classifier: true,
-                        ..ImportOptions::default()
-                    };
-                    load_torchvision(&mut model, path, &options)
-                        .with_context(|| format!("model.pretrained: {}", path.display()))?;
-                }
-                Backbone::ResNet(model)
-            }
-        })
-    }
-}
+/// The network: `mixaug_models`' [`ModelSpec`] (architecture names, stems, widths,
+/// pretrained checkpoint), the one description the runner, `mixaug cam` and the tables use.
+pub type ModelConfig = ModelSpec;
 
 impl Experiment {
     /// Parses and validates an experiment; errors name the offending key.
@@ -366,7 +252,7 @@ impl Experiment {
         self.mixer
             .validate()
             .with_context(|| format!("mixer ({})", self.mixer.label()))?;
-        self.model.validate()?;
+        let family = self.model.config()?.family();
         match (&self.teacher, self.mixer.needs()) {
             (None, Needs::Attention) => bail!(
                 "teacher: {} reads attention from a frozen teacher network; add a [teacher] section",
@@ -375,12 +261,20 @@ impl Experiment {
             (Some(_), needs) if needs != Needs::Attention => {
                 bail!("teacher: only AttentiveMix uses a teacher network")
             }
-            (Some(teacher), _) => teacher.validate().context("teacher")?,
+            (Some(teacher), _) => {
+                teacher.config().context("teacher")?;
+            }
             _ => {}
         }
+        ensure!(
+            family.has_cam() || self.mixer.needs() != Needs::PercentMaps,
+            "mixer: {} reads class activation maps, which the {family} does not define (its \
+             classifier does not act on a pooled feature map)",
+            self.mixer.name()
+        );
         if self.train.mid_level_head {
             ensure!(
-                matches!(self.model.arch()?, Arch::ResNet(_)),
+                family == Family::ResNet,
                 "train.mid_level_head needs a ResNet-family model"
             );
         }

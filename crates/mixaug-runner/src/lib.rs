@@ -13,6 +13,7 @@
 
 pub mod cam;
 pub mod claims;
+pub mod clip;
 pub mod device;
 pub mod experiment;
 pub mod files;

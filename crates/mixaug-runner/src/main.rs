@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use mixaug_masks::MixConfig;
-use mixaug_runner::cam::{ResNetSpec, cam_pictures, load_square};
+use mixaug_models::{ModelSpec, Stem};
+use mixaug_runner::cam::{cam_pictures, load_cam_model, load_square};
 use mixaug_runner::experiment::{Experiment, RunOptions, run_experiment};
 use mixaug_runner::tables::{
     TableOverrides, find_table, list_line, load_tables, report_markdown, run_table, smoke_table,
@@ -130,7 +131,8 @@ struct CamArgs {
     /// A torchvision-format checkpoint (.pth, .pt or .safetensors).
     #[arg(long)]
     checkpoint: PathBuf,
-    /// Architecture: resnet18, resnet34, resnet50, resnet101 (ImageNet stem).
+    /// Architecture: a name of mixaug-models' table with class activation maps (the
+    /// ResNet family, ImageNet stem).
     #[arg(long, default_value = "resnet50")]
     arch: String,
     /// Classes of the checkpoint's classifier.
@@ -336,12 +338,11 @@ fn saliency(args: SaliencyArgs) -> Result<()> {
 
 fn cam(args: CamArgs) -> Result<()> {
     let device = parse_device(&args.device)?;
-    let mut spec = ResNetSpec::named(&args.arch, args.classes)?;
-    if let Some(layers) = args.layers {
-        spec.layers = layers;
-    }
-    spec.base_width = args.base_width;
-    let model = spec.load(&args.checkpoint, &device)?;
+    let mut spec = ModelSpec::named(&args.arch, args.classes)
+        .with_stem(Stem::ImageNet)
+        .with_base_width(args.base_width);
+    spec.layers = args.layers;
+    let model = load_cam_model(&spec, &args.checkpoint, &device)?;
     let photos = args
         .images
         .iter()

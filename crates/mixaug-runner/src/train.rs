@@ -26,9 +26,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use burn::module::Module;
+use burn::module::ParamGroup;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams, SgdConfig};
+use burn::optim::{
+    AdamWConfig, GradientsParams, ModuleOptimizer, MultiGradientsParams, Optimizer, SgdConfig,
+};
 use burn::prelude::*;
 use mixaug_data::{Batch, Loader};
 use mixaug_loss::{
@@ -38,6 +41,7 @@ use mixaug_maps::{CamStatistics, semantic_percent_maps};
 use mixaug_masks::{BatchShape, Guide, MixMethod, MixParams, MixRng, Mixer, Needs, StreamKey};
 use serde::{Deserialize, Serialize};
 
+use crate::clip::clip_global_norm;
 use crate::files::atomically;
 use crate::network::{Network, Teacher};
 
@@ -79,16 +83,39 @@ pub struct TrainOptions {
     pub epochs: usize,
     /// Base learning rate. Default 0.1.
     pub lr: f64,
+    /// The optimiser. Default SGD (with [`Self::momentum`] and [`Self::nesterov`]).
+    #[serde(skip_serializing_if = "OptimizerKind::is_sgd")]
+    pub optimizer: OptimizerKind,
     /// SGD momentum (PyTorch's: dampening 0). Default 0.9.
     pub momentum: f64,
     /// Nesterov momentum. Default false (PyTorch's).
     pub nesterov: bool,
-    /// L2 weight decay. Default 5e-4.
+    /// Weight decay: L2 for SGD, decoupled for AdamW. Default 5e-4.
     pub weight_decay: f64,
+    /// Parameters whose module path (`blocks.0.norm1.gamma`, `head.bias`) contains any of
+    /// these get no weight decay, like openmixup's `paramwise_options` (its ViT recipe:
+    /// `["norm", "bias", "cls_token", "pos_embed", "relative_position_bias_table"]`).
+    /// Default: every parameter decays.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub no_weight_decay: Vec<String>,
+    /// Clip the gradients to this global L2 norm (PyTorch's `clip_grad_norm_`, see
+    /// [`crate::clip`]). Default: no clipping.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grad_clip: Option<f64>,
     /// Learning-rate schedule. Default cosine.
     pub schedule: Schedule,
-    /// Epochs of linear warm-up from 0 (per step). Default 0.
+    /// Epochs of linear warm-up (per step). Default 0.
     pub warmup_epochs: usize,
+    /// mmcv's linear warm-up (openmixup): the schedule runs over all steps, warm-up
+    /// included, and during the warm-up its rate is multiplied by
+    /// `1 − (1 − i/W)·(1 − warmup_ratio)` at step `i` of `W`. Default: none — the rate
+    /// rises from `lr/W` to `lr` over the warm-up and the schedule runs over the steps after
+    /// it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warmup_ratio: Option<f64>,
+    /// The floor of the cosine schedule (mmcv's `min_lr`). Default 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub min_lr: f64,
     /// The loss. Default soft-target cross-entropy.
     pub loss: LossKind,
     /// Label smoothing ε. Default 0.
@@ -110,6 +137,50 @@ pub struct TrainOptions {
     pub eval_every: usize,
 }
 
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
+}
+
+/// The optimiser of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OptimizerKind {
+    /// SGD with [`TrainOptions::momentum`], [`TrainOptions::nesterov`] and L2 weight decay.
+    #[default]
+    Sgd,
+    /// burn-optim's AdamW (decoupled weight decay [`TrainOptions::weight_decay`]).
+    #[serde(rename = "adamw")]
+    AdamW {
+        /// β₁. Default 0.9.
+        #[serde(default = "default_beta1")]
+        beta1: f64,
+        /// β₂. Default 0.999.
+        #[serde(default = "default_beta2")]
+        beta2: f64,
+        /// ε. Default 1e-8 (PyTorch's; burn-optim's default is 1e-5).
+        #[serde(default = "default_eps")]
+        eps: f64,
+    },
+}
+
+fn default_beta1() -> f64 {
+    0.9
+}
+
+fn default_beta2() -> f64 {
+    0.999
+}
+
+fn default_eps() -> f64 {
+    1e-8
+}
+
+impl OptimizerKind {
+    fn is_sgd(&self) -> bool {
+        *self == Self::Sgd
+    }
+}
+
 fn evaluates_every_epoch(eval_every: &usize) -> bool {
     *eval_every == 1
 }
@@ -119,11 +190,16 @@ impl Default for TrainOptions {
         Self {
             epochs: 200,
             lr: 0.1,
+            optimizer: OptimizerKind::Sgd,
             momentum: 0.9,
             nesterov: false,
             weight_decay: 5e-4,
+            no_weight_decay: Vec::new(),
+            grad_clip: None,
             schedule: Schedule::Cosine,
             warmup_epochs: 0,
+            warmup_ratio: None,
+            min_lr: 0.0,
             loss: LossKind::SoftCe,
             smoothing: 0.0,
             seed: 0,
@@ -170,6 +246,37 @@ impl TrainOptions {
             "train.warmup_epochs ({}) must be below train.epochs ({})",
             self.warmup_epochs,
             self.epochs
+        );
+        if let OptimizerKind::AdamW { beta1, beta2, eps } = self.optimizer {
+            ensure!(
+                (0.0..1.0).contains(&beta1) && (0.0..1.0).contains(&beta2),
+                "train.optimizer: betas must be in [0, 1), got ({beta1}, {beta2})"
+            );
+            ensure!(
+                eps > 0.0 && eps.is_finite(),
+                "train.optimizer.eps must be positive, got {eps}"
+            );
+        }
+        ensure!(
+            self.no_weight_decay.iter().all(|p| !p.is_empty()),
+            "train.no_weight_decay: an empty pattern would exempt every parameter"
+        );
+        if let Some(max_norm) = self.grad_clip {
+            ensure!(
+                max_norm > 0.0 && max_norm.is_finite(),
+                "train.grad_clip must be positive, got {max_norm}"
+            );
+        }
+        if let Some(ratio) = self.warmup_ratio {
+            ensure!(
+                (0.0..=1.0).contains(&ratio),
+                "train.warmup_ratio must be in [0, 1], got {ratio}"
+            );
+        }
+        ensure!(
+            self.min_lr >= 0.0 && self.min_lr <= self.lr,
+            "train.min_lr must be in [0, lr], got {}",
+            self.min_lr
         );
         if let Schedule::MultiStep { gamma, .. } = &self.schedule {
             ensure!(
@@ -361,13 +468,34 @@ pub struct RunControl {
 fn learning_rate(options: &TrainOptions, step: usize, steps_per_epoch: usize) -> f64 {
     let total = (options.epochs * steps_per_epoch).max(1);
     let warmup = options.warmup_epochs * steps_per_epoch;
-    if step < warmup {
-        return options.lr * (step + 1) as f64 / warmup as f64;
+    match options.warmup_ratio {
+        None if step < warmup => options.lr * (step + 1) as f64 / warmup as f64,
+        None => scheduled(options, step, warmup, total, steps_per_epoch),
+        Some(ratio) => {
+            let rate = scheduled(options, step, 0, total, steps_per_epoch);
+            if step < warmup {
+                rate * (1.0 - (1.0 - step as f64 / warmup as f64) * (1.0 - ratio))
+            } else {
+                rate
+            }
+        }
     }
+}
+
+/// The schedule's rate at global `step` (warm-up aside), the cosine running from `start`
+/// to `total`, the multi-step milestones counted in epochs from the first.
+fn scheduled(
+    options: &TrainOptions,
+    step: usize,
+    start: usize,
+    total: usize,
+    steps_per_epoch: usize,
+) -> f64 {
     match &options.schedule {
         Schedule::Cosine => {
-            let t = (step - warmup) as f64 / (total - warmup).max(1) as f64;
-            options.lr * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+            let t = (step - start) as f64 / (total - start).max(1) as f64;
+            let (high, low) = (options.lr, options.min_lr);
+            low + (high - low) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
         }
         Schedule::MultiStep { milestones, gamma } => {
             let epoch = step / steps_per_epoch.max(1);
@@ -415,19 +543,53 @@ pub fn evaluate(
     ))
 }
 
+/// The run's optimiser: burn-optim's SGD or AdamW, with a second parameter group without
+/// weight decay when [`TrainOptions::no_weight_decay`] names one.
 fn optimizer(options: &TrainOptions) -> ModuleOptimizer {
-    SgdConfig::new()
-        .with_momentum(Some(
-            MomentumConfig::new()
-                .with_momentum(options.momentum)
-                .with_dampening(0.0)
-                .with_nesterov(options.nesterov),
-        ))
-        .with_weight_decay(
-            (options.weight_decay > 0.0)
-                .then(|| WeightDecayConfig::new(options.weight_decay as f32)),
-        )
-        .init()
+    let no_decay = (!options.no_weight_decay.is_empty())
+        .then(|| ParamGroup::from_any_predicates(options.no_weight_decay.clone()));
+    match options.optimizer {
+        OptimizerKind::Sgd => {
+            let sgd = |weight_decay: f64| {
+                SgdConfig::new()
+                    .with_momentum(Some(
+                        MomentumConfig::new()
+                            .with_momentum(options.momentum)
+                            .with_dampening(0.0)
+                            .with_nesterov(options.nesterov),
+                    ))
+                    .with_weight_decay(
+                        (weight_decay > 0.0).then(|| WeightDecayConfig::new(weight_decay as f32)),
+                    )
+                    .build()
+            };
+            grouped(sgd(options.weight_decay), no_decay, sgd(0.0))
+        }
+        OptimizerKind::AdamW { beta1, beta2, eps } => {
+            let adamw = |weight_decay: f64| {
+                AdamWConfig::new()
+                    .with_beta_1(beta1 as f32)
+                    .with_beta_2(beta2 as f32)
+                    .with_epsilon(eps as f32)
+                    .with_weight_decay(weight_decay as f32)
+                    .build()
+            };
+            grouped(adamw(options.weight_decay), no_decay, adamw(0.0))
+        }
+    }
+}
+
+/// `all` for every parameter, `exempt` for those of `group`.
+fn grouped<O: Optimizer + 'static>(
+    all: O,
+    group: Option<ParamGroup>,
+    exempt: O,
+) -> ModuleOptimizer {
+    let optimizer = ModuleOptimizer::from(all);
+    match group {
+        Some(group) => optimizer.with_group(group, exempt, None),
+        None => optimizer,
+    }
 }
 
 /// The epochs a state folder records.
@@ -785,6 +947,11 @@ pub fn train(
         .num_batches()
         .min(control.max_steps_per_epoch.unwrap_or(usize::MAX));
     ensure!(steps_per_epoch > 0, "the training set gives no full batch");
+    ensure!(
+        options.grad_clip.is_none() || control.replicas.is_empty(),
+        "train.grad_clip needs the global norm of the whole batch's gradients: train on one \
+         device"
+    );
     let (mut network, mut optimizer, mut history) = match &control.state_dir {
         Some(state) => match last_state(state)? {
             Some((_, dir)) => load_state(&dir, network, optimizer(options))?,
@@ -903,6 +1070,9 @@ pub fn train(
             let mut network = network;
             if workers.is_empty() {
                 let (mut grads, _) = all.pop().expect("the main shard");
+                if let Some(max_norm) = options.grad_clip {
+                    clip_global_norm(&network, &mut grads, max_norm);
+                }
                 if let Some(new_lr) = options.new_layers_lr {
                     let new_grads = network.take_new_layer_grads(&mut grads);
                     network = optimizer.step(lr, network, grads);
@@ -1099,5 +1269,69 @@ mod tests {
         // One warm-up epoch of 10 steps: step 4 → 0.05.
         let warm = options(Schedule::Cosine, 1);
         assert!((learning_rate(&warm, 4, 10) - 0.05).abs() < 1e-12);
+    }
+
+    #[test]
+    fn mmcv_warm_up_and_cosine_floor_by_hand() {
+        // 4 epochs × 10 steps, one warm-up epoch with ratio 0.1: the cosine runs over all
+        // 40 steps and the warm-up scales it by 1 − (1 − i/10)·0.9.
+        let mut warm = options(Schedule::Cosine, 1);
+        warm.warmup_ratio = Some(0.1);
+        // Step 0: 0.1 · 0.1 = 0.01.
+        assert!((learning_rate(&warm, 0, 10) - 0.01).abs() < 1e-12);
+        // Step 5: 0.05·(1 + cos(π/8)) = 0.0961939766 times 1 − 0.5·0.9 = 0.55.
+        let five = 0.05 * (1.0 + (std::f64::consts::PI / 8.0).cos()) * 0.55;
+        assert!((learning_rate(&warm, 5, 10) - five).abs() < 1e-12);
+        assert!((five - 0.052906687).abs() < 1e-9);
+        // Step 10 (after the warm-up): 0.05·(1 + cos(π/4)) = 0.0853553391.
+        assert!((learning_rate(&warm, 10, 10) - 0.085355339).abs() < 1e-9);
+        // A floor of 0.01: half-way (step 20) is 0.01 + 0.09·0.5 = 0.055.
+        let mut floor = options(Schedule::Cosine, 0);
+        floor.min_lr = 0.01;
+        assert!((learning_rate(&floor, 20, 10) - 0.055).abs() < 1e-12);
+    }
+
+    #[test]
+    fn adamw_exempts_the_named_parameters_from_weight_decay() {
+        use burn::nn::{Linear, LinearConfig};
+        let device = Device::flex().autodiff();
+        let layer: Linear = LinearConfig::new(2, 1).init(&device);
+        let bias = layer.bias.as_ref().unwrap();
+        let (w0, b0): (Vec<f32>, Vec<f32>) = (
+            layer.weight.val().into_data().try_to_vec().unwrap(),
+            bias.val().into_data().try_to_vec().unwrap(),
+        );
+        assert!(b0[0] != 0.0, "burn initialises the bias at random");
+        let mut grads = GradientsParams::new();
+        grads.register(
+            layer.weight.id,
+            Tensor::<2>::zeros([2, 1], &device.clone().inner()),
+        );
+        grads.register(bias.id, Tensor::<1>::zeros([1], &device.clone().inner()));
+        let options = TrainOptions {
+            optimizer: OptimizerKind::AdamW {
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+            },
+            weight_decay: 0.1,
+            no_weight_decay: vec!["bias".into()],
+            ..TrainOptions::default()
+        };
+        // Zero gradients: Adam's term is 0, so the weight only decays, w·(1 − lr·wd) =
+        // w·0.95 at lr 0.5, and the exempt bias stays.
+        let stepped = optimizer(&options).step(0.5, layer, grads);
+        let w1: Vec<f32> = stepped.weight.val().into_data().try_to_vec().unwrap();
+        let b1: Vec<f32> = stepped
+            .bias
+            .unwrap()
+            .val()
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        for (a, b) in w0.iter().zip(&w1) {
+            assert!((a * 0.95 - b).abs() < 1e-6, "{w0:?} → {w1:?}");
+        }
+        assert_eq!(b0, b1);
     }
 }

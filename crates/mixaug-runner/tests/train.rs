@@ -11,8 +11,9 @@ use burn::prelude::*;
 use mixaug_data::{ImageU8, InMemoryDataset, Loader, LoaderConfig, Normalize, Pipeline};
 use mixaug_loss::SumixConfig;
 use mixaug_masks::MixConfig;
+use mixaug_models::Classifier;
 use mixaug_models::{BlockKind, ResNetConfig, Stem};
-use mixaug_runner::network::{Backbone, Network, Teacher};
+use mixaug_runner::network::{Network, Teacher};
 use mixaug_runner::train::{Event, LossKind, RunControl, Schedule, TrainOptions, train};
 
 fn data(n: usize, seed: u64) -> InMemoryDataset {
@@ -81,6 +82,7 @@ fn options(loss: LossKind, epochs: usize, lr: f64) -> TrainOptions {
         new_layers_lr: None,
         mid_level_head: false,
         eval_every: 1,
+        ..TrainOptions::default()
     }
 }
 
@@ -205,7 +207,7 @@ fn tiny_network_seeded(device: &Device, loss: LossKind, mid: bool, seed: u64) ->
         .with_base_width(4)
         .init(device);
     Network::new(
-        Backbone::ResNet(model),
+        Classifier::ResNet(model),
         matches!(loss, LossKind::Sumix(_)),
         mid,
         device,
@@ -296,7 +298,7 @@ fn host<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
 }
 
 fn fc_and_conv(network: &Network) -> (Vec<f32>, Vec<f32>) {
-    let Backbone::ResNet(m) = &network.model else {
+    let Classifier::ResNet(m) = &network.model else {
         unreachable!("a ResNet was built")
     };
     (host(m.fc.weight.val()), host(m.conv1.weight.val()))
@@ -417,7 +419,7 @@ fn two_devices_sum_the_gradients_of_their_shards() {
         let target = mixaug_masks::MixedTarget::single(labels);
         let loss = mixaug_loss::soft_target_cross_entropy(logits, &target, 0.0).unwrap();
         let grads = GradientsParams::from_grads(loss.backward(), &net);
-        let Backbone::ResNet(m) = &net.model else {
+        let Classifier::ResNet(m) = &net.model else {
             unreachable!("a ResNet was built")
         };
         let fc = host(grads.get::<2>(m.fc.weight.id).unwrap());

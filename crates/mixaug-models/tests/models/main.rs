@@ -5,4 +5,5 @@ mod deit;
 mod import;
 mod preact;
 mod resnet;
+mod spec;
 mod swin;

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use burn::prelude::*;
-use mixaug_models::BlockKind;
-use mixaug_runner::cam::{ResNetSpec, cam_pictures, load_square};
+use mixaug_models::{ModelSpec, Stem};
+use mixaug_runner::cam::{cam_pictures, load_cam_model, load_square};
 use mixaug_runner::render::{Normalization, photos_to_batch};
 
 fn root() -> PathBuf {
@@ -16,18 +16,12 @@ fn root() -> PathBuf {
 #[test]
 fn cam_overlays_follow_the_prediction_or_the_requested_class() {
     let device = Device::flex();
-    let spec = ResNetSpec {
-        block: BlockKind::Basic,
-        layers: [1, 1, 1, 1],
-        base_width: 4,
-        num_classes: 10,
-    };
-    let model = spec
-        .load(
-            &root().join("crates/mixaug-models/tests/fixtures/resnet_basic_w4.pth"),
-            &device,
-        )
-        .unwrap();
+    let checkpoint = root().join("crates/mixaug-models/tests/fixtures/resnet_basic_w4.pth");
+    let mut spec = ModelSpec::named("resnet18", 10)
+        .with_stem(Stem::ImageNet)
+        .with_base_width(4);
+    spec.layers = Some([1, 1, 1, 1]);
+    let model = load_cam_model(&spec, &checkpoint, &device).unwrap();
     let photos: Vec<_> = ["astronaut.png", "chelsea.png"]
         .iter()
         .map(|p| load_square(&root().join("assets").join(p), 64).unwrap())
@@ -49,10 +43,13 @@ fn cam_overlays_follow_the_prediction_or_the_requested_class() {
     assert!(asked.iter().all(|p| p.class == 3));
     assert!(cam_pictures(&model, &photos, Some(10), Normalization::IMAGENET, &device).is_err());
     // A checkpoint that does not fit the architecture is an error naming the file.
-    let wrong = ResNetSpec::named("resnet18", 10).unwrap().load(
-        &root().join("crates/mixaug-models/tests/fixtures/resnet_basic_w4.pth"),
-        &device,
-    );
+    let full = ModelSpec::named("resnet18", 10).with_stem(Stem::ImageNet);
+    let wrong = load_cam_model(&full, &checkpoint, &device);
     assert!(format!("{:#}", wrong.unwrap_err()).contains("resnet_basic_w4.pth"));
-    assert!(ResNetSpec::named("vgg16", 10).is_err());
+    let unknown = load_cam_model(&ModelSpec::named("vgg16", 10), &checkpoint, &device);
+    assert!(format!("{:#}", unknown.unwrap_err()).contains("unknown architecture `vgg16`"));
+    // DeiT classifies its class token: no CAM, refused before any checkpoint is read.
+    let deit = ModelSpec::named("deit_small_patch16_224", 10);
+    let refused = load_cam_model(&deit, &checkpoint, &device);
+    assert!(format!("{:#}", refused.unwrap_err()).contains("has no class activation maps"));
 }

@@ -1,0 +1,124 @@
+//! `ModelSpec`: names from the one table, the options each family takes, typed errors.
+
+use burn::prelude::*;
+use mixaug_loss::PooledClassifier;
+use mixaug_models::{ARCHITECTURES, Classifier, Family, ModelError, ModelSpec};
+
+#[test]
+fn every_name_of_the_table_builds_its_family() {
+    let device = Device::flex();
+    // The first networks of each family at a small width; the ViTs are built by the
+    // per-network tests (their parameter counts asserted there).
+    for (name, family) in [
+        ("resnet18", Family::ResNet),
+        ("resnext50_32x4d", Family::ResNet),
+        ("preact_resnet18", Family::PreAct),
+    ] {
+        let model = ModelSpec::named(name, 7).init(&device, false).unwrap();
+        assert_eq!(model.family(), family, "{name}");
+        assert_eq!(model.classifier_dims()[1], 7, "{name}");
+    }
+    let names: Vec<&str> = ARCHITECTURES.iter().map(|a| a.name).collect();
+    for name in [
+        "deit_small_patch16_224",
+        "swin_tiny_patch4_window7_224",
+        "wrn28_10",
+    ] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+}
+
+#[test]
+fn a_small_vit_from_the_spec_classifies_its_image_size() {
+    let device = Device::flex();
+    let spec = ModelSpec {
+        image_size: Some(32),
+        ..ModelSpec::named("deit_small_patch16_224", 5)
+    };
+    let model = spec.init(&device, false).unwrap();
+    assert_eq!(model.family(), Family::Deit);
+    let images = Tensor::<4>::zeros([2, 3, 32, 32], &device);
+    assert_eq!(model.forward(images.clone()).dims(), [2, 5]);
+    // DeiT-S's pooled feature is its 384-wide class token.
+    assert_eq!(model.pooled(images).dims(), [2, 384]);
+    // 30 is not a multiple of the patch (16): DeiT's own error, through ModelError.
+    let odd = ModelSpec {
+        image_size: Some(30),
+        ..spec
+    };
+    assert!(matches!(odd.init(&device, false), Err(ModelError::Deit(_))));
+}
+
+#[test]
+fn zero_init_residual_reaches_the_network() {
+    // The option was once validated but not applied: the last BatchNorm of every residual
+    // branch must start at γ = 0 (torchvision's `zero_init_residual`).
+    let device = Device::flex();
+    let spec = ModelSpec {
+        zero_init_residual: true,
+        ..ModelSpec::named("resnet18", 10).with_base_width(4)
+    };
+    let Classifier::ResNet(model) = spec.init(&device, false).unwrap() else {
+        panic!("resnet18 is a ResNet");
+    };
+    let gamma: Vec<f32> = model.layer1[0]
+        .bn2
+        .gamma
+        .val()
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    assert_eq!(gamma, vec![0.0; 4]);
+    let plain = ModelSpec::named("resnet18", 10).with_base_width(4);
+    let Classifier::ResNet(model) = plain.init(&device, false).unwrap() else {
+        panic!("resnet18 is a ResNet");
+    };
+    let gamma: Vec<f32> = model.layer1[0]
+        .bn2
+        .gamma
+        .val()
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    assert_eq!(gamma, vec![1.0; 4]);
+}
+
+#[test]
+fn options_a_family_does_not_take_are_refused_by_name() {
+    let message = |spec: ModelSpec| spec.config().unwrap_err().to_string();
+    assert!(message(ModelSpec::named("vgg16", 10)).contains("unknown architecture `vgg16`"));
+    assert!(message(ModelSpec::named("resnet18", 0)).contains("model.num_classes"));
+    let dropout = ModelSpec {
+        dropout: 0.3,
+        ..ModelSpec::named("resnet18", 10)
+    };
+    assert!(message(dropout).contains("model.dropout is not available for the ResNet family"));
+    let size = ModelSpec {
+        image_size: Some(64),
+        ..ModelSpec::named("wrn28_8", 10)
+    };
+    assert!(message(size).contains("model.image_size"));
+    let zero = ModelSpec {
+        zero_init_residual: true,
+        ..ModelSpec::named("swin_tiny_patch4_window7_224", 10)
+    };
+    assert!(message(zero).contains("zero_init_residual is not available for the Swin"));
+    // DeiT has no CAM; the convolutional families and Swin do.
+    assert!(!Family::Deit.has_cam() && Family::Swin.has_cam() && Family::PreAct.has_cam());
+}
+
+#[test]
+fn the_spec_reads_and_writes_experiment_toml() {
+    let spec: ModelSpec =
+        toml::from_str("arch = \"resnet50\"\nstem = \"imagenet\"\nnum_classes = 200").unwrap();
+    assert_eq!(spec.family().unwrap(), Family::ResNet);
+    // Unset options are not written out (run folders' config hashes stay as they were).
+    let text = toml::to_string(&spec).unwrap();
+    assert!(
+        !text.contains("image_size") && !text.contains("layers"),
+        "{text}"
+    );
+    assert!(
+        toml::from_str::<ModelSpec>("arch = \"resnet18\"\nnum_classes = 2\nwidth = 3").is_err()
+    );
+}
