@@ -150,7 +150,7 @@ pub fn architecture_names() -> String {
 #[derive(Debug, Error)]
 pub enum ModelError {
     /// The architecture name is not in [`ARCHITECTURES`].
-    #[error("unknown architecture `{name}` (known: {known})")]
+    #[error("model.arch: unknown architecture `{name}` (known: {known})")]
     UnknownArch {
         /// The name asked for.
         name: String,
