@@ -321,7 +321,8 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
+    // Tableau's grey would pass for the paper's bars: tab20b's indigo instead.
+    RGBColor(57, 59, 121),
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
 ];
@@ -331,8 +332,12 @@ fn colour(row: usize) -> RGBColor {
     PALETTE[row % PALETTE.len()]
 }
 
+/// The grid lines at the ticks.
 const GRID: RGBColor = RGBColor(220, 220, 220);
-const PAPER_FILL: RGBColor = RGBColor(200, 200, 200);
+/// The paper's bars: beige (not a grey, which anti-aliased text also makes).
+const PAPER_FILL: RGBColor = RGBColor(225, 212, 178);
+/// The legend's bar (the bars themselves take their row's colour).
+const NEUTRAL: RGBColor = RGBColor(120, 120, 120);
 
 /// Text with its left edge at `x` and its middle at `y`.
 fn left_text<'a>(
@@ -667,13 +672,22 @@ pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> Result<RgbImage,
     } else {
         String::new()
     };
+    let statistic = table.statistic.describe();
+    let statistic = if table.error {
+        statistic.replacen("top-1", "top-1 error", 1)
+    } else {
+        statistic
+    };
     let subtitle = format!(
         "{}, mean over {seeds} seed{}{cut}",
-        capitalised(&table.statistic.describe()),
+        capitalised(&statistic),
         if seeds == 1 { "" } else { "s" },
     );
     let mut legend: Vec<(Swatch, String)> = vec![
-        (Swatch::Bar(PALETTE[0]), "mean over seeds".into()),
+        (
+            Swatch::Bar(NEUTRAL),
+            "mean over seeds (colour: the row)".into(),
+        ),
         (Swatch::Whisker(BLACK), "± sample std".into()),
         (Swatch::Seed, "one seed".into()),
     ];
@@ -684,7 +698,13 @@ pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> Result<RgbImage,
         title: &table.title,
         subtitle: &subtitle,
     };
-    let value_text = |b: &Bar| format!("{} ± {}", number(b.mean, false), number(b.std, false));
+    let value_text = |b: &Bar| {
+        if b.mean.is_finite() {
+            format!("{} ± {}", number(b.mean, false), number(b.std, false))
+        } else {
+            "no statistic".to_string()
+        }
+    };
     let paper_text = |p: f64| format!("paper {}", number(p, false));
     let label_w = widest(bars.iter().map(|b| b.label.as_str()), TICK_SIZE)?;
     let texts: Vec<String> = bars
@@ -740,10 +760,20 @@ pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> Result<RgbImage,
             };
             let mid = (ours.0 + ours.1) / 2.0;
             let c = colour(b.row);
-            chart.draw_series([Rectangle::new(
-                [(lo, ours.0), (b.mean, ours.1)],
-                c.mix(0.85).filled(),
-            )])?;
+            // A cell whose seeds have no statistic (NaN) gets no bar, only its text.
+            if b.mean.is_finite() {
+                chart.draw_series([Rectangle::new(
+                    [(lo, ours.0), (b.mean, ours.1)],
+                    c.mix(0.85).filled(),
+                )])?;
+                interval(
+                    root,
+                    chart.backend_coord(&(b.mean - b.std, mid)),
+                    chart.backend_coord(&(b.mean + b.std, mid)),
+                    BLACK,
+                    2,
+                )?;
+            }
             if let (Some(p), Some(rows)) = (b.paper, paper) {
                 chart.draw_series([
                     Rectangle::new([(lo, rows.0), (p, rows.1)], PAPER_FILL.filled()),
@@ -752,13 +782,6 @@ pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> Result<RgbImage,
                 let (px, py) = chart.backend_coord(&(hi, (rows.0 + rows.1) / 2.0));
                 root.draw(&left_text(&paper_text(p), (px + PAD, py), &font(TEXT_SIZE)))?;
             }
-            interval(
-                root,
-                chart.backend_coord(&(b.mean - b.std, mid)),
-                chart.backend_coord(&(b.mean + b.std, mid)),
-                BLACK,
-                2,
-            )?;
             for &v in b.seeds.iter().filter(|v| v.is_finite()) {
                 seed_dot(root, chart.backend_coord(&(v, mid)))?;
             }
@@ -772,6 +795,7 @@ pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> Result<RgbImage,
     })
 }
 
+/// `text` with its first letter in upper case.
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |first| {
@@ -836,7 +860,17 @@ pub fn claims_chart(table: &Table, claims: &[ClaimResult]) -> Result<RgbImage, P
             "—".into()
         }
     };
-    let labels: Vec<String> = claims.iter().map(ClaimResult::label).collect();
+    // The column only where the table has several.
+    let labels: Vec<String> = claims
+        .iter()
+        .map(|c| {
+            if table.columns.len() == 1 {
+                format!("{} − {}", c.claim.better, c.claim.than)
+            } else {
+                c.label()
+            }
+        })
+        .collect();
     let intervals: Vec<String> = claims.iter().map(interval_text).collect();
     let label_w = widest(labels.iter().map(String::as_str), TICK_SIZE)?;
     let interval_w = widest(intervals.iter().map(String::as_str), TEXT_SIZE)?;
@@ -1045,7 +1079,13 @@ pub fn curves_chart(table: &Table, results: &[CellResult]) -> Result<RgbImage, P
             .y_label_area_size(64)
             .build_cartesian_2d(Ticked::new(x_lo, x_hi, x_ticks.clone()), top_lo..top_hi)?;
         epoch_mesh(&mut top, "top-1 (%)")?;
-        for c in &curves {
+        // The rows' top-1 points side by side, 3 pixels apart, so that their bars do not
+        // hide each other.
+        let per_epoch_px =
+            f64::from(top.backend_coord(&(2.0, top_lo)).0 - top.backend_coord(&(1.0, top_lo)).0);
+        let dodge = 3.0 / per_epoch_px.max(1.0);
+        let middle = (curves.len() as f64 - 1.0) / 2.0;
+        for (i, c) in curves.iter().enumerate() {
             let col = colour(c.row);
             let band: Vec<(f64, f64)> = c
                 .loss
@@ -1058,34 +1098,29 @@ pub fn curves_chart(table: &Table, results: &[CellResult]) -> Result<RgbImage, P
                 c.loss.iter().map(|p| (p.0, p.1)),
                 col.stroke_width(2),
             ))?;
-            top.draw_series(LineSeries::new(
-                c.test.iter().map(|p| (p.0, p.1)),
-                col.stroke_width(2),
-            ))?;
+            let shift = (i as f64 - middle) * dodge;
+            let at = |p: &(f64, f64, f64)| (p.0 + shift, p.1);
+            top.draw_series(LineSeries::new(c.test.iter().map(at), col.stroke_width(2)))?;
             for p in &c.test {
                 interval(
                     root,
-                    top.backend_coord(&(p.0, p.1 - p.2)),
-                    top.backend_coord(&(p.0, p.1 + p.2)),
+                    top.backend_coord(&(p.0 + shift, p.1 - p.2)),
+                    top.backend_coord(&(p.0 + shift, p.1 + p.2)),
                     col,
                     2,
                 )?;
             }
-            top.draw_series(
-                c.test
-                    .iter()
-                    .map(|p| Circle::new((p.0, p.1), 4, col.filled())),
-            )?;
+            top.draw_series(c.test.iter().map(|p| Circle::new(at(p), 4, col.filled())))?;
             top.draw_series(DashedLineSeries::new(
-                c.train.iter().map(|p| (p.0, p.1)),
+                c.train.iter().map(at),
                 6,
                 5,
                 col.stroke_width(2),
             ))?;
             for p in &c.train {
-                let at = top.backend_coord(&(p.0, p.1));
-                root.draw(&Circle::new(at, 4, WHITE.filled()))?;
-                root.draw(&Circle::new(at, 4, col.stroke_width(2)))?;
+                let px = top.backend_coord(&at(p));
+                root.draw(&Circle::new(px, 4, WHITE.filled()))?;
+                root.draw(&Circle::new(px, 4, col.stroke_width(2)))?;
             }
         }
         for (i, (c, name)) in curves.iter().zip(&names).enumerate() {
@@ -1132,6 +1167,234 @@ struct Curves {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::claims::{Claim, PairedDifference};
+    use crate::tables::Cell;
+    use crate::train::EpochMetrics;
+
+    /// A table of one row ("Mix") and the columns A and B; the paper reports top-1 error
+    /// 4.2 for column A only.
+    fn error_table() -> Table {
+        Table::from_toml(
+            r#"
+name = "t"
+title = "T, two columns (top-1 error %)"
+source = "hand"
+statistic = { kind = "last" }
+tolerance = 1.0
+error = true
+
+[base.data]
+dataset = "fashion-mnist"
+batch_size = 8
+normalize = { mean = [0.5, 0.5, 0.5], std = [0.5, 0.5, 0.5] }
+
+[base.model]
+arch = "resnet18"
+num_classes = 10
+
+[base.train]
+epochs = 3
+lr = 0.1
+momentum = 0.9
+nesterov = false
+weight_decay = 0.0
+schedule = { kind = "cosine" }
+warmup_epochs = 0
+loss = { kind = "soft_ce" }
+smoothing = 0.0
+seed = 0
+
+[[columns]]
+name = "A"
+
+[[columns]]
+name = "B"
+
+[[rows]]
+name = "Mix"
+set = { mixer = { method = "mixup" } }
+paper = { "A" = 4.2 }
+"#,
+        )
+        .unwrap()
+    }
+
+    /// Three epochs per seed: test top-1 evaluated at epochs 2 and 3 only (NaN at 1),
+    /// training top-1 at 3 only.
+    fn history(last: f64) -> Vec<EpochMetrics> {
+        (1..=3)
+            .map(|epoch| EpochMetrics {
+                epoch,
+                mix_loss: 2.0 / epoch as f64,
+                lr: 0.1,
+                top1: if epoch == 1 {
+                    f64::NAN
+                } else {
+                    last - 3.0 + epoch as f64
+                },
+                top5: 100.0,
+                train_top1: (epoch == 3).then_some(99.0),
+                ratio: None,
+                images_per_second: 1.0,
+            })
+            .collect()
+    }
+
+    fn result(cell: Cell, finals: &[f64]) -> CellResult {
+        let histories = finals
+            .iter()
+            .enumerate()
+            .map(|(seed, &f)| (seed as u64, history(f)))
+            .collect();
+        CellResult::new(cell, histories).unwrap()
+    }
+
+    /// Whether some pixel of `image` has exactly the colour `c`.
+    fn has(image: &RgbImage, c: RGBColor) -> bool {
+        image.pixels().any(|p| p.0 == [c.0, c.1, c.2])
+    }
+
+    #[test]
+    fn bars_are_in_the_tables_unit_with_the_paper_beside_ours() {
+        let table = error_table();
+        // Accuracies 95 and 96 → errors 5 and 4: mean 4.5, sample std √0.5 = 0.7071.
+        let a = result(table.cell(0, 0).unwrap(), &[95.0, 96.0]);
+        let b = result(table.cell(0, 1).unwrap(), &[90.0, 90.0]);
+        let bars = bars(&table, &[a.clone(), b.clone()]);
+        assert_eq!(bars[0].label, "Mix / A");
+        assert_eq!(bars[0].seeds, [5.0, 4.0]);
+        assert!((bars[0].mean - 4.5).abs() < 1e-12);
+        assert!((bars[0].std - 0.5f64.sqrt()).abs() < 1e-12);
+        // The paper's number is already an error: as written in the table.
+        assert_eq!(bars[0].paper, Some(4.2));
+        assert_eq!(
+            (bars[1].label.as_str(), bars[1].mean, bars[1].paper),
+            ("Mix / B", 10.0, None)
+        );
+
+        // Header 110 px, 2 rows of 46 px (a paper bar in the table), axis 56, padding 12.
+        let chart = accuracy_chart(&table, &[a.clone(), b.clone()]).unwrap();
+        assert_eq!(chart.height(), 110 + 2 * 46 + 56 + 12);
+        assert!(chart.width() > 620, "{}", chart.width());
+        // The paper's grey bar is drawn, and only when a cell has a paper number (its
+        // legend swatch is that grey too).
+        assert!(has(&chart, PAPER_FILL));
+        let without = accuracy_chart(&table, &[b]).unwrap();
+        assert_eq!(without.height(), 110 + 34 + 56 + 12);
+        assert!(!has(&without, PAPER_FILL));
+        assert_eq!(
+            accuracy_chart(&table, &[]).unwrap_err(),
+            PlotError::Empty("no cell of the table has run")
+        );
+    }
+
+    #[test]
+    fn claims_are_coloured_by_their_verdict() {
+        let table = error_table();
+        let claim = |mean: f64, low: f64, high: f64| ClaimResult {
+            claim: Claim {
+                better: "Mix".into(),
+                than: "Mix".into(),
+                column: None,
+                source: "hand".into(),
+            },
+            column: "A".into(),
+            difference: PairedDifference {
+                n: 3,
+                mean,
+                low,
+                high,
+            },
+        };
+        let (holds, contradicted) = (
+            verdict_colour(Verdict::Holds),
+            verdict_colour(Verdict::Contradicted),
+        );
+        // The legend shows every colour: count pixels beyond it instead, below the header.
+        let below = |img: &RgbImage, c: RGBColor| {
+            img.enumerate_pixels()
+                .filter(|(_, y, p)| *y >= Header::HEIGHT as u32 && p.0 == [c.0, c.1, c.2])
+                .count()
+        };
+        let up = claims_chart(&table, &[claim(1.0, 0.5, 1.5)]).unwrap();
+        assert_eq!(up.height(), 110 + 34 + 56 + 12);
+        assert!(below(&up, holds) > 0 && below(&up, contradicted) == 0);
+        let down = claims_chart(&table, &[claim(-1.0, -1.5, -0.5)]).unwrap();
+        assert!(below(&down, contradicted) > 0 && below(&down, holds) == 0);
+        // One pair: no interval, a dot at the mean, grey.
+        let single = claims_chart(&table, &[claim(1.0, f64::NAN, f64::NAN)]).unwrap();
+        assert!(
+            below(&single, holds) == 0 && below(&single, verdict_colour(Verdict::NotShown)) > 0
+        );
+        assert_eq!(
+            claims_chart(&table, &[]).unwrap_err(),
+            PlotError::Empty("no claim has both its cells run")
+        );
+    }
+
+    #[test]
+    fn curves_skip_epochs_not_evaluated_and_need_a_finished_epoch() {
+        let table = error_table();
+        let a = result(table.cell(0, 0).unwrap(), &[95.0, 96.0]);
+        // Test top-1 at epochs 2 and 3 (final − 1 and final: seed means 94.5 and 95.5, std
+        // √0.5), none at 1.
+        let test = points(&per_epoch(&a, |m| Some(m.top1)));
+        assert_eq!(test.len(), 2);
+        assert_eq!(
+            (test[0].0, test[0].1, test[1].0, test[1].1),
+            (2.0, 94.5, 3.0, 95.5)
+        );
+        assert!((test[0].2 - 0.5f64.sqrt()).abs() < 1e-12);
+        // Training top-1 at epoch 3 only; the loss 2/epoch at every epoch.
+        assert_eq!(points(&per_epoch(&a, |m| m.train_top1)), [(3.0, 99.0, 0.0)]);
+        assert_eq!(
+            points(&per_epoch(&a, |m| Some(m.mix_loss)))[1],
+            (2.0, 1.0, 0.0)
+        );
+        // Header 110 px and 460 for the panels.
+        assert_eq!(curves_chart(&table, &[a]).unwrap().height(), 570);
+        // Only the second column ran: nothing for the first column's curves.
+        let b = result(table.cell(0, 1).unwrap(), &[90.0]);
+        assert!(matches!(
+            curves_chart(&table, &[b]),
+            Err(PlotError::Empty(_))
+        ));
+    }
+
+    #[test]
+    fn the_report_links_the_charts_it_writes() {
+        let table = error_table();
+        let dir = tempfile::tempdir().unwrap();
+        let a = result(table.cell(0, 0).unwrap(), &[95.0, 96.0]);
+        crate::tables::write_report(&table, &[a], dir.path(), "c0ffee").unwrap();
+        let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        // Heights as in the tests above: one row with a paper bar; the curves' fixed 570.
+        for (name, height) in [("accuracy.png", 110 + 46 + 56 + 12), ("curves.png", 570)] {
+            let png = image::open(dir.path().join(name)).unwrap();
+            assert_eq!(png.height(), height, "{name}");
+            assert!(report.contains(&format!("]({name})")), "{report}");
+        }
+        // The table has no claims: no claims chart.
+        assert!(!dir.path().join("claims.png").exists());
+        assert!(!report.contains("claims.png"));
+    }
+
+    #[test]
+    fn a_missing_font_names_the_package() {
+        let missing = read_font(Path::new("/no/such/font.ttf")).unwrap_err();
+        assert!(matches!(missing, PlotError::FontMissing { .. }));
+        assert!(
+            missing.to_string().contains("fonts-dejavu-core"),
+            "{missing}"
+        );
+        // A file that is not a font.
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        assert_eq!(
+            read_font(&manifest).unwrap_err(),
+            PlotError::FontInvalid { path: manifest }
+        );
+    }
 
     #[test]
     fn ranges_and_ticks_by_hand() {
