@@ -7,8 +7,8 @@
 //! Text is laid out and rasterised with [ab_glyph](https://docs.rs/ab_glyph) from a
 //! TrueType font read at run time — DejaVu Sans from Debian's `fonts-dejavu-core`
 //! ([`DEBIAN_FONT`]) unless [`FONT_VARIABLE`] names another file; without it every chart
-//! returns [`PlotError::FontMissing`], which names the package. The charts draw on
-//! [`Canvas`], plotters' bitmap backend with its text calls answered by that layout:
+//! returns [`PlotError::FontMissing`], which names the package. The charts draw on a
+//! `Canvas`, plotters' bitmap backend with its text calls answered by that layout:
 //! plotters 0.3.7's own `ab_glyph` glue drops each glyph's left side bearing (it draws a
 //! glyph's pixels from the pen position, not from the glyph's bounds), which puts "Tr" on
 //! top of each other and spaces words unevenly.
@@ -64,7 +64,7 @@ pub enum PlotError {
     Draw(String),
 }
 
-/// The family name the charts ask for (the [`Canvas`] has one font and ignores it).
+/// The family name the charts ask for (the `Canvas` has one font and ignores it).
 const FAMILY: &str = "sans-serif";
 /// Pixel sizes (ab_glyph's scale: ascent to descent) of the title, of other text, and of
 /// tick labels.
@@ -147,7 +147,7 @@ fn widest<'a>(texts: impl IntoIterator<Item = &'a str>, size: f64) -> Result<i32
 
 /// plotters' bitmap backend with text laid out by [`layout`] and rasterised by ab_glyph
 /// (anti-aliased, blended over what is drawn); everything else is the bitmap backend's.
-pub struct Canvas<'a> {
+struct Canvas<'a> {
     bitmap: BitMapBackend<'a>,
     font: &'static FontVec,
 }
@@ -321,7 +321,7 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
-    // Tableau's grey would pass for the paper's bars: tab20b's indigo instead.
+    // Tableau's grey would read as the legend's neutral bar: tab20b's indigo instead.
     RGBColor(57, 59, 121),
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
@@ -416,23 +416,23 @@ fn epoch_ticks(last: usize) -> Vec<f64> {
 /// One bar of [`accuracy_chart`], in the table's unit (top-1 accuracy, or top-1 error
 /// when the table reports errors).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Bar {
+struct Bar {
     /// The row name ("row / column" when the table has several columns).
-    pub label: String,
+    label: String,
     /// The table row (it picks the colour).
-    pub row: usize,
+    row: usize,
     /// Mean over the seeds.
-    pub mean: f64,
+    mean: f64,
     /// Sample standard deviation over the seeds (0 for one seed): the report's "±".
-    pub std: f64,
+    std: f64,
     /// Each seed's statistic.
-    pub seeds: Vec<f64>,
+    seeds: Vec<f64>,
     /// The paper's number, when the table has one.
-    pub paper: Option<f64>,
+    paper: Option<f64>,
 }
 
 /// The bars of [`accuracy_chart`]: one per cell run, in the table's unit.
-pub fn bars(table: &Table, results: &[CellResult]) -> Vec<Bar> {
+fn bars(table: &Table, results: &[CellResult]) -> Vec<Bar> {
     let show = |acc: f64| if table.error { 100.0 - acc } else { acc };
     results
         .iter()
@@ -642,8 +642,8 @@ fn row_y(i: usize, n: usize) -> f64 {
     (n - 1 - i) as f64
 }
 
-/// Each cell's statistic ([`bars`]): a bar to the mean over the seeds, whiskers ± the
-/// sample std (the report's "±"), a dot per seed, and the paper's number as a grey bar
+/// Each cell's statistic, in the table's unit: a bar to the mean over the seeds, whiskers ± the
+/// sample std (the report's "±"), a dot per seed, and the paper's number as a beige bar
 /// beside ours where the table has one; the numbers are written right of the plot. The
 /// value axis starts where the data do; when that is above 0 a break mark and the
 /// subtitle say so.
@@ -721,7 +721,6 @@ pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> Result<RgbImage,
     let axis_h = 56;
     let height = Header::HEIGHT + row_h * n as i32 + axis_h + PAD;
     render(width as u32, height as u32, |root| {
-        root.fill(&WHITE)?;
         let legend_y = header.draw(root)?;
         draw_legend(root, &legend, legend_y)?;
         let (_, body) = root.split_vertically(Header::HEIGHT);
@@ -883,7 +882,6 @@ pub fn claims_chart(table: &Table, claims: &[ClaimResult]) -> Result<RgbImage, P
     let (row_h, axis_h) = (34, 56);
     let height = Header::HEIGHT + row_h * n as i32 + axis_h + PAD;
     render(width as u32, height as u32, |root| {
-        root.fill(&WHITE)?;
         let legend_y = header.draw(root)?;
         draw_legend(root, &legend, legend_y)?;
         let (_, body) = root.split_vertically(Header::HEIGHT);
@@ -1059,7 +1057,6 @@ pub fn curves_chart(table: &Table, results: &[CellResult]) -> Result<RgbImage, P
     let x_ticks = epoch_ticks(epochs);
     let (x_lo, x_hi) = (0.5, epochs as f64 + 0.5);
     render(width as u32, height as u32, |root| {
-        root.fill(&WHITE)?;
         let legend_y = header.draw(root)?;
         draw_legend(root, &legend, legend_y)?;
         let (_, body) = root.split_vertically(Header::HEIGHT);
@@ -1277,8 +1274,8 @@ paper = { "A" = 4.2 }
         let chart = accuracy_chart(&table, &[a.clone(), b.clone()]).unwrap();
         assert_eq!(chart.height(), 110 + 2 * 46 + 56 + 12);
         assert!(chart.width() > 620, "{}", chart.width());
-        // The paper's grey bar is drawn, and only when a cell has a paper number (its
-        // legend swatch is that grey too).
+        // The paper's beige bar is drawn, and only when a cell has a paper number (its
+        // legend swatch is that beige too).
         assert!(has(&chart, PAPER_FILL));
         let without = accuracy_chart(&table, &[b]).unwrap();
         assert_eq!(without.height(), 110 + 34 + 56 + 12);
