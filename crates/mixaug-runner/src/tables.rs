@@ -47,7 +47,7 @@ use serde::Deserialize;
 use crate::claims::{Claim, PairedDifference, Verdict};
 use crate::experiment::{Experiment, RunOptions, Statistic, mean_std, run_experiment};
 use crate::files::{git_commit, write_atomically};
-use crate::plots::{accuracy_chart, claims_chart, curves_chart};
+use crate::plots::{accuracy_chart, claims_chart, curves_chart, load_font};
 use crate::render::save_png;
 use crate::train::{EpochMetrics, Schedule};
 
@@ -446,11 +446,10 @@ pub struct ClaimResult {
 }
 
 impl ClaimResult {
-    /// The difference and its column in ASCII (the plots' bitmap font has no "−"):
-    /// "CutMix+SUMix - CutMix (Fashion-MNIST)".
+    /// The difference and its column: "CutMix+SUMix − CutMix (Fashion-MNIST)".
     pub fn label(&self) -> String {
         format!(
-            "{} - {} ({})",
+            "{} − {} ({})",
             self.claim.better, self.claim.than, self.column
         )
     }
@@ -638,14 +637,15 @@ pub fn report_markdown(table: &Table, results: &[CellResult], commit: &str) -> S
 pub fn write_report(table: &Table, results: &[CellResult], out: &Path, commit: &str) -> Result<()> {
     let mut report = report_markdown(table, results, commit);
     if !results.is_empty() {
-        save_png(&accuracy_chart(table, results), &out.join("accuracy.png"))?;
-        save_png(&curves_chart(table, results), &out.join("curves.png"))?;
-        report.push_str(
-            "\n![the statistic per cell](accuracy.png)\n\n![top-1 per epoch](curves.png)\n",
-        );
+        save_png(&accuracy_chart(table, results)?, &out.join("accuracy.png"))?;
+        report.push_str("\n![the statistic per cell](accuracy.png)\n");
+        if results.iter().any(|r| r.cell.column == 0) {
+            save_png(&curves_chart(table, results)?, &out.join("curves.png"))?;
+            report.push_str("\n![loss and top-1 per epoch](curves.png)\n");
+        }
         let claims = claim_results(table, results);
         if !claims.is_empty() {
-            save_png(&claims_chart(&claims), &out.join("claims.png"))?;
+            save_png(&claims_chart(table, &claims)?, &out.join("claims.png"))?;
             report.push_str("\n![the claims' paired intervals](claims.png)\n");
         }
     }
@@ -691,6 +691,8 @@ pub fn run_table(
     run: &RunOptions,
 ) -> Result<Vec<CellResult>> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    // The report's charts need a font: a missing one stops the run before any training.
+    load_font()?;
     let commit = git_commit();
     let cells = table.cells()?;
     let start = Instant::now();
