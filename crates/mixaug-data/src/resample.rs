@@ -1,0 +1,161 @@
+//! Pillow's resampling (`Image.resize` with `BILINEAR` or `BICUBIC`), bit for bit.
+//!
+//! torchvision's `Resize` and `RandomResizedCrop` on PIL images (the openmixup CIFAR
+//! pipelines, whose data source yields PIL images) call `PIL.Image.resize`, which Pillow
+//! implements in `libImaging/Resample.c` as two separable passes, horizontal then
+//! vertical, each rounding to 8 bits:
+//!
+//! - output sample `i` is centred at `(i + 0.5)·scale` in input coordinates
+//!   (`scale = in/out`); when shrinking the kernel is stretched by `scale`
+//!   (anti-aliasing), when enlarging it keeps its own width;
+//! - the taps are the input pixels whose centres lie within the support, their weights
+//!   the kernel at `(j + 0.5 − centre)/max(scale, 1)`, normalised to sum to 1 and then
+//!   rounded to 22-bit fixed point (away from zero);
+//! - a sum starts at `2²¹` (rounding) and the result is the sum `>> 22`, clamped to
+//!   `0..=255`.
+//!
+//! Kernels: bilinear is the triangle `1 − |x|` (support 1); bicubic is Keys' cubic with
+//! `a = −0.5` (support 2) — OpenCV's bicubic (used by the RandAugment warps) has
+//! `a = −0.75` instead.
+
+use crate::ImageU8;
+
+/// Fixed-point bits of a weight (Pillow's `PRECISION_BITS = 32 − 8 − 2`).
+const PRECISION_BITS: u32 = 22;
+
+/// The two kernels Pillow offers that the recipes use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PilFilter {
+    /// `BILINEAR`: the triangle kernel, support 1.
+    Bilinear,
+    /// `BICUBIC`: Keys' cubic with `a = −0.5`, support 2.
+    Bicubic,
+}
+
+impl PilFilter {
+    fn support(self) -> f64 {
+        match self {
+            PilFilter::Bilinear => 1.0,
+            PilFilter::Bicubic => 2.0,
+        }
+    }
+
+    fn weight(self, x: f64) -> f64 {
+        let x = x.abs();
+        match self {
+            PilFilter::Bilinear => {
+                if x < 1.0 {
+                    1.0 - x
+                } else {
+                    0.0
+                }
+            }
+            PilFilter::Bicubic => {
+                const A: f64 = -0.5;
+                if x < 1.0 {
+                    ((A + 2.0) * x - (A + 3.0)) * x * x + 1.0
+                } else if x < 2.0 {
+                    (((x - 5.0) * x + 8.0) * x - 4.0) * A
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+/// The taps of one output sample: the first input index and the fixed-point weights.
+struct Taps {
+    first: usize,
+    weights: Vec<i32>,
+}
+
+/// Pillow's `precompute_coeffs` followed by `normalize_coeffs_8bpc`, for resizing a side
+/// of `input` samples to `output`.
+fn taps(input: usize, output: usize, filter: PilFilter) -> Vec<Taps> {
+    let scale = input as f64 / output as f64;
+    let filter_scale = scale.max(1.0);
+    let support = filter.support() * filter_scale;
+    (0..output)
+        .map(|i| {
+            let centre = (i as f64 + 0.5) * scale;
+            // C's `(int)` truncates toward zero; both bounds are clamped to the image.
+            let first = ((centre - support + 0.5) as i64).max(0) as usize;
+            let end = ((centre + support + 0.5) as i64).min(input as i64) as usize;
+            let raw: Vec<f64> = (first..end)
+                .map(|j| filter.weight((j as f64 - centre + 0.5) / filter_scale))
+                .collect();
+            let total: f64 = raw.iter().sum();
+            let weights = raw
+                .iter()
+                .map(|&w| {
+                    let w = if total != 0.0 { w / total } else { w };
+                    let scaled = w * f64::from(1u32 << PRECISION_BITS);
+                    // Rounded half away from zero, as Pillow does.
+                    if w < 0.0 {
+                        (scaled - 0.5) as i32
+                    } else {
+                        (scaled + 0.5) as i32
+                    }
+                })
+                .collect();
+            Taps { first, weights }
+        })
+        .collect()
+}
+
+fn clip8(sum: i32) -> u8 {
+    (sum >> PRECISION_BITS).clamp(0, 255) as u8
+}
+
+/// Resizes to `height × width` as `PIL.Image.resize((width, height), filter)` does.
+/// Sizes must be positive (checked by the caller).
+pub(crate) fn pil_resize(image: &ImageU8, height: usize, width: usize, filter: PilFilter) -> ImageU8 {
+    let c = image.channels;
+    let half = 1i32 << (PRECISION_BITS - 1);
+    let mut current = image.clone();
+    if width != image.width {
+        let taps = taps(image.width, width, filter);
+        let mut out = vec![0u8; image.height * width * c];
+        for y in 0..image.height {
+            let row = &current.pixels[y * image.width * c..(y + 1) * image.width * c];
+            for (x, tap) in taps.iter().enumerate() {
+                for ch in 0..c {
+                    let sum = tap
+                        .weights
+                        .iter()
+                        .enumerate()
+                        .fold(half, |s, (k, &w)| s + i32::from(row[(tap.first + k) * c + ch]) * w);
+                    out[(y * width + x) * c + ch] = clip8(sum);
+                }
+            }
+        }
+        current = ImageU8 {
+            height: image.height,
+            width,
+            channels: c,
+            pixels: out,
+        };
+    }
+    if height != image.height {
+        let taps = taps(image.height, height, filter);
+        let mut out = vec![0u8; height * width * c];
+        for (y, tap) in taps.iter().enumerate() {
+            for x in 0..width {
+                for ch in 0..c {
+                    let sum = tap.weights.iter().enumerate().fold(half, |s, (k, &w)| {
+                        s + i32::from(current.pixels[((tap.first + k) * width + x) * c + ch]) * w
+                    });
+                    out[(y * width + x) * c + ch] = clip8(sum);
+                }
+            }
+        }
+        current = ImageU8 {
+            height,
+            width,
+            channels: c,
+            pixels: out,
+        };
+    }
+    current
+}
