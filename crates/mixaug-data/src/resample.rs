@@ -2,8 +2,12 @@
 //!
 //! torchvision's `Resize` and `RandomResizedCrop` on PIL images (the openmixup CIFAR
 //! pipelines, whose data source yields PIL images) call `PIL.Image.resize`, which Pillow
-//! implements in `libImaging/Resample.c` as two separable passes, horizontal then
-//! vertical, each rounding to 8 bits:
+//! implements in `libImaging/Resample.c` as two separable passes, each rounding to 8
+//! bits. Pillow 13 (the version the tests were checked against) runs first the pass that
+//! leaves the smaller intermediate image (horizontal first when `out_w·in_h ≤
+//! in_w·out_h`); older releases ran the horizontal pass first whatever the sizes, which
+//! moves some pixels by a few units when the vertical pass shrinks and the horizontal
+//! one enlarges. In each pass:
 //!
 //! - output sample `i` is centred at `(i + 0.5)·scale` in input coordinates
 //!   (`scale = in/out`); when shrinking the kernel is stretched by `scale`
@@ -108,54 +112,51 @@ fn clip8(sum: i32) -> u8 {
     (sum >> PRECISION_BITS).clamp(0, 255) as u8
 }
 
-/// Resizes to `height × width` as `PIL.Image.resize((width, height), filter)` does.
-/// Sizes must be positive (checked by the caller).
-pub(crate) fn pil_resize(image: &ImageU8, height: usize, width: usize, filter: PilFilter) -> ImageU8 {
-    let c = image.channels;
+/// One separable pass along the width (`horizontal`) or the height.
+fn pass(image: &ImageU8, out: usize, horizontal: bool, filter: PilFilter) -> ImageU8 {
+    let (h, w, c) = (image.height, image.width, image.channels);
+    let (oh, ow) = if horizontal { (h, out) } else { (out, w) };
+    let taps = taps(if horizontal { w } else { h }, out, filter);
+    // Stride between consecutive taps in the pixel buffer.
+    let step = if horizontal { c } else { w * c };
     let half = 1i32 << (PRECISION_BITS - 1);
-    let mut current = image.clone();
-    if width != image.width {
-        let taps = taps(image.width, width, filter);
-        let mut out = vec![0u8; image.height * width * c];
-        for y in 0..image.height {
-            let row = &current.pixels[y * image.width * c..(y + 1) * image.width * c];
-            for (x, tap) in taps.iter().enumerate() {
-                for ch in 0..c {
-                    let sum = tap
-                        .weights
-                        .iter()
-                        .enumerate()
-                        .fold(half, |s, (k, &w)| s + i32::from(row[(tap.first + k) * c + ch]) * w);
-                    out[(y * width + x) * c + ch] = clip8(sum);
-                }
+    let mut pixels = vec![0u8; oh * ow * c];
+    for y in 0..oh {
+        for x in 0..ow {
+            let (tap, base) = if horizontal {
+                (&taps[x], y * w * c)
+            } else {
+                (&taps[y], x * c)
+            };
+            let start = base + tap.first * step;
+            for ch in 0..c {
+                let sum = tap.weights.iter().enumerate().fold(half, |s, (k, &wt)| {
+                    s + i32::from(image.pixels[start + k * step + ch]) * wt
+                });
+                pixels[(y * ow + x) * c + ch] = clip8(sum);
             }
         }
-        current = ImageU8 {
-            height: image.height,
-            width,
-            channels: c,
-            pixels: out,
-        };
     }
-    if height != image.height {
-        let taps = taps(image.height, height, filter);
-        let mut out = vec![0u8; height * width * c];
-        for (y, tap) in taps.iter().enumerate() {
-            for x in 0..width {
-                for ch in 0..c {
-                    let sum = tap.weights.iter().enumerate().fold(half, |s, (k, &w)| {
-                        s + i32::from(current.pixels[((tap.first + k) * width + x) * c + ch]) * w
-                    });
-                    out[(y * width + x) * c + ch] = clip8(sum);
-                }
-            }
+    ImageU8 {
+        height: oh,
+        width: ow,
+        channels: c,
+        pixels,
+    }
+}
+
+/// Resizes to `height × width` as `PIL.Image.resize((width, height), filter)` does
+/// (Pillow 13's pass order). Sizes must be positive (checked by the caller).
+pub(crate) fn pil_resize(image: &ImageU8, height: usize, width: usize, filter: PilFilter) -> ImageU8 {
+    let (h, w) = (image.height, image.width);
+    let horizontal_first = width * h <= w * height;
+    let mut current = image.clone();
+    for horizontal in [horizontal_first, !horizontal_first] {
+        if horizontal && width != w {
+            current = pass(&current, width, true, filter);
+        } else if !horizontal && height != h {
+            current = pass(&current, height, false, filter);
         }
-        current = ImageU8 {
-            height,
-            width,
-            channels: c,
-            pixels: out,
-        };
     }
     current
 }

@@ -60,11 +60,12 @@ fn bicubic_tables() -> &'static [[i32; 16]] {
                 }
                 let diff: i32 = tab.iter().sum::<i32>() - COEF_SCALE;
                 if diff != 0 {
-                    // The correction goes to the smallest (diff > 0) or largest (diff < 0)
-                    // of the central 2×2 weights, first found in row-major order.
-                    let (mut lo, mut hi) = (5usize, 5usize);
-                    for k1 in 1..3 {
-                        for k2 in 1..3 {
+                    // OpenCV corrects the smallest (diff > 0) or largest (diff < 0) weight
+                    // of the 2×2 block at `ksize/2 = 2` — rows and columns 2..4, not the
+                    // centre — first found in row-major order, starting from (2, 2).
+                    let (mut lo, mut hi) = (10usize, 10usize);
+                    for k1 in 2..4 {
+                        for k2 in 2..4 {
                             let k = k1 * 4 + k2;
                             if tab[k] < tab[lo] {
                                 lo = k;
