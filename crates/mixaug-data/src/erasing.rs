@@ -115,8 +115,7 @@ impl RandomErasing {
         }
         match &self.fill {
             ErasingFill::Gaussian { mean, std } => {
-                if mean.iter().chain(std).all(|v| v.is_finite()) && std.iter().all(|s| *s >= 0.0)
-                {
+                if mean.iter().chain(std).all(|v| v.is_finite()) && std.iter().all(|s| *s >= 0.0) {
                     Ok(())
                 } else {
                     Err(invalid(

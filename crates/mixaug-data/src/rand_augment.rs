@@ -122,10 +122,18 @@ impl Policy {
             Policy::AutoContrast => AugmentOp::AutoContrast,
             Policy::Equalize => AugmentOp::Equalize,
             Policy::Identity => AugmentOp::Identity,
-            Policy::Brightness => AugmentOp::Brightness { factor: 1.0 + value },
-            Policy::Color => AugmentOp::Color { factor: 1.0 + value },
-            Policy::Contrast => AugmentOp::Contrast { factor: 1.0 + value },
-            Policy::Sharpness => AugmentOp::Sharpness { factor: 1.0 + value },
+            Policy::Brightness => AugmentOp::Brightness {
+                factor: 1.0 + value,
+            },
+            Policy::Color => AugmentOp::Color {
+                factor: 1.0 + value,
+            },
+            Policy::Contrast => AugmentOp::Contrast {
+                factor: 1.0 + value,
+            },
+            Policy::Sharpness => AugmentOp::Sharpness {
+                factor: 1.0 + value,
+            },
             // `Posterize.__init__`: `self.bits = int(bits)`.
             Policy::Posterize => AugmentOp::Posterize { bits: value as u32 },
             Policy::Solarize => AugmentOp::Solarize { threshold: value },

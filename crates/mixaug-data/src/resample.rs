@@ -2,12 +2,11 @@
 //!
 //! torchvision's `Resize` and `RandomResizedCrop` on PIL images (the openmixup CIFAR
 //! pipelines, whose data source yields PIL images) call `PIL.Image.resize`, which Pillow
-//! implements in `libImaging/Resample.c` as two separable passes, each rounding to 8
-//! bits. Pillow 13 (the version the tests were checked against) runs first the pass that
-//! leaves the smaller intermediate image (horizontal first when `out_w·in_h ≤
-//! in_w·out_h`); older releases ran the horizontal pass first whatever the sizes, which
-//! moves some pixels by a few units when the vertical pass shrinks and the horizontal
-//! one enlarges. In each pass:
+//! implements in `libImaging/Resample.c` as two separable passes, horizontal then
+//! vertical, each rounding to 8 bits — as Pillow did when the reference ran (checked
+//! against Pillow 10.4.0). Pillow 13.0.0 instead runs first the pass that leaves the
+//! smaller intermediate image, which moves many pixels (by up to tens of units, where the
+//! intermediate clips) whenever it picks vertical first. In each pass:
 //!
 //! - output sample `i` is centred at `(i + 0.5)·scale` in input coordinates
 //!   (`scale = in/out`); when shrinking the kernel is stretched by `scale`
@@ -146,17 +145,20 @@ fn pass(image: &ImageU8, out: usize, horizontal: bool, filter: PilFilter) -> Ima
 }
 
 /// Resizes to `height × width` as `PIL.Image.resize((width, height), filter)` does
-/// (Pillow 13's pass order). Sizes must be positive (checked by the caller).
-pub(crate) fn pil_resize(image: &ImageU8, height: usize, width: usize, filter: PilFilter) -> ImageU8 {
-    let (h, w) = (image.height, image.width);
-    let horizontal_first = width * h <= w * height;
+/// (Pillow 10.4, as at the reference's time: the horizontal pass first). Sizes must be positive (checked by the
+/// caller).
+pub(crate) fn pil_resize(
+    image: &ImageU8,
+    height: usize,
+    width: usize,
+    filter: PilFilter,
+) -> ImageU8 {
     let mut current = image.clone();
-    for horizontal in [horizontal_first, !horizontal_first] {
-        if horizontal && width != w {
-            current = pass(&current, width, true, filter);
-        } else if !horizontal && height != h {
-            current = pass(&current, height, false, filter);
-        }
+    if width != image.width {
+        current = pass(&current, width, true, filter);
+    }
+    if height != image.height {
+        current = pass(&current, height, false, filter);
     }
     current
 }

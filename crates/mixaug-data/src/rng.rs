@@ -1,8 +1,8 @@
 //! [`DataRng`]: the data pipeline's ChaCha stream, keyed by `(seed, epoch, index)`.
 
 use rand::{Rng, SeedableRng, seq::SliceRandom};
-use rand_distr::Distribution;
 use rand_chacha::ChaCha12Rng;
+use rand_distr::Distribution;
 
 /// Which draw a stream serves, so the shuffle and the per-image augmentations never share
 /// numbers.

@@ -249,9 +249,15 @@ pub fn resized_crop_box(
     // Fallback: the whole image cropped to the nearest allowed ratio, centred.
     let in_ratio = width as f64 / height as f64;
     let (h, w) = if in_ratio < ratio[0] {
-        (((width as f64) / ratio[0]).round_ties_even() as usize, width)
+        (
+            ((width as f64) / ratio[0]).round_ties_even() as usize,
+            width,
+        )
     } else if in_ratio > ratio[1] {
-        (height, ((height as f64) * ratio[1]).round_ties_even() as usize)
+        (
+            height,
+            ((height as f64) * ratio[1]).round_ties_even() as usize,
+        )
     } else {
         (height, width)
     };

@@ -24,7 +24,7 @@ mod photometric;
 mod warp;
 
 pub use photometric::{
-    adjust_brightness, adjust_color, adjust_contrast, adjust_sharpness, auto_contrast,
-    equalize, posterize, solarize,
+    adjust_brightness, adjust_color, adjust_contrast, adjust_sharpness, auto_contrast, equalize,
+    posterize, solarize,
 };
 pub use warp::{Axis, rotate, shear, translate, warp_affine};

@@ -58,13 +58,12 @@ fn blend_truncated(a: u8, b: f64, alpha: f64) -> u8 {
 /// # Shapes
 /// Any `H × W × C` image in, the same shape out.
 pub fn solarize(image: &ImageU8, threshold: f64) -> ImageU8 {
-    map_values(image, |v, _| {
-        if f64::from(v) < threshold {
-            v
-        } else {
-            255 - v
-        }
-    })
+    map_values(
+        image,
+        |v, _| {
+            if f64::from(v) < threshold { v } else { 255 - v }
+        },
+    )
 }
 
 /// `mmcv.posterize(img, bits)`: keeps the `bits` high bits of every value (`bits` above 8
@@ -121,19 +120,17 @@ pub fn equalize(image: &ImageU8) -> ImageU8 {
     let luts: Vec<[u8; 256]> = histograms(image)
         .iter()
         .map(|hist| {
-            let mut lut = [0u8; 256];
-            for (v, out) in lut.iter_mut().enumerate() {
-                *out = v as u8;
-            }
             let total: u64 = hist.iter().sum();
             let last = hist.iter().rev().find(|&&n| n > 0).copied().unwrap_or(0);
             let step = (total - last) / 255;
-            if step > 0 {
-                let mut below = 0u64;
-                for (v, out) in lut.iter_mut().enumerate() {
-                    *out = ((below + step / 2) / step).min(255) as u8;
-                    below += hist[v];
-                }
+            let mut lut = [0u8; 256];
+            let mut below = 0u64;
+            for (v, out) in lut.iter_mut().enumerate() {
+                // A zero step leaves the channel alone.
+                *out = (below + step / 2)
+                    .checked_div(step)
+                    .map_or(v as u8, |mapped| mapped.min(255) as u8);
+                below += hist[v];
             }
             lut
         })
@@ -218,7 +215,11 @@ pub fn adjust_sharpness(image: &ImageU8, factor: f64) -> ImageU8 {
     let (h, w, c) = (image.height, image.width, image.channels);
     let kernel: [[f32; 3]; 3] = [
         [(1.0 / 13.0) as f32; 3],
-        [(1.0 / 13.0) as f32, (5.0 / 13.0) as f32, (1.0 / 13.0) as f32],
+        [
+            (1.0 / 13.0) as f32,
+            (5.0 / 13.0) as f32,
+            (1.0 / 13.0) as f32,
+        ],
         [(1.0 / 13.0) as f32; 3],
     ];
     let mut pixels = Vec::with_capacity(image.pixels.len());

@@ -120,8 +120,8 @@ pub fn warp_affine(image: &ImageU8, m: [f64; 6], fill: [u8; 3]) -> ImageU8 {
             let fx = (x0 + adelta[x]) >> (AB_BITS - INTER_BITS);
             let fy = (y0 + bdelta[x]) >> (AB_BITS - INTER_BITS);
             let (sx, sy) = ((fx >> INTER_BITS) - 1, (fy >> INTER_BITS) - 1);
-            let tab = &tables[(fy as usize & (TAB_SIZE - 1)) * TAB_SIZE
-                + (fx as usize & (TAB_SIZE - 1))];
+            let tab =
+                &tables[(fy as usize & (TAB_SIZE - 1)) * TAB_SIZE + (fx as usize & (TAB_SIZE - 1))];
             for ch in 0..c {
                 let mut sum = 0i32;
                 for i in 0..4 {

@@ -59,9 +59,21 @@ fn pillow_resize_by_hand_and_against_pillow() {
     // filters.
     let image = pattern(5, 7);
     let cases = [
-        ([9, 4], Interpolation::Bicubic, &expected::PIL_BICUBIC_9X4[..]),
-        ([3, 12], Interpolation::Bicubic, &expected::PIL_BICUBIC_3X12[..]),
-        ([8, 3], Interpolation::Bilinear, &expected::PIL_BILINEAR_8X3[..]),
+        (
+            [9, 4],
+            Interpolation::Bicubic,
+            &expected::PIL_BICUBIC_9X4[..],
+        ),
+        (
+            [3, 12],
+            Interpolation::Bicubic,
+            &expected::PIL_BICUBIC_3X12[..],
+        ),
+        (
+            [8, 3],
+            Interpolation::Bilinear,
+            &expected::PIL_BILINEAR_8X3[..],
+        ),
     ];
     for (size, interpolation, want) in cases {
         let got = resize(image.clone(), size, interpolation).unwrap();
@@ -137,7 +149,10 @@ fn auto_contrast_and_equalize_by_hand() {
 fn brightness_contrast_and_color_by_hand() {
     // Brightness 1.37: v·1.37 truncated, clipped: 10 → 13, 60 → 82, 250 → 255, 100 → 137.
     let bright = ops::adjust_brightness(&tiny(), 1.37);
-    assert_eq!(&bright.pixels[..9], &[13, 255, 41, 82, 137, 123, 255, 27, 164]);
+    assert_eq!(
+        &bright.pixels[..9],
+        &[13, 255, 41, 82, 137, 123, 255, 27, 164]
+    );
 
     // mmcv's grey of each pixel (OpenCV BGR2GRAY on the RGB array:
     // (3735·R + 19235·G + 9798·B + 2¹⁴) >> 15): 128, 92, 76, 87, 108, 147; mean
@@ -160,9 +175,18 @@ fn brightness_contrast_and_color_by_hand() {
     assert_eq!(ops::adjust_color(&tiny(), 1.42).pixels, color);
 
     let image = pattern(5, 7);
-    assert_eq!(ops::adjust_brightness(&image, 1.37).pixels, expected::BRIGHTNESS_UP);
-    assert_eq!(ops::adjust_contrast(&image, 1.55).pixels, expected::CONTRAST_UP);
-    assert_eq!(ops::adjust_contrast(&image, 0.63).pixels, expected::CONTRAST_DOWN);
+    assert_eq!(
+        ops::adjust_brightness(&image, 1.37).pixels,
+        expected::BRIGHTNESS_UP
+    );
+    assert_eq!(
+        ops::adjust_contrast(&image, 1.55).pixels,
+        expected::CONTRAST_UP
+    );
+    assert_eq!(
+        ops::adjust_contrast(&image, 0.63).pixels,
+        expected::CONTRAST_DOWN
+    );
     assert_eq!(ops::adjust_color(&image, 1.42).pixels, expected::COLOR_UP);
     assert_eq!(ops::adjust_color(&image, 0.3).pixels, expected::COLOR_DOWN);
 }
@@ -187,8 +211,14 @@ fn sharpness_by_hand_and_against_openmixup() {
         vec![0, 0, 0, 0, 0, 210, 0, 0, 0, 0, 0, 0]
     );
     let image = pattern(5, 7);
-    assert_eq!(ops::adjust_sharpness(&image, 1.8).pixels, expected::SHARPNESS_UP);
-    assert_eq!(ops::adjust_sharpness(&image, 0.2).pixels, expected::SHARPNESS_DOWN);
+    assert_eq!(
+        ops::adjust_sharpness(&image, 1.8).pixels,
+        expected::SHARPNESS_UP
+    );
+    assert_eq!(
+        ops::adjust_sharpness(&image, 0.2).pixels,
+        expected::SHARPNESS_DOWN
+    );
 }
 
 #[test]
@@ -203,7 +233,10 @@ fn warps_by_hand_and_against_opencv() {
         vec![114, 114, 1, 2, 114, 114, 5, 6, 114, 114, 9, 10]
     );
     let up = ops::translate(&ramp, -1.0, Axis::Vertical, FILL);
-    assert_eq!(up.pixels, vec![5, 6, 7, 8, 9, 10, 11, 12, 114, 114, 114, 114]);
+    assert_eq!(
+        up.pixels,
+        vec![5, 6, 7, 8, 9, 10, 11, 12, 114, 114, 114, 114]
+    );
     // Shear 1 horizontal: source x = x − y, row y moves right by y.
     let sheared = ops::shear(&ramp, 1.0, Axis::Horizontal, FILL);
     assert_eq!(
@@ -218,10 +251,22 @@ fn warps_by_hand_and_against_opencv() {
     // Fractional positions against mmcv/OpenCV on the 5×7 RGB pattern.
     let image = pattern(5, 7);
     let cases: [(ImageU8, &[u8]); 6] = [
-        (ops::shear(&image, 0.17, Axis::Horizontal, FILL), &expected::SHEAR_X),
-        (ops::shear(&image, -0.23, Axis::Vertical, FILL), &expected::SHEAR_Y),
-        (ops::translate(&image, 0.21 * 7.0, Axis::Horizontal, FILL), &expected::TRANSLATE_X),
-        (ops::translate(&image, -0.13 * 5.0, Axis::Vertical, FILL), &expected::TRANSLATE_Y),
+        (
+            ops::shear(&image, 0.17, Axis::Horizontal, FILL),
+            &expected::SHEAR_X,
+        ),
+        (
+            ops::shear(&image, -0.23, Axis::Vertical, FILL),
+            &expected::SHEAR_Y,
+        ),
+        (
+            ops::translate(&image, 0.21 * 7.0, Axis::Horizontal, FILL),
+            &expected::TRANSLATE_X,
+        ),
+        (
+            ops::translate(&image, -0.13 * 5.0, Axis::Vertical, FILL),
+            &expected::TRANSLATE_Y,
+        ),
         (ops::rotate(&image, 13.7, FILL), &expected::ROTATE_POS),
         (ops::rotate(&image, -27.1, FILL), &expected::ROTATE_NEG),
     ];
@@ -335,7 +380,9 @@ fn rand_augment_applies_what_it_samples() {
     };
     for index in 0..30 {
         let ops = r.sample(&mut rng(index));
-        let by_hand = ops.iter().fold(image.clone(), |img, op| op.apply(&img, FILL));
+        let by_hand = ops
+            .iter()
+            .fold(image.clone(), |img, op| op.apply(&img, FILL));
         assert_eq!(r.apply(image.clone(), &mut rng(index)).unwrap(), by_hand);
     }
     let grey = ImageU8::new(2, 3, 1, vec![0; 6]).unwrap();
@@ -369,7 +416,10 @@ fn random_erasing_box_rule_by_hand() {
         lefts.insert(b.x0);
     }
     assert_eq!(tops.into_iter().collect::<Vec<_>>(), vec![0, 1, 2]);
-    assert_eq!(lefts.into_iter().collect::<Vec<_>>(), (0..7).collect::<Vec<_>>());
+    assert_eq!(
+        lefts.into_iter().collect::<Vec<_>>(),
+        (0..7).collect::<Vec<_>>()
+    );
     // Aspect 4: h = round(√(24·4) = 9.80) = 10, capped at 8 rows (top 0); w = round(√6 =
     // 2.45) = 2.
     let tall = RandomErasing {
@@ -401,7 +451,11 @@ fn random_erasing_fills() {
         for x in 0..14 {
             let inside = (b.y0..b.y0 + b.h).contains(&y) && (b.x0..b.x0 + b.w).contains(&x);
             for c in 0..3 {
-                let want = if inside { [1, 2, 3][c] } else { image.at(y, x, c) };
+                let want = if inside {
+                    [1, 2, 3][c]
+                } else {
+                    image.at(y, x, c)
+                };
                 assert_eq!(out.at(y, x, c), want, "({y}, {x}, {c}) in {b:?}");
             }
         }
