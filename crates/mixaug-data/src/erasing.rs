@@ -1,19 +1,6 @@
-//! [`RandomErasing`]: openmixup's `RandomErasing_numpy`, on the 8-bit image before
-//! normalisation.
-//!
-//! Random Erasing: Zhong et al., "Random Erasing Data Augmentation", AAAI 2020. Reference
-//! code: openmixup `openmixup/datasets/pipelines/transforms.py` (`RandomErasing_numpy`,
-//! after mmclassification), configured by the DeiT-S CIFAR-100 recipe
-//! (`configs/classification/_base_/datasets/cifar100/sz224_swin_bs100.py`):
-//! `erase_prob=0.25, mode='rand', min_area_ratio=0.02, max_area_ratio=1/3,
-//! fill_color=[114, 123, 125], fill_std=[52, 51, 51]` (aspect range left at its default
-//! `(3/10, 10/3)`).
-//!
-//! One attempt per image, no retries (unlike timm's `RandomErasing`): with probability
-//! `prob`, an aspect ratio `r` log-uniform in `aspect` and an area `A` uniform in
-//! `area × H·W` give the box `h = min(round(√(A·r)), H)`, `w = min(round(√(A/r)), W)`
-//! (rounded half to even); its top is uniform in `0..H − h` *excluding* `H − h` (numpy's
-//! `randint(0, H − h)`; 0 when `h = H`), its left likewise.
+//! [`RandomErasing`]: openmixup's `RandomErasing_numpy` — Zhong et al., "Random Erasing
+//! Data Augmentation", AAAI 2020; reference code openmixup
+//! `openmixup/datasets/pipelines/transforms.py`.
 
 use serde::{Deserialize, Serialize};
 
@@ -53,8 +40,22 @@ pub struct EraseBox {
     pub w: usize,
 }
 
-/// openmixup's `RandomErasing_numpy` (see the [module](self) docs); the defaults are the
-/// DeiT-S CIFAR-100 recipe's.
+/// openmixup's `RandomErasing_numpy`, on the 8-bit image before normalisation; the
+/// defaults are the DeiT-S CIFAR-100 recipe's.
+///
+/// Random Erasing: Zhong et al., "Random Erasing Data Augmentation", AAAI 2020. Reference
+/// code: openmixup `openmixup/datasets/pipelines/transforms.py` (`RandomErasing_numpy`,
+/// after mmclassification), configured by the DeiT-S CIFAR-100 recipe
+/// (`configs/classification/_base_/datasets/cifar100/sz224_swin_bs100.py`):
+/// `erase_prob=0.25, mode='rand', min_area_ratio=0.02, max_area_ratio=1/3,
+/// fill_color=[114, 123, 125], fill_std=[52, 51, 51]` (aspect range left at its default
+/// `(3/10, 10/3)`).
+///
+/// One attempt per image, no retries (unlike timm's `RandomErasing`): with probability
+/// `prob`, an aspect ratio `r` log-uniform in `aspect` and an area `A` uniform in
+/// `area × H·W` give the box `h = min(round(√(A·r)), H)`, `w = min(round(√(A/r)), W)`
+/// (rounded half to even); its top is uniform in `0..H − h` *excluding* `H − h` (numpy's
+/// `randint(0, H − h)`; 0 when `h = H`), its left likewise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RandomErasing {

@@ -1,24 +1,6 @@
-//! [`RandAugment`]: openmixup's RandAugment with the FixMatch policy list, as the CIFAR-100
-//! ViT recipes of openmixup and SUMix configure it.
-//!
-//! RandAugment: Cubuk et al., "RandAugment: Practical automated data augmentation with a
-//! reduced search space", NeurIPS 2020. Reference code: openmixup
-//! `openmixup/datasets/pipelines/auto_augment.py` (`RandAugment`, after mmclassification,
-//! and the op classes), configured by `configs/classification/_base_/datasets/cifar100/
-//! sz224_swin_bs100.py` (JinXins/SUMix at 0469ec2, identical in Westlake-AI/openmixup):
-//! `policies=fixmatch_augment_policies, num_policies=2, total_level=10,
-//! magnitude_level=9, magnitude_std=0.5, hparams=dict(pad_val=[114, 123, 125],
-//! interpolation='bicubic')`.
-//!
-//! Per image: `num_ops` ops are drawn uniformly *with replacement* from the 14 policies;
-//! each op with a magnitude draws its level `N(magnitude, magnitude_std)` clipped to
-//! `[0, total_level]` and maps it linearly onto its range (`level/total·(hi − lo) + lo`);
-//! then, in order, each op is applied with probability `prob` (0.5, each op's default)
-//! and, for the signed ops, negated with probability 0.5. The pixel work is in
-//! [`crate::ops`].
-//!
-//! This is *not* timm's `rand-m9-mstd0.5-inc1` (a different op list, level rules and
-//! PIL implementations): openmixup's configs call their own `RandAugment` class.
+//! [`RandAugment`]: openmixup's RandAugment with the FixMatch policy list — Cubuk et al.,
+//! "RandAugment: Practical automated data augmentation with a reduced search space",
+//! NeurIPS 2020; reference code openmixup `openmixup/datasets/pipelines/auto_augment.py`.
 
 use serde::{Deserialize, Serialize};
 
@@ -249,9 +231,28 @@ impl AugmentOp {
     }
 }
 
-/// openmixup's `RandAugment` over the FixMatch policies (see the [module](self) docs).
-/// The defaults are the DeiT-S CIFAR-100 recipe's (`rand-m9-mstd0.5` in openmixup's
-/// naming); the Swin-T recipe uses `magnitude = 7`.
+/// openmixup's `RandAugment` over the FixMatch policies, as the CIFAR-100 ViT recipes of
+/// openmixup and SUMix configure it. The defaults are the DeiT-S recipe's
+/// (`rand-m9-mstd0.5` in openmixup's naming); the Swin-T recipe uses `magnitude = 7`.
+///
+/// RandAugment: Cubuk et al., "RandAugment: Practical automated data augmentation with a
+/// reduced search space", NeurIPS 2020. Reference code: openmixup
+/// `openmixup/datasets/pipelines/auto_augment.py` (`RandAugment`, after mmclassification,
+/// and the op classes), configured by `configs/classification/_base_/datasets/cifar100/
+/// sz224_swin_bs100.py` (JinXins/SUMix at 0469ec2, identical in Westlake-AI/openmixup):
+/// `policies=fixmatch_augment_policies, num_policies=2, total_level=10,
+/// magnitude_level=9, magnitude_std=0.5, hparams=dict(pad_val=[114, 123, 125],
+/// interpolation='bicubic')`.
+///
+/// Per image: `num_ops` ops are drawn uniformly *with replacement* from the 14 policies;
+/// each op with a magnitude draws its level `N(magnitude, magnitude_std)` clipped to
+/// `[0, total_level]` and maps it linearly onto its range (`level/total·(hi − lo) + lo`);
+/// then, in order, each op is applied with probability `prob` (0.5, each op's default)
+/// and, for the signed ops, negated with probability 0.5. The pixel work is in
+/// [`crate::ops`].
+///
+/// This is *not* timm's `rand-m9-mstd0.5-inc1` (a different op list, level rules and
+/// PIL implementations): openmixup's configs call their own `RandAugment` class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RandAugment {

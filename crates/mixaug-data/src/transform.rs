@@ -344,9 +344,11 @@ pub fn pad(image: &ImageU8, p: usize, fill: Padding) -> Result<ImageU8, DataErro
     })
 }
 
-/// Resizes to `[height, width]` exactly as `PIL.Image.resize` does with the matching filter
-/// (see [`crate::resample`]: Pillow's separable fixed-point passes, anti-aliased when
-/// shrinking), which is what torchvision's transforms run on PIL images.
+/// Resizes to `[height, width]` exactly as `PIL.Image.resize` (Pillow 10.4) does with the
+/// matching filter, which is what torchvision's transforms run on PIL images: separable
+/// passes, horizontal then vertical, each with 22-bit fixed-point weights and rounded to
+/// 8 bits; the kernel (triangle, or Keys' cubic with `a = −0.5`) is widened by the scale
+/// when shrinking (anti-aliasing).
 pub fn resize(
     image: ImageU8,
     size: [usize; 2],

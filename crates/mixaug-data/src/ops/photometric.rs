@@ -148,7 +148,7 @@ pub fn adjust_brightness(image: &ImageU8, factor: f64) -> ImageU8 {
 }
 
 /// `mmcv.adjust_contrast(img, factor)` (cv2 backend): a blend with the image's mean grey
-/// value `m` (the [`bgr2gray`](self) grey, its mean rounded half to even):
+/// value `m` (mmcv's BGR2GRAY grey of the RGB array, its mean rounded half to even):
 /// `v·factor + m·(1 − factor)`, in float, clipped and truncated.
 ///
 /// # Shapes
