@@ -6,7 +6,7 @@
 use mixaug_data::ops::{self, Axis};
 use mixaug_data::{
     AugmentOp, DataError, DataRng, ErasingFill, ImageU8, Interpolation, Pipeline, Policy,
-    RandAugment, RandomErasing, Transform, crop, resize,
+    RandAugment, RandomErasing, Transform, crop, resize, resized_crop_box,
 };
 
 use super::vit_recipe_expected as expected;
@@ -83,6 +83,34 @@ fn pillow_resize_by_hand_and_against_pillow() {
     let cropped = crop(&image, 1, 2, 3, 5);
     let got = resize(cropped, [6, 10], Interpolation::Bicubic).unwrap();
     assert_eq!(got.pixels, expected::PIL_BICUBIC_CROP_6X10);
+}
+
+#[test]
+fn random_resized_crop_of_the_recipe() {
+    // torchvision's box rule on 32×32 with scale (0.8, 1), ratio (3/4, 4/3), then Pillow's
+    // bicubic to 224×224, from the same stream.
+    let image = pattern(32, 32);
+    let t = Pipeline::deit_cifar_train().steps[0].clone();
+    for index in 0..200 {
+        let (top, left, h, w) =
+            resized_crop_box(32, 32, [0.8, 1.0], [0.75, 4.0 / 3.0], &mut rng(index));
+        // Sides at most 32; area at least 0.8·1024 − ½(w + h) + ¼ ≥ 787.45 after rounding
+        // each side; aspect within the range up to the rounding of a side (±½ of ≥ 24).
+        assert!(top + h <= 32 && left + w <= 32);
+        assert!(h * w >= 788, "{h}×{w}");
+        let aspect = w as f64 / h as f64;
+        assert!(
+            (0.75 * 23.5 / 24.5..=4.0 / 3.0 * 24.5 / 23.5).contains(&aspect),
+            "{h}×{w}"
+        );
+        let by_hand = resize(
+            crop(&image, top, left, h, w),
+            [224, 224],
+            Interpolation::Bicubic,
+        )
+        .unwrap();
+        assert_eq!(t.apply(image.clone(), &mut rng(index)).unwrap(), by_hand);
+    }
 }
 
 #[test]
