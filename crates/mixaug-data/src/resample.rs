@@ -26,6 +26,9 @@ use crate::ImageU8;
 /// Fixed-point bits of a weight (Pillow's `PRECISION_BITS = 32 − 8 − 2`).
 const PRECISION_BITS: u32 = 22;
 
+/// A sum's starting value: ½ in fixed point, so that the final shift rounds.
+const HALF: i32 = 1 << (PRECISION_BITS - 1);
+
 /// The two kernels Pillow offers that the recipes use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PilFilter {
@@ -111,35 +114,53 @@ fn clip8(sum: i32) -> u8 {
     (sum >> PRECISION_BITS).clamp(0, 255) as u8
 }
 
-/// One separable pass along the width (`horizontal`) or the height.
-fn pass(image: &ImageU8, out: usize, horizontal: bool, filter: PilFilter) -> ImageU8 {
-    let (h, w, c) = (image.height, image.width, image.channels);
-    let (oh, ow) = if horizontal { (h, out) } else { (out, w) };
-    let taps = taps(if horizontal { w } else { h }, out, filter);
-    // Stride between consecutive taps in the pixel buffer.
-    let step = if horizontal { c } else { w * c };
-    let half = 1i32 << (PRECISION_BITS - 1);
-    let mut pixels = vec![0u8; oh * ow * c];
-    for y in 0..oh {
-        for x in 0..ow {
-            let (tap, base) = if horizontal {
-                (&taps[x], y * w * c)
-            } else {
-                (&taps[y], x * c)
-            };
-            let start = base + tap.first * step;
+/// The horizontal pass: every row resampled to `width` columns.
+fn horizontal(image: &ImageU8, width: usize, filter: PilFilter) -> ImageU8 {
+    let (h, c) = (image.height, image.channels);
+    let taps = taps(image.width, width, filter);
+    let mut pixels = Vec::with_capacity(h * width * c);
+    for row in image.pixels.chunks_exact(image.width * c) {
+        for tap in &taps {
+            let window = &row[tap.first * c..];
             for ch in 0..c {
-                let sum = tap.weights.iter().enumerate().fold(half, |s, (k, &wt)| {
-                    s + i32::from(image.pixels[start + k * step + ch]) * wt
-                });
-                pixels[(y * ow + x) * c + ch] = clip8(sum);
+                let sum = tap
+                    .weights
+                    .iter()
+                    .enumerate()
+                    .fold(HALF, |s, (k, &w)| s + i32::from(window[k * c + ch]) * w);
+                pixels.push(clip8(sum));
             }
         }
     }
     ImageU8 {
-        height: oh,
-        width: ow,
+        height: h,
+        width,
         channels: c,
+        pixels,
+    }
+}
+
+/// The vertical pass: every column resampled to `height` rows, accumulated a whole row at
+/// a time (the integer sums do not depend on the order).
+fn vertical(image: &ImageU8, height: usize, filter: PilFilter) -> ImageU8 {
+    let row_len = image.width * image.channels;
+    let taps = taps(image.height, height, filter);
+    let mut pixels = Vec::with_capacity(height * row_len);
+    let mut sums = vec![0i32; row_len];
+    for tap in &taps {
+        sums.fill(HALF);
+        for (k, &w) in tap.weights.iter().enumerate() {
+            let start = (tap.first + k) * row_len;
+            for (s, &v) in sums.iter_mut().zip(&image.pixels[start..start + row_len]) {
+                *s += i32::from(v) * w;
+            }
+        }
+        pixels.extend(sums.iter().map(|&s| clip8(s)));
+    }
+    ImageU8 {
+        height,
+        width: image.width,
+        channels: image.channels,
         pixels,
     }
 }
@@ -153,12 +174,14 @@ pub(crate) fn pil_resize(
     width: usize,
     filter: PilFilter,
 ) -> ImageU8 {
-    let mut current = image.clone();
-    if width != image.width {
-        current = pass(&current, width, true, filter);
-    }
+    let across = if width != image.width {
+        horizontal(image, width, filter)
+    } else {
+        image.clone()
+    };
     if height != image.height {
-        current = pass(&current, height, false, filter);
+        vertical(&across, height, filter)
+    } else {
+        across
     }
-    current
 }
