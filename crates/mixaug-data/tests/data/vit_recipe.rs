@@ -91,7 +91,7 @@ fn random_resized_crop_of_the_recipe() {
     // bicubic to 224×224, from the same stream.
     let image = pattern(32, 32);
     let t = Pipeline::deit_cifar_train().steps[0].clone();
-    for index in 0..200 {
+    for index in 0..40 {
         let (top, left, h, w) =
             resized_crop_box(32, 32, [0.8, 1.0], [0.75, 4.0 / 3.0], &mut rng(index));
         // Sides at most 32; area at least 0.8·1024 − ½(w + h) + ¼ ≥ 787.45 after rounding
