@@ -7,7 +7,9 @@
 //! - [`Mnist`] and [`read_idx_pair`]: MNIST / Fashion-MNIST IDX files, raw or gzipped.
 //! - [`FolderDataset`]: CUB-200-2011, FGVC-Aircraft, Stanford Cars, Tiny-ImageNet and a
 //!   class-per-folder layout, decoded lazily.
-//! - [`Pipeline`] of [`Transform`]s on 8-bit images, then [`Normalize`] to `f32` CHW.
+//! - [`Pipeline`] of [`Transform`]s on 8-bit images, then [`Normalize`] to `f32` CHW:
+//!   crops, flips and Pillow-exact resizes, and the CIFAR ViT recipe's [`RandAugment`]
+//!   (pixel ops in [`ops`]) and [`RandomErasing`] ([`Pipeline::deit_cifar_train`]).
 //! - [`Loader`]: decoding and augmentation on a thread pool, prefetched, shuffled and
 //!   augmented deterministically from `(seed, epoch, index)`.
 //!
@@ -28,11 +30,15 @@
 mod catalog;
 mod cifar;
 mod dataset;
+mod erasing;
 mod error;
 mod folder;
 mod idx;
 mod image;
 mod loader;
+pub mod ops;
+mod rand_augment;
+mod resample;
 mod rng;
 mod synthetic;
 mod transform;
@@ -40,11 +46,13 @@ mod transform;
 pub use catalog::{CopySummary, DatasetId, Download, idx_sha256};
 pub use cifar::{Cifar, cifar_record};
 pub use dataset::{ImageDataset, InMemoryDataset};
+pub use erasing::{EraseBox, ErasingFill, RandomErasing};
 pub use error::DataError;
 pub use folder::{FolderDataset, decode_image};
 pub use idx::{DEBIAN_FASHION_MNIST, IdxArray, Mnist, idx_bytes, parse_idx, read_idx_pair};
 pub use image::{ImageU8, Sample};
 pub use loader::{Batch, EpochBatches, Loader, LoaderConfig};
+pub use rand_augment::{AugmentOp, Policy, RandAugment};
 pub use rng::DataRng;
 pub use synthetic::{SyntheticSpec, write_synthetic, write_synthetic_folders};
 pub use transform::{

@@ -2,6 +2,7 @@
 
 use rand::{Rng, SeedableRng, seq::SliceRandom};
 use rand_chacha::ChaCha12Rng;
+use rand_distr::Distribution;
 
 /// Which draw a stream serves, so the shuffle and the per-image augmentations never share
 /// numbers.
@@ -36,6 +37,11 @@ impl DataRng {
     /// `U(0, 1)`.
     pub fn uniform(&mut self) -> f64 {
         self.0.random::<f64>()
+    }
+
+    /// `N(0, 1)`.
+    pub fn normal(&mut self) -> f64 {
+        rand_distr::StandardNormal.sample(&mut self.0)
     }
 
     /// `U{0..n−1}`; `n` must be positive.

@@ -3,13 +3,13 @@
 //!
 //! Every random draw comes from the [`DataRng`] handed in, which the loader keys by
 //! `(seed, epoch, index)`, so an image's augmentation does not depend on thread scheduling.
-//! Resizing uses the `image` crate's filters (`Triangle` = bilinear, `CatmullRom` =
-//! bicubic), which, like PIL, widen the kernel when shrinking (anti-aliasing).
+//! Resizing is Pillow's, bit for bit (bilinear, or bicubic with `a = −0.5`; the kernel
+//! widened when shrinking), as torchvision's transforms on PIL images compute it.
 
-use image::{ImageBuffer, Luma, Rgb, imageops::FilterType};
 use serde::{Deserialize, Serialize};
 
-use crate::{DataError, DataRng, ImageU8};
+use crate::resample::{PilFilter, pil_resize};
+use crate::{DataError, DataRng, ImageU8, RandAugment, RandomErasing};
 
 /// How a resize interpolates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -86,6 +86,12 @@ pub enum Transform {
         /// Output `[height, width]`.
         size: [usize; 2],
     },
+    /// openmixup's RandAugment (FixMatch policies) on an RGB image; every key optional,
+    /// defaults the DeiT-S CIFAR-100 recipe's (see [`RandAugment`]).
+    RandAugment(RandAugment),
+    /// openmixup's `RandomErasing_numpy` on the 8-bit image; every key optional, defaults
+    /// the DeiT-S CIFAR-100 recipe's (see [`RandomErasing`]).
+    RandomErasing(RandomErasing),
 }
 
 fn invalid(name: &'static str, reason: impl Into<String>) -> DataError {
@@ -138,6 +144,8 @@ impl Transform {
             Transform::ResizeShorter { size, .. } => check_size("resize_shorter.size", [*size, 1]),
             Transform::Resize { size, .. } => check_size("resize.size", *size),
             Transform::CenterCrop { size } => check_size("center_crop.size", *size),
+            Transform::RandAugment(r) => r.validate(),
+            Transform::RandomErasing(e) => e.validate(),
         }
     }
 
@@ -210,6 +218,8 @@ impl Transform {
                 let left = ((image.width - w) as f64 / 2.0).round() as usize;
                 Ok(crop(&image, top, left, h, w))
             }
+            Transform::RandAugment(ref r) => r.apply(image, rng),
+            Transform::RandomErasing(ref e) => Ok(e.apply(image, rng)),
         }
     }
 }
@@ -227,8 +237,9 @@ pub fn resized_crop_box(
     for _ in 0..10 {
         let target = area * (scale[0] + (scale[1] - scale[0]) * rng.uniform());
         let aspect = (log_lo + (log_hi - log_lo) * rng.uniform()).exp();
-        let w = (target * aspect).sqrt().round() as usize;
-        let h = (target / aspect).sqrt().round() as usize;
+        // Python's `round`: half to even.
+        let w = (target * aspect).sqrt().round_ties_even() as usize;
+        let h = (target / aspect).sqrt().round_ties_even() as usize;
         if 0 < w && w <= width && 0 < h && h <= height {
             let top = rng.below(height - h + 1);
             let left = rng.below(width - w + 1);
@@ -238,9 +249,15 @@ pub fn resized_crop_box(
     // Fallback: the whole image cropped to the nearest allowed ratio, centred.
     let in_ratio = width as f64 / height as f64;
     let (h, w) = if in_ratio < ratio[0] {
-        (((width as f64) / ratio[0]).round() as usize, width)
+        (
+            ((width as f64) / ratio[0]).round_ties_even() as usize,
+            width,
+        )
     } else if in_ratio > ratio[1] {
-        (height, ((height as f64) * ratio[1]).round() as usize)
+        (
+            height,
+            ((height as f64) * ratio[1]).round_ties_even() as usize,
+        )
     } else {
         (height, width)
     };
@@ -327,8 +344,11 @@ pub fn pad(image: &ImageU8, p: usize, fill: Padding) -> Result<ImageU8, DataErro
     })
 }
 
-/// Resizes to `[height, width]` with the `image` crate's filter (the pixels are moved into
-/// the filter's buffer, not copied).
+/// Resizes to `[height, width]` exactly as `PIL.Image.resize` (Pillow 10.4) does with the
+/// matching filter, which is what torchvision's transforms run on PIL images: separable
+/// passes, horizontal then vertical, each with 22-bit fixed-point weights and rounded to
+/// 8 bits; the kernel (triangle, or Keys' cubic with `a = −0.5`) is widened by the scale
+/// when shrinking (anti-aliasing).
 pub fn resize(
     image: ImageU8,
     size: [usize; 2],
@@ -345,35 +365,10 @@ pub fn resize(
         return Ok(image);
     }
     let filter = match interpolation {
-        Interpolation::Bilinear => FilterType::Triangle,
-        Interpolation::Bicubic => FilterType::CatmullRom,
+        Interpolation::Bilinear => PilFilter::Bilinear,
+        Interpolation::Bicubic => PilFilter::Bicubic,
     };
-    let (iw, ih, channels) = (image.width as u32, image.height as u32, image.channels);
-    let malformed = || {
-        invalid(
-            "image",
-            format!("{ih}×{iw}×{channels} does not match its pixel buffer"),
-        )
-    };
-    let pixels = match channels {
-        1 => {
-            let buf: ImageBuffer<Luma<u8>, _> =
-                ImageBuffer::from_raw(iw, ih, image.pixels).ok_or_else(malformed)?;
-            image::imageops::resize(&buf, w as u32, h as u32, filter).into_raw()
-        }
-        3 => {
-            let buf: ImageBuffer<Rgb<u8>, _> =
-                ImageBuffer::from_raw(iw, ih, image.pixels).ok_or_else(malformed)?;
-            image::imageops::resize(&buf, w as u32, h as u32, filter).into_raw()
-        }
-        _ => return Err(malformed()),
-    };
-    Ok(ImageU8 {
-        height: h,
-        width: w,
-        channels,
-        pixels,
-    })
+    Ok(pil_resize(&image, h, w, filter))
 }
 
 /// Per-channel mean and standard deviation, applied to values scaled to [0, 1].
@@ -469,6 +464,62 @@ impl Pipeline {
                 },
                 Transform::HorizontalFlip { prob: 0.5 },
             ],
+        }
+    }
+
+    /// openmixup's CIFAR-100 DeiT-S training augmentation at 224² (the SUMix ViT column;
+    /// `configs/classification/_base_/datasets/cifar100/sz224_swin_bs100.py`, JinXins/SUMix
+    /// 0469ec2 and Westlake-AI/openmixup): `RandomResizedCrop(224, scale=(0.8, 1),
+    /// interpolation=BICUBIC)` straight from the 32×32 image (no separate upscale), flip
+    /// 0.5, [`RandAugment`] (2 ops, magnitude 9 ± 0.5 of 10, fill `[114, 123, 125]`,
+    /// bicubic warps) and [`RandomErasing`] (0.25, Gaussian fill) — then `ToTensor` and
+    /// `Normalize` with CIFAR-10's statistics ([`Normalize::CIFAR10`], as the config has
+    /// it). Evaluation: [`Pipeline::vit_cifar_eval`].
+    pub fn deit_cifar_train() -> Self {
+        Self {
+            steps: vec![
+                Self::vit_cifar_crop(),
+                Transform::HorizontalFlip { prob: 0.5 },
+                Transform::RandAugment(RandAugment::default()),
+                Transform::RandomErasing(RandomErasing::default()),
+            ],
+        }
+    }
+
+    /// openmixup's CIFAR-100 Swin-T training augmentation at 224²
+    /// (`configs/classification/_base_/datasets/cifar100/sz224_randaug_bs100.py`, used by
+    /// `swin_t_mixups_sz224_bs100.py`): as [`Pipeline::deit_cifar_train`] with RandAugment
+    /// magnitude 7 and no random erasing.
+    pub fn swin_cifar_train() -> Self {
+        Self {
+            steps: vec![
+                Self::vit_cifar_crop(),
+                Transform::HorizontalFlip { prob: 0.5 },
+                Transform::RandAugment(RandAugment {
+                    magnitude: 7.0,
+                    ..RandAugment::default()
+                }),
+            ],
+        }
+    }
+
+    /// The ViT recipes' evaluation transform: `Resize(224, interpolation=BICUBIC)` (the
+    /// shorter side to 224: a CIFAR image becomes 224×224).
+    pub fn vit_cifar_eval() -> Self {
+        Self {
+            steps: vec![Transform::ResizeShorter {
+                size: 224,
+                interpolation: Interpolation::Bicubic,
+            }],
+        }
+    }
+
+    fn vit_cifar_crop() -> Transform {
+        Transform::RandomResizedCrop {
+            size: [224, 224],
+            scale: [0.8, 1.0],
+            ratio: [3.0 / 4.0, 4.0 / 3.0],
+            interpolation: Interpolation::Bicubic,
         }
     }
 

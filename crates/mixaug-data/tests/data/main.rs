@@ -5,3 +5,5 @@ mod fashion_mnist;
 mod formats;
 mod loader;
 mod transforms;
+mod vit_recipe;
+mod vit_recipe_expected;
