@@ -97,6 +97,11 @@ pub struct Column {
     /// ViTs). Default: the table's.
     #[serde(default)]
     pub statistic: Option<Statistic>,
+    /// The smoke run trains every row of this column, not only the first (a column whose
+    /// recipe differs from the first column's in more than the network, e.g. the ViTs'
+    /// optimiser, transforms and class-token features). Default false.
+    #[serde(default)]
+    pub smoke_every_row: bool,
 }
 
 /// A row of a table.
@@ -280,13 +285,21 @@ impl Table {
     }
 
     /// The cells a smoke run trains: every row on the first column and every other
-    /// column on the first row, so that every setting of the table is built and stepped.
+    /// column on the first row, so that every setting of the table is built and stepped,
+    /// and every row of the columns marked [`Column::smoke_every_row`].
     pub fn smoke_cells(&self) -> Result<Vec<Cell>> {
         let mut cells: Vec<Cell> = (0..self.rows.len())
             .map(|r| self.cell(r, 0))
             .collect::<Result<_>>()?;
-        for column in 1..self.columns.len() {
-            cells.push(self.cell(0, column)?);
+        for (column, c) in self.columns.iter().enumerate().skip(1) {
+            let rows = if c.smoke_every_row {
+                self.rows.len()
+            } else {
+                1
+            };
+            for row in 0..rows {
+                cells.push(self.cell(row, column)?);
+            }
         }
         Ok(cells)
     }

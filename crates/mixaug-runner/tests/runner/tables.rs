@@ -331,3 +331,42 @@ fn the_quick_table_tests_the_papers_claims_over_an_overfitting_baseline() {
         assert!(e.data.eval_train_subset.is_some(), "{}", e.name);
     }
 }
+
+#[test]
+fn a_column_may_report_its_own_statistic_and_smoke_every_row() {
+    // Two rows; column B (a ViT-like column) reports the best of its last 2 epochs and
+    // asks the smoke run for every row.
+    let text = inline_table(r#"{ mixer = { method = "mixup", alpha = 0.5 } }"#, "{}")
+        + r#"
+[[rows]]
+name = "Cut"
+set = { mixer = { method = "cutmix", alpha = 1.0 } }
+
+[[columns]]
+name = "B"
+statistic = { kind = "best_last", k = 2 }
+smoke_every_row = true
+set = { model = { base_width = 4 } }
+
+[[columns]]
+name = "C"
+set = { model = { base_width = 2 } }
+"#;
+    let table = Table::from_toml(&text).unwrap();
+    assert_eq!(
+        table.cell(0, 0).unwrap().experiment.statistic,
+        Statistic::Last
+    );
+    assert_eq!(
+        table.cell(1, 1).unwrap().experiment.statistic,
+        Statistic::BestLast { k: 2 }
+    );
+    // Smoke: both rows on A, both rows on B (every row), the first row on C: 5 cells.
+    let smoke: Vec<(usize, usize)> = table
+        .smoke_cells()
+        .unwrap()
+        .iter()
+        .map(|c| (c.row, c.column))
+        .collect();
+    assert_eq!(smoke, vec![(0, 0), (1, 0), (0, 1), (1, 1), (0, 2)]);
+}
