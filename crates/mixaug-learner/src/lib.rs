@@ -68,9 +68,7 @@ use burn::module::ModuleDisplay;
 use burn::prelude::*;
 use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
 use mixaug_loss::soft_target_cross_entropy;
-use mixaug_masks::{
-    BatchShape, Guide, MixMethod, MixRng, MixedTarget, Mixer, Needs, StreamKey,
-};
+use mixaug_masks::{BatchShape, Guide, MixMethod, MixRng, MixedTarget, Mixer, Needs, StreamKey};
 
 /// Where the mixing draws come from: the seed and the step counter shared by every copy
 /// of the wrapper (the `Learner` clones its model at each step).
@@ -242,12 +240,11 @@ impl<M: Module + ModuleDisplay, O: Objective<M>> InferenceStep for Mixing<M, O> 
     /// On a label out of range (a [`StepError::Loss`]).
     fn step(&self, (images, labels): Self::Input) -> ClassificationOutput {
         let scores = self.objective.scores(&self.model, images);
-        let loss = soft_target_cross_entropy(
-            scores.clone(),
-            &MixedTarget::single(labels.clone()),
-            0.0,
-        )
-        .unwrap_or_else(|e| panic!("mixaug-learner validation step: {}", StepError::from(e)));
+        let loss =
+            soft_target_cross_entropy(scores.clone(), &MixedTarget::single(labels.clone()), 0.0)
+                .unwrap_or_else(|e| {
+                    panic!("mixaug-learner validation step: {}", StepError::from(e))
+                });
         ClassificationOutput::new(loss, scores, labels)
     }
 }

@@ -139,7 +139,13 @@ impl<Model: Module> Objective<Model> for SoftTargetCe<Model> {
         input_only(self.name(), method)
     }
 
-    fn loss(&self, model: &Model, _: Tensor<4>, mixed: Mixed, _: StreamKey) -> Result<MixedLoss, StepError> {
+    fn loss(
+        &self,
+        model: &Model,
+        _: Tensor<4>,
+        mixed: Mixed,
+        _: StreamKey,
+    ) -> Result<MixedLoss, StepError> {
         let logits = (self.forward)(model, mixed.images);
         let loss = soft_target_cross_entropy(logits.clone(), &mixed.target, self.smoothing)?;
         Ok(MixedLoss { loss, logits })
@@ -184,7 +190,13 @@ impl<Model: Module> Objective<Model> for PairCe<Model> {
         input_only(self.name(), method)
     }
 
-    fn loss(&self, model: &Model, _: Tensor<4>, mixed: Mixed, _: StreamKey) -> Result<MixedLoss, StepError> {
+    fn loss(
+        &self,
+        model: &Model,
+        _: Tensor<4>,
+        mixed: Mixed,
+        _: StreamKey,
+    ) -> Result<MixedLoss, StepError> {
         let logits = (self.forward)(model, mixed.images);
         let loss = pair_cross_entropy(logits.clone(), &mixed.target, self.smoothing)?;
         Ok(MixedLoss { loss, logits })
@@ -240,7 +252,11 @@ impl<Model> SnapMixLoss<Model> {
 
     /// Baseline+: `forward_with_mid` gives the logits and the mid-level map that `head`
     /// classifies.
-    pub fn with_baseline_plus(self, forward_with_mid: ForwardWithMid<Model>, head: MidLevelHead) -> Self {
+    pub fn with_baseline_plus(
+        self,
+        forward_with_mid: ForwardWithMid<Model>,
+        head: MidLevelHead,
+    ) -> Self {
         Self {
             mid: Some(head),
             forward_with_mid: Some(forward_with_mid),
@@ -259,7 +275,12 @@ impl<Model> SnapMixLoss<Model> {
     }
 
     /// The logits and Baseline+'s mid-level logits (at training epoch `epoch`, from 1).
-    fn logits(&self, model: &Model, images: Tensor<4>, epoch: usize) -> (Tensor<2>, Option<Tensor<2>>) {
+    fn logits(
+        &self,
+        model: &Model,
+        images: Tensor<4>,
+        epoch: usize,
+    ) -> (Tensor<2>, Option<Tensor<2>>) {
         match (&self.mid, self.forward_with_mid) {
             (Some(mid), Some(forward_with_mid)) => {
                 let (logits, features) = forward_with_mid(model, images);
@@ -308,7 +329,13 @@ impl<Model: CamModel> Objective<Model> for SnapMixLoss<Model> {
         }
     }
 
-    fn loss(&self, model: &Model, _: Tensor<4>, mixed: Mixed, key: StreamKey) -> Result<MixedLoss, StepError> {
+    fn loss(
+        &self,
+        model: &Model,
+        _: Tensor<4>,
+        mixed: Mixed,
+        key: StreamKey,
+    ) -> Result<MixedLoss, StepError> {
         let (logits, mid) = self.logits(model, mixed.images, key.epoch as usize + 1);
         let loss = snapmix_loss(logits.clone(), mid, &mixed.target, self.smoothing)?;
         Ok(MixedLoss { loss, logits })
@@ -390,7 +417,13 @@ impl<Model: Module> Objective<Model> for Sumix<Model> {
         input_only(self.name(), method)
     }
 
-    fn loss(&self, model: &Model, images: Tensor<4>, mixed: Mixed, _: StreamKey) -> Result<MixedLoss, StepError> {
+    fn loss(
+        &self,
+        model: &Model,
+        images: Tensor<4>,
+        mixed: Mixed,
+        _: StreamKey,
+    ) -> Result<MixedLoss, StepError> {
         let split = Split {
             model,
             pooled: self.pooled,

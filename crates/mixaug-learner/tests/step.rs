@@ -47,7 +47,10 @@ impl Net {
     }
 
     fn pooled(&self, images: Tensor<4>) -> Tensor<2> {
-        self.cam_features(images).mean_dim(3).mean_dim(2).flatten(1, 3)
+        self.cam_features(images)
+            .mean_dim(3)
+            .mean_dim(2)
+            .flatten(1, 3)
     }
 
     fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
@@ -128,14 +131,22 @@ fn an_identity_mix_trains_on_plain_cross_entropy() {
         .init(&device)
         .forward(logits.clone(), labels.clone())
         .into_scalar();
-    let soft = Mixing::new(net.clone(), MixConfig::None.init().unwrap(), SoftTargetCe::new(Net::forward))
-        .unwrap();
+    let soft = Mixing::new(
+        net.clone(),
+        MixConfig::None.init().unwrap(),
+        SoftTargetCe::new(Net::forward),
+    )
+    .unwrap();
     let out = TrainStep::step(&soft, (images.clone(), labels.clone())).item;
     let loss: f32 = out.loss.into_scalar();
     assert!((loss - expected).abs() < 1e-5, "{loss} vs {expected}");
     assert!(close(&values(out.output), &values(logits), 1e-6));
-    let pair = Mixing::new(net.clone(), MixConfig::None.init().unwrap(), PairCe::new(Net::forward))
-        .unwrap();
+    let pair = Mixing::new(
+        net.clone(),
+        MixConfig::None.init().unwrap(),
+        PairCe::new(Net::forward),
+    )
+    .unwrap();
     let loss: f32 = TrainStep::step(&pair, (images.clone(), labels.clone()))
         .item
         .loss
@@ -173,32 +184,58 @@ fn the_step_trains_on_the_mix_its_key_draws() {
 fn what_cannot_train_is_refused_before_training() {
     let device = Device::flex().autodiff();
     let snapmix = MixConfig::SnapMix(SnapMixConfig::new()).init().unwrap();
-    let attentive = MixConfig::AttentiveMix(AttentiveMixConfig::new()).init().unwrap();
+    let attentive = MixConfig::AttentiveMix(AttentiveMixConfig::new())
+        .init()
+        .unwrap();
     let cutmix = MixConfig::CutMix(CutMixConfig::new()).init().unwrap();
     let net = Net::new(&device);
-    let err = Mixing::new(net.clone(), snapmix.clone(), SoftTargetCe::new(Net::forward))
-        .unwrap_err();
+    let err = Mixing::new(
+        net.clone(),
+        snapmix.clone(),
+        SoftTargetCe::new(Net::forward),
+    )
+    .unwrap_err();
     assert!(matches!(
         err,
-        StepError::GuideUnavailable { needs: Needs::PercentMaps, .. }
+        StepError::GuideUnavailable {
+            needs: Needs::PercentMaps,
+            ..
+        }
     ));
-    let err = Mixing::new(net.clone(), snapmix, Sumix::new(Net::pooled, Net::classify, SumixConfig::new(), None))
-        .unwrap_err();
+    let err = Mixing::new(
+        net.clone(),
+        snapmix,
+        Sumix::new(Net::pooled, Net::classify, SumixConfig::new(), None),
+    )
+    .unwrap_err();
     assert!(matches!(err, StepError::GuideUnavailable { .. }));
     let err = Mixing::new(net.clone(), attentive, SnapMixLoss::new(Net::forward)).unwrap_err();
     assert!(matches!(
         err,
-        StepError::GuideUnavailable { needs: Needs::Attention, .. }
+        StepError::GuideUnavailable {
+            needs: Needs::Attention,
+            ..
+        }
     ));
     let bad_gamma = SumixConfig::new().with_gamma(-1.0);
-    let err = Mixing::new(net.clone(), cutmix.clone(), Sumix::new(Net::pooled, Net::classify, bad_gamma, None))
-        .unwrap_err();
+    let err = Mixing::new(
+        net.clone(),
+        cutmix.clone(),
+        Sumix::new(Net::pooled, Net::classify, bad_gamma, None),
+    )
+    .unwrap_err();
     assert!(matches!(
         err,
-        StepError::Loss(LossError::InvalidHyperParameter { name: "sumix.gamma", .. })
+        StepError::Loss(LossError::InvalidHyperParameter {
+            name: "sumix.gamma",
+            ..
+        })
     ));
     let err = Mixing::new(net, cutmix, PairCe::new(Net::forward).with_smoothing(1.5)).unwrap_err();
-    assert!(matches!(err, StepError::Mix(MixError::InvalidHyperParameter { .. })));
+    assert!(matches!(
+        err,
+        StepError::Mix(MixError::InvalidHyperParameter { .. })
+    ));
 }
 
 #[test]
@@ -236,7 +273,9 @@ impl Batcher<Item, Batch> for ItemBatcher {
 fn items() -> Vec<Item> {
     (0..12)
         .map(|i| Item {
-            pixels: (0..70).map(|p| ((p * 7 + i * 13) % 10) as f32 / 10.0 + (i % 3) as f32).collect(),
+            pixels: (0..70)
+                .map(|p| ((p * 7 + i * 13) % 10) as f32 / 10.0 + (i % 3) as f32)
+                .collect(),
             label: (i % 3) as i64,
         })
         .collect()
@@ -261,7 +300,11 @@ where
         .with_application_logger(None)
         .num_epochs(1)
         .launch(Learner::new(model, SgdConfig::new().init(), 0.05));
-    assert!(result.error.is_none(), "{:?}", result.error.map(|e| e.to_string()));
+    assert!(
+        result.error.is_none(),
+        "{:?}",
+        result.error.map(|e| e.to_string())
+    );
     let text = std::fs::read_to_string(dir.path().join("train/epoch-1/Loss.log")).unwrap();
     text.lines()
         .map(|l| l.split(',').next().unwrap().parse().unwrap())
@@ -273,8 +316,12 @@ fn snapmix_trains_in_the_learner_with_and_without_baseline_plus() {
     let device = Device::flex().autodiff();
     let snapmix = MixConfig::SnapMix(SnapMixConfig::new()).init().unwrap();
     assert_eq!(snapmix.needs(), Needs::PercentMaps);
-    let plain = Mixing::new(Net::new(&device), snapmix.clone(), SnapMixLoss::new(Net::forward))
-        .unwrap();
+    let plain = Mixing::new(
+        Net::new(&device),
+        snapmix.clone(),
+        SnapMixLoss::new(Net::forward),
+    )
+    .unwrap();
     let head = MidLevelHeadConfig::new(4, CLASSES).init(&device);
     let plus = Mixing::new(
         Net::new(&device),
@@ -286,7 +333,10 @@ fn snapmix_trains_in_the_learner_with_and_without_baseline_plus() {
         // 12 images in batches of 4: three steps, each a finite positive loss, then the
         // epoch's line, their mean (equal batches).
         assert_eq!(losses.len(), 4, "{losses:?}");
-        assert!(losses.iter().all(|l| l.is_finite() && *l > 0.0), "{losses:?}");
+        assert!(
+            losses.iter().all(|l| l.is_finite() && *l > 0.0),
+            "{losses:?}"
+        );
         let mean = losses[..3].iter().sum::<f64>() / 3.0;
         assert!((losses[3] - mean).abs() < 1e-9, "{losses:?}");
     }

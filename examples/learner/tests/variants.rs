@@ -23,7 +23,9 @@ fn changed_lines(a: &str, b: &str) -> usize {
 }
 
 fn source(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/bin")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -41,11 +43,15 @@ fn mixing_is_at_most_ten_lines_away_from_the_plain_program() {
         let changed = changed_lines(&plain, &source(variant));
         println!("{variant}: {changed} lines changed from plain.rs");
         // Issue 18: adding CutMix, then SUMix, is at most 10 lines of difference.
-        assert!(changed <= 10, "{variant} changes {changed} lines of plain.rs");
+        assert!(
+            changed <= 10,
+            "{variant} changes {changed} lines of plain.rs"
+        );
     }
 }
 
-/// The numbers of a metric log: one serialised entry a line, its value first.
+/// The numbers of a metric log (spaces in its name written `_`): one serialised entry a
+/// line, its value first.
 fn logged(dir: &Path, split: &str, epoch: usize, metric: &str) -> Vec<f64> {
     let path = dir.join(format!("{split}/epoch-{epoch}/{metric}.log"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -67,16 +73,23 @@ fn trains(binary: &str) {
     for epoch in [1, 2] {
         for (split, metric, batches) in [
             ("train", "Loss", 5),
-            ("train", "Learning Rate", 5),
-            ("train", "Iteration Speed", 5),
+            ("train", "Learning_Rate", 5),
+            ("train", "Iteration_Speed", 5),
             ("valid", "Loss", 2),
             ("valid", "Accuracy", 2),
-            ("valid", "Top-K Accuracy @ TopK(5)", 2),
+            ("valid", "Top-K_Accuracy_@_TopK(5)", 2),
         ] {
             // One line a batch, then the epoch's.
             let values = logged(dir.path(), split, epoch, metric);
-            assert_eq!(values.len(), batches + 1, "{binary} {split} {metric} epoch {epoch}");
-            assert!(values.iter().all(|v| v.is_finite()), "{binary} {split} {metric}: {values:?}");
+            assert_eq!(
+                values.len(),
+                batches + 1,
+                "{binary} {split} {metric} epoch {epoch}"
+            );
+            assert!(
+                values.iter().all(|v| v.is_finite()),
+                "{binary} {split} {metric}: {values:?}"
+            );
         }
     }
 }
