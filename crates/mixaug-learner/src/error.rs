@@ -20,7 +20,7 @@ pub enum StepError {
     /// The mixer needs a guide that this objective does not compute.
     #[error(
         "{method} needs {needs:?}, which the {objective} objective does not compute \
-         (SnapMix's percent maps come with the SnapMix objective; AttentiveMix's teacher is not supported in the Learner step)"
+         (SnapMix's percent maps come with the SnapMix objective, AttentiveMix's attention with `TeacherGuided`)"
     )]
     GuideUnavailable {
         /// The mixer's name.

@@ -1,21 +1,25 @@
 //! # mixaug-learner
 //!
 //! Mixing data augmentation inside burn-train's [`Learner`](burn::train::Learner): wrap a
-//! classifier in [`Mixing`] with any [`MixMethod`] and an [`Objective`], and the wrapper
-//! is the model the `Learner` trains — its [`TrainStep`] samples the mix on the host
-//! from a seeded [`MixRng`], computes the method's guide (SaliencyMix's peaks, SnapMix's
-//! semantic percent maps from the model), mixes on the plain device, lifts the mixed batch
-//! to the autodiff device and computes the objective's loss (soft-target or pair
-//! cross-entropy, SnapMix with or without Baseline+, SUMix's two passes and uncertainty
-//! head); its [`InferenceStep`] scores clean images. Both produce burn-train's
-//! [`ClassificationOutput`], so the usual metrics apply: `LossMetric` (the mixed loss in
-//! training, the clean cross-entropy in validation), `AccuracyMetric` and
-//! `TopKAccuracyMetric` (clean top-1/top-5 in validation; in training, the mixed images
-//! against their base labels), `LearningRateMetric` and `IterationSpeedMetric`.
+//! classifier in [`Mixing`] with any [`MixMethod`] and an [`Objective`], and hand the
+//! wrapper to `Learner::new`.
+//!
+//! - Its [`TrainStep`] samples the mix on the host from a seeded [`MixRng`], computes the
+//!   method's guide (SaliencyMix's peaks; SnapMix's semantic percent maps from the model;
+//!   AttentiveMix's attention from a frozen teacher, [`TeacherGuided`]), mixes on the plain
+//!   device, lifts the mixed batch to the autodiff device and computes the objective's
+//!   loss: [`SoftTargetCe`], [`PairCe`], [`SnapMixLoss`] (with or without Baseline+) or
+//!   [`Sumix`] (its second pass and uncertainty head).
+//! - Its [`InferenceStep`] scores clean images.
+//! - Both produce burn-train's [`ClassificationOutput`], so the usual metrics apply:
+//!   `LossMetric` (the mixed loss in training, the clean cross-entropy in validation),
+//!   `AccuracyMetric` and `TopKAccuracyMetric` (clean top-1/top-5 in validation; in
+//!   training, the mixed images against their base labels), `LearningRateMetric`,
+//!   `IterationSpeedMetric`; checkpointers, schedulers and strategies are the `Learner`'s.
 //!
 //! Batches are `(images [N, C, H, W], labels [N])`. The user's model implements no trait
 //! for the input-only objectives: they take its functions (`Net::forward`); SnapMix needs
-//! [`CamModel`](mixaug_maps::CamModel).
+//! [`CamModel`](mixaug_maps::CamModel), and so does AttentiveMix's teacher.
 //!
 //! ```
 //! use burn::nn::{Linear, LinearConfig};
@@ -53,12 +57,14 @@
 
 mod error;
 mod objective;
+mod teacher;
 
 pub use error::StepError;
 pub use objective::{
     Classify, Forward, ForwardWithMid, MixedLoss, Objective, PairCe, Pooled, SnapMixLoss,
     SoftTargetCe, Sumix,
 };
+pub use teacher::TeacherGuided;
 
 use std::num::NonZeroU64;
 use std::sync::Arc;

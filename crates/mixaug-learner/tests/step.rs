@@ -16,12 +16,12 @@ use burn::train::metric::LossMetric;
 use burn::train::{
     ClassificationOutput, InferenceStep, Learner, LearnerModel, SupervisedTraining, TrainStep,
 };
-use mixaug_learner::{Mixing, PairCe, SnapMixLoss, SoftTargetCe, StepError, Sumix};
+use mixaug_learner::{Mixing, PairCe, SnapMixLoss, SoftTargetCe, StepError, Sumix, TeacherGuided};
 use mixaug_loss::{LossError, MidLevelHeadConfig, SumixConfig};
 use mixaug_maps::{CamClassifier, CamModel};
 use mixaug_masks::{
-    AttentiveMixConfig, CutMixConfig, MixConfig, MixError, MixRng, Mixer, Needs, SnapMixConfig,
-    StreamKey,
+    AttentiveMixConfig, BatchShape, CutMixConfig, Guide, MixConfig, MixError, MixRng, Mixer, Needs,
+    SnapMixConfig, StreamKey,
 };
 
 const CLASSES: usize = 3;
@@ -340,4 +340,80 @@ fn snapmix_trains_in_the_learner_with_and_without_baseline_plus() {
         let mean = losses[..3].iter().sum::<f64>() / 3.0;
         assert!((losses[3] - mean).abs() < 1e-9, "{losses:?}");
     }
+}
+
+/// A frozen teacher: one 32×32 stride-32 convolution, so a 224-pixel input gives a 7×7 grid.
+#[derive(Module, Debug)]
+struct Teacher {
+    conv: Conv2d,
+    fc: Linear,
+}
+
+impl CamModel for Teacher {
+    fn cam_features(&self, images: Tensor<4>) -> Tensor<4> {
+        self.conv.forward(images).clamp_min(0.0)
+    }
+
+    fn cam_classifier(&self) -> CamClassifier {
+        CamClassifier::from_linear(&self.fc)
+    }
+}
+
+#[test]
+fn attentivemix_mixes_by_its_teachers_attention() {
+    let device = Device::flex().autodiff();
+    let teacher = Teacher {
+        conv: Conv2dConfig::new([2, 5], [32, 32])
+            .with_stride([32, 32])
+            .init(&device),
+        fc: LinearConfig::new(5, 10).init(&device),
+    };
+    let net = Net::new(&device);
+    let attentive = MixConfig::AttentiveMix(AttentiveMixConfig::new())
+        .init()
+        .unwrap();
+    let model = Mixing::new(
+        net.clone(),
+        attentive.clone(),
+        TeacherGuided::new(SoftTargetCe::new(Net::forward), teacher.clone()),
+    )
+    .unwrap();
+    // 8×10 images: the teacher's 7×7 grid fits.
+    device.seed(5);
+    let images = Tensor::<4>::random([4, 2, 8, 10], Distribution::Default, &device);
+    let labels = Tensor::<1, Int>::from_ints([0, 1, 2, 0], &device);
+    let key = model.next_key();
+    let out = TrainStep::step(&model, (images.clone(), labels.clone())).item;
+    // Reference: the method's own sample and apply, with the grids of
+    // `AttentiveMixConfig::attention` from the teacher.
+    let params = attentive
+        .sample(&mut MixRng::new(key), BatchShape::new(4, 2, 8, 10))
+        .unwrap();
+    let grids = AttentiveMixConfig::new()
+        .attention()
+        .attention(&teacher, images.clone())
+        .unwrap()
+        .inner();
+    assert_eq!(grids.dims(), [4, 7, 7]);
+    let mixed = attentive
+        .apply(
+            &params,
+            images.inner(),
+            labels.clone().inner(),
+            &Guide::Attention(grids),
+        )
+        .unwrap();
+    let expected = net.forward(mixed.images.autodiff());
+    assert!(close(&values(out.output), &values(expected), 1e-6));
+    // The teacher gets no gradient: its parameters are frozen.
+    let loss = TrainStep::step(
+        &model,
+        (
+            Tensor::random([4, 2, 8, 10], Distribution::Default, &device),
+            labels,
+        ),
+    );
+    let teacher_weight = model.objective.teacher.conv.weight.clone();
+    assert!(!teacher_weight.is_require_grad());
+    assert!(loss.grads.get::<4>(teacher_weight.id).is_none());
 }
