@@ -21,7 +21,7 @@ use mixaug_loss::{LossError, MidLevelHeadConfig, SumixConfig};
 use mixaug_maps::{CamClassifier, CamModel};
 use mixaug_masks::{
     AttentiveMixConfig, BatchShape, CutMixConfig, Guide, MixConfig, MixError, MixRng, Mixer, Needs,
-    SnapMixConfig, StreamKey,
+    SaliencyMixConfig, SnapMixConfig, StreamKey,
 };
 
 const CLASSES: usize = 3;
@@ -38,8 +38,12 @@ struct Net {
 
 impl Net {
     fn new(device: &Device) -> Self {
+        Self::with_channels(2, device)
+    }
+
+    fn with_channels(channels: usize, device: &Device) -> Self {
         Self {
-            conv: Conv2dConfig::new([2, 4], [3, 3])
+            conv: Conv2dConfig::new([channels, 4], [3, 3])
                 .with_padding(PaddingConfig2d::Same)
                 .init(device),
             fc: LinearConfig::new(4, CLASSES).init(device),
@@ -416,4 +420,41 @@ fn attentivemix_mixes_by_its_teachers_attention() {
     let teacher_weight = model.objective.teacher.conv.weight.clone();
     assert!(!teacher_weight.is_require_grad());
     assert!(loss.grads.get::<4>(teacher_weight.id).is_none());
+}
+
+#[test]
+fn saliencymix_mixes_by_the_peaks_of_the_device_batch() {
+    let device = Device::flex().autodiff();
+    let net = Net::with_channels(3, &device);
+    let saliency = MixConfig::SaliencyMix(SaliencyMixConfig::new())
+        .init()
+        .unwrap();
+    let model = Mixing::new(
+        net.clone(),
+        saliency.clone(),
+        SoftTargetCe::new(Net::forward),
+    )
+    .unwrap()
+    .with_seed(9);
+    device.seed(6);
+    let images = Tensor::<4>::random([4, 3, 9, 11], Distribution::Default, &device);
+    let labels = Tensor::<1, Int>::from_ints([2, 1, 0, 1], &device);
+    let key = model.next_key();
+    let out = TrainStep::step(&model, (images.clone(), labels.clone())).item;
+    // Reference: the method's own sample, its guide read from the batch, apply.
+    let params = saliency
+        .sample(&mut MixRng::new(key), BatchShape::new(4, 3, 9, 11))
+        .unwrap();
+    let plain = images.inner();
+    let guide = saliency.device_guide(&params, &plain).unwrap().unwrap();
+    // The reference's single box: the peak of the first partner (prob 1, so a peak).
+    assert!(
+        matches!(&guide, Guide::SaliencyPeaks(peaks) if peaks.len() == 1),
+        "{guide:?}"
+    );
+    let mixed = saliency
+        .apply(&params, plain, labels.inner(), &guide)
+        .unwrap();
+    let expected = net.forward(mixed.images.autodiff());
+    assert!(close(&values(out.output), &values(expected), 1e-6));
 }
