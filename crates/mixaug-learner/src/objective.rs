@@ -342,6 +342,7 @@ impl<Model: CamModel> Objective<Model> for SnapMixLoss<Model> {
     }
 
     fn scores(&self, model: &Model, images: Tensor<4>) -> Tensor<2> {
+        // The epoch only decides whether the head detaches its input: no effect on values.
         match self.logits(model, images, usize::MAX) {
             (logits, Some(mid)) => baseline_plus_scores(logits, mid),
             (logits, None) => logits,
