@@ -21,6 +21,11 @@
 //! Everything on tensors is burn operations: the crate compiles no backend and runs on
 //! whatever device the images are on.
 //!
+//! **Training with burn-train's `Learner`:** the `mixaug-learner` crate wraps any classifier
+//! and method into the `Learner`'s train and validation steps; `examples/learner/` in the
+//! repository is an ordinary `Learner` program and the same with CutMix (6 lines changed)
+//! and with SUMix (9), ready to copy.
+//!
 //! ```
 //! use burn::prelude::*;
 //! use mixaug_masks::{MixConfig, MixupConfig, Mixer, MixRng, StreamKey};
