@@ -38,7 +38,7 @@ mod setup;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use mixaug_data::{DEBIAN_FASHION_MNIST, DatasetId};
+use mixaug_data::DatasetId;
 
 #[derive(Parser, Debug)]
 #[command(about = "mixaug workflows")]
@@ -276,15 +276,6 @@ fn data_need(args: &[String]) -> DataNeed {
     }
 }
 
-/// Where the runner looks for Fashion-MNIST without `--data` (`load_split` of
-/// mixaug-runner's experiment.rs): `$MIXAUG_DATA`, `./data`, Debian's folder.
-fn runner_places(mixaug_data: Option<PathBuf>) -> Vec<PathBuf> {
-    mixaug_data
-        .into_iter()
-        .chain([PathBuf::from("data"), PathBuf::from(DEBIAN_FASHION_MNIST)])
-        .collect()
-}
-
 /// Makes sure the quick table's data are there before the runner is compiled (see
 /// [`data_need`]); returns the arguments to add for the runner (`--data DIR` when the copy
 /// is where it would not look).
@@ -304,7 +295,7 @@ fn reproduce_data(args: &[String]) -> Result<Vec<String>> {
             ),
         },
         DataNeed::Fetch => {
-            let places = runner_places(std::env::var_os("MIXAUG_DATA").map(PathBuf::from));
+            let places = id.default_places(std::env::var_os("MIXAUG_DATA").map(PathBuf::from));
             let (copy, used) = data::ensure(id, &places, &data::data_dir(None), false)?;
             eprintln!("{}: ready in {} (from {used})", id.name(), copy.display());
             Ok(if id.locate(&places).is_ok() {
@@ -401,12 +392,18 @@ mod tests {
 
     #[test]
     fn the_runner_looks_in_the_environment_then_data_then_debian() {
-        let debian = PathBuf::from(DEBIAN_FASHION_MNIST);
+        // The order xtask's fetch relies on (the runner reads the same function).
+        let debian = PathBuf::from(mixaug_data::DEBIAN_FASHION_MNIST);
+        let id = DatasetId::FashionMnist;
         assert_eq!(
-            runner_places(Some("/mnt/d".into())),
+            id.default_places(Some("/mnt/d".into())),
             [PathBuf::from("/mnt/d"), "data".into(), debian.clone()]
         );
-        assert_eq!(runner_places(None), [PathBuf::from("data"), debian]);
+        assert_eq!(id.default_places(None), [PathBuf::from("data"), debian]);
+        assert_eq!(
+            DatasetId::Cifar100.default_places(None),
+            [PathBuf::from("data")]
+        );
     }
 
     #[test]

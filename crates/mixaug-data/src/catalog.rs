@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -197,6 +198,39 @@ impl DatasetId {
             Self::FashionMnist => vec![PathBuf::from(DEBIAN_FASHION_MNIST)],
             _ => vec![],
         }
+    }
+
+    /// Where a run looks for the data set when no folder is named: `mixaug_data` (the
+    /// `MIXAUG_DATA` variable), then `data/`, then [`Self::system_places`]. The runner and
+    /// `cargo xtask` both search in this order.
+    pub fn default_places(&self, mixaug_data: Option<PathBuf>) -> Vec<PathBuf> {
+        mixaug_data
+            .into_iter()
+            .chain([PathBuf::from("data")])
+            .chain(self.system_places())
+            .collect()
+    }
+
+    /// `split` of the copy [`Self::locate`] finds in `places`, by the data set's reader.
+    ///
+    /// # Errors
+    /// [`DataError::NotFound`] listing every place tried, or the reader's error.
+    pub fn open(
+        &self,
+        places: &[PathBuf],
+        split: Split,
+    ) -> Result<Arc<dyn ImageDataset>, DataError> {
+        let dir = self.locate(places)?;
+        Ok(match self {
+            Self::FashionMnist => Arc::new(Mnist::Fashion.load(&[dir], split)?),
+            Self::Mnist => Arc::new(Mnist::Digits.load(&[dir], split)?),
+            Self::Cifar10 => Arc::new(Cifar::Ten.load(&dir, split)?),
+            Self::Cifar100 => Arc::new(Cifar::HundredFine.load(&dir, split)?),
+            Self::Cub200 => Arc::new(FolderDataset::cub(&dir, split)?),
+            Self::Aircraft => Arc::new(FolderDataset::aircraft(&dir, split)?),
+            Self::StanfordCars => Arc::new(FolderDataset::stanford_cars(&dir, split)?),
+            Self::TinyImagenet => Arc::new(FolderDataset::tiny_imagenet(&dir, split)?),
+        })
     }
 
     /// How to provide the data set when it was not found.

@@ -45,8 +45,8 @@ use anyhow::{Context, Result, bail, ensure};
 use burn::prelude::*;
 use burn::store::{ModuleSnapshot, SafetensorsStore};
 use mixaug_data::{
-    Cifar, DEBIAN_FASHION_MNIST, DataError, DatasetId, FolderDataset, ImageDataset, Loader,
-    LoaderConfig, Mnist, Normalize, Pipeline, Sample, Split,
+    DataError, DatasetId, FolderDataset, ImageDataset, Loader, LoaderConfig, Normalize, Pipeline,
+    Sample, Split,
 };
 use mixaug_masks::{MixConfig, Needs};
 use mixaug_models::{Family, ModelSpec};
@@ -329,29 +329,13 @@ fn load_split(data: &DataConfig, split: Split) -> Result<Arc<dyn ImageDataset>> 
         };
         Arc::new(FolderDataset::class_folders(&root.join(sub))?)
     } else {
-        let mut places: Vec<PathBuf> = data.dir.iter().cloned().collect();
-        if data.dir.is_none() {
-            if let Some(dir) = std::env::var_os("MIXAUG_DATA") {
-                places.push(dir.into());
-            }
-            places.push(PathBuf::from("data"));
-        }
         let id = DatasetId::from_name(&data.dataset)
             .with_context(|| format!("data.dataset: unknown data set `{}`", data.dataset))?;
-        if id == DatasetId::FashionMnist && data.dir.is_none() {
-            places.push(PathBuf::from(DEBIAN_FASHION_MNIST));
-        }
-        let dir = id.locate(&places)?;
-        match id {
-            DatasetId::FashionMnist => Arc::new(Mnist::Fashion.load(&[dir], split)?),
-            DatasetId::Mnist => Arc::new(Mnist::Digits.load(&[dir], split)?),
-            DatasetId::Cifar10 => Arc::new(Cifar::Ten.load(&dir, split)?),
-            DatasetId::Cifar100 => Arc::new(Cifar::HundredFine.load(&dir, split)?),
-            DatasetId::Cub200 => Arc::new(FolderDataset::cub(&dir, split)?),
-            DatasetId::Aircraft => Arc::new(FolderDataset::aircraft(&dir, split)?),
-            DatasetId::StanfordCars => Arc::new(FolderDataset::stanford_cars(&dir, split)?),
-            DatasetId::TinyImagenet => Arc::new(FolderDataset::tiny_imagenet(&dir, split)?),
-        }
+        let places = match &data.dir {
+            Some(dir) => vec![dir.clone()],
+            None => id.default_places(std::env::var_os("MIXAUG_DATA").map(PathBuf::from)),
+        };
+        id.open(&places, split)?
     };
     let subset = match split {
         Split::Train => data.train_subset,
