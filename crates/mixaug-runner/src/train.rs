@@ -1,9 +1,11 @@
 //! One training run: sample → guidance → apply → forward(s) → loss → SGD step, epoch by
 //! epoch, with clean top-1/top-5 evaluation after each epoch.
 //!
-//! The step is written out here rather than with burn-train's `Learner`: SnapMix needs the
-//! trained model's semantic percent maps before mixing, and SUMix two forward passes and a
-//! second head, which the `Learner`'s single-forward step cannot express.
+//! The loop is written out here, not run by burn-train's `Learner`. An earlier version of
+//! this note said the `Learner`'s step could not express SnapMix's guidance or SUMix's two
+//! forwards; that was wrong — a `TrainStep` is user code, and `mixaug-learner` runs every
+//! objective through the `Learner` (docs/training.md). Moving this runner onto it, with
+//! the guarantees below kept, is still to do (issue 18).
 //!
 //! # Resuming
 //! With a state folder ([`RunControl::state_dir`]) every finished epoch leaves
