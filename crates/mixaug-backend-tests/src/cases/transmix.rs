@@ -69,10 +69,7 @@ pub fn transmix_hand_case(device: &Device) {
         1e-6,
     );
     let attention = Tensor::<3>::from_data(
-        TensorData::new(
-            [worked_heads(), vec![0.0375; 48]].concat(),
-            [2, 2, 24],
-        ),
+        TensorData::new([worked_heads(), vec![0.0375; 48]].concat(), [2, 2, 24]),
         device,
     );
     let target = mixer.retarget(&params, &mixed, attention).unwrap();
@@ -158,21 +155,26 @@ pub fn transmix_with_deit(device: &Device) {
             .autodiff();
         let (logits, attention) = model.forward_with_attention(mixed.images.clone());
         assert_eq!(attention.dims(), [n, 2, 16]);
-        let target = method
-            .retarget(&params, &mixed, attention.clone())
-            .unwrap();
+        let target = method.retarget(&params, &mixed, attention.clone()).unwrap();
         let loss = soft_target_cross_entropy(logits, &target, 0.0).unwrap();
         let value = loss.clone().into_scalar::<f32>();
         assert!(value.is_finite(), "seed {seed}: loss {value}");
         let grads = loss.backward();
-        let grad = model.cls_token.val().grad(&grads).expect("class token grad");
+        let grad = model
+            .cls_token
+            .val()
+            .grad(&grads)
+            .expect("class token grad");
         assert!(floats(grad).iter().all(|g| g.is_finite()), "seed {seed}");
 
         let mixaug_masks::MixParams::TransMix(p) = &params else {
             panic!("TransMix parameters expected, got {params:?}");
         };
         let region = p.cuts[0].region;
-        assert!(!region.is_empty(), "seed {seed}: the gate is open and α = 1");
+        assert!(
+            !region.is_empty(),
+            "seed {seed}: the gate is open and α = 1"
+        );
         let attn = floats(attention.inner());
         let weights = floats(target.weights());
         for i in 0..n {
@@ -185,8 +187,7 @@ pub fn transmix_with_deit(device: &Device) {
                 })
                 .map(mean)
                 .sum();
-            let expected =
-                (region.kept_fraction(h, w) as f32 + 1.0 - inside / total) / 2.0;
+            let expected = (region.kept_fraction(h, w) as f32 + 1.0 - inside / total) / 2.0;
             assert!(total > 0.0 && total < 1.0, "seed {seed}: total {total}");
             assert_close(
                 &weights[2 * i..2 * i + 2],

@@ -215,7 +215,10 @@ impl TransMix {
             return Err(MixError::ShapeMismatch {
                 what: "transmix parameters",
                 expected: format!("parameters for a batch of {n}"),
-                got: format!("a permutation of {} with {draws} draw(s)", params.perm.len()),
+                got: format!(
+                    "a permutation of {} with {draws} draw(s)",
+                    params.perm.len()
+                ),
             });
         }
         let classes = mixed.target.classes();
@@ -237,11 +240,9 @@ impl TransMix {
             .collect();
         let inside = Tensor::<2>::from_data(TensorData::new(inside, [draws, cells]), &device)
             .expand([n, cells]);
-        let kept: Vec<f32> = boxes
-            .iter()
-            .map(|b| b.kept_fraction(h, w) as f32)
-            .collect();
-        let kept = Tensor::<2>::from_data(TensorData::new(kept, [draws, 1]), &device).expand([n, 1]);
+        let kept: Vec<f32> = boxes.iter().map(|b| b.kept_fraction(h, w) as f32).collect();
+        let kept =
+            Tensor::<2>::from_data(TensorData::new(kept, [draws, 1]), &device).expand([n, 1]);
 
         let attention = attention
             .inner()
@@ -332,10 +333,7 @@ mod tests {
         let mixer = TransMixConfig::new().with_patch_size(2).init().unwrap();
         let mixed = mixer.apply(&params, images, labels, &Guide::None).unwrap();
         let attention = Tensor::<3>::from_data(
-            TensorData::new(
-                [worked_heads(), worked_heads()].concat(),
-                [2, 2, 24],
-            ),
+            TensorData::new([worked_heads(), worked_heads()].concat(), [2, 2, 24]),
             &device,
         );
         let weights = |mixer: &TransMix| -> Vec<f32> {
@@ -405,7 +403,13 @@ mod tests {
             .retarget(&params, &m, Tensor::zeros([2, 1, 4], &device))
             .unwrap_err();
         assert!(
-            matches!(err, MixError::ShapeMismatch { what: "transmix patch grid", .. }),
+            matches!(
+                err,
+                MixError::ShapeMismatch {
+                    what: "transmix patch grid",
+                    ..
+                }
+            ),
             "{err}"
         );
         // 8×12 has a 2×3 grid: 6 entries per head, not 4; and a batch of 2, not 3.
@@ -415,7 +419,13 @@ mod tests {
                 .retarget(&params, &m, Tensor::zeros(dims, &device))
                 .unwrap_err();
             assert!(
-                matches!(err, MixError::ShapeMismatch { what: "transmix attention", .. }),
+                matches!(
+                    err,
+                    MixError::ShapeMismatch {
+                        what: "transmix attention",
+                        ..
+                    }
+                ),
                 "{dims:?}: {err}"
             );
         }
@@ -424,7 +434,11 @@ mod tests {
             .retarget(&params, &m, Tensor::zeros([2, 3, 6], &device))
             .unwrap();
         let kept = params.cuts[0].region.kept_fraction(8, 12) as f32;
-        let got: Vec<f32> = target.weights().into_data().try_into_vec_as::<f32>().unwrap();
+        let got: Vec<f32> = target
+            .weights()
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap();
         assert!((got[0] - kept).abs() < 1e-6, "{got:?} vs {kept}");
     }
 }
