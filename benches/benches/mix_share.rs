@@ -114,7 +114,7 @@ fn mix_secs(config: &MixConfig, shape: [usize; 4], device: &Device) -> f64 {
             .host_guide(params, &host, shape)
             .expect("saliency guide")
             .expect("a host guide"),
-        Needs::Attention | Needs::Nothing => Guide::None,
+        Needs::Attention | Needs::ClassAttention | Needs::Nothing => Guide::None,
     };
     let mut rng = MixRng::from_seed(1);
     let (warm, reps) = if h * w > 64 * 64 { (3, 9) } else { (5, 21) };

@@ -11,7 +11,7 @@ use crate::{
     Needs, Pairing, Permutation, ResizeMix, ResizeMixConfig, ResizeMixParams, Ricap, RicapConfig,
     RicapParams, SaliencyMix, SaliencyMixConfig, SaliencyMixParams, SamplePairing,
     SamplePairingConfig, SamplePairingParams, SmoothMix, SmoothMixConfig, SmoothMixParams, SnapMix,
-    SnapMixConfig, SnapMixParams,
+    SnapMixConfig, SnapMixParams, TransMix, TransMixConfig, TransMixParams,
 };
 
 /// Declares the three parallel enums (configuration, method, parameters) from one list of
@@ -187,6 +187,7 @@ methods! {
     SaliencyMix("saliencymix") = SaliencyMixConfig => SaliencyMix, SaliencyMixParams;
     SnapMix("snapmix") = SnapMixConfig => SnapMix, SnapMixParams;
     AttentiveMix("attentivemix") = AttentiveMixConfig => AttentiveMix, AttentiveMixParams;
+    TransMix("transmix") = TransMixConfig => TransMix, TransMixParams;
 }
 
 impl MixMethod {
@@ -223,6 +224,40 @@ impl MixMethod {
         match (self, params) {
             (MixMethod::SaliencyMix(m), MixParams::SaliencyMix(p)) => m.guide(p, images).map(Some),
             _ => Ok(None),
+        }
+    }
+}
+
+impl MixMethod {
+    /// The target of a method that [`needs`](Mixer::needs) [`Needs::ClassAttention`]
+    /// re-weighted by the attention of the forward pass on `mixed.images` (see
+    /// [`TransMix::retarget`]).
+    ///
+    /// # Errors
+    /// [`MixError::Guide`] for a method that does not re-weight its target,
+    /// [`MixError::ParamsMismatch`] for another method's parameters, and those of
+    /// [`TransMix::retarget`].
+    ///
+    /// # Shapes
+    /// - `attention`: `[N, heads, L]`; output `[N, 2]`
+    pub fn retarget(
+        &self,
+        params: &MixParams,
+        mixed: &Mixed,
+        attention: Tensor<3>,
+    ) -> Result<MixedTarget, MixError> {
+        match (self, params) {
+            (MixMethod::TransMix(m), MixParams::TransMix(p)) => m.retarget(p, mixed, attention),
+            (MixMethod::TransMix(_), params) => Err(MixError::ParamsMismatch {
+                expected: "transmix",
+                got: params.method_name(),
+            }),
+            (method, _) => Err(MixError::Guide {
+                method: method.name(),
+                reason: "its target does not depend on attention: only a method that needs \
+                         `Needs::ClassAttention` is re-weighted after the forward"
+                    .into(),
+            }),
         }
     }
 }
@@ -281,6 +316,7 @@ impl MixConfig {
             MixConfig::SaliencyMix(c) => c.pairing = pairing,
             MixConfig::SnapMix(c) => c.pairing = pairing,
             MixConfig::AttentiveMix(c) => c.pairing = pairing,
+            MixConfig::TransMix(c) => c.pairing = pairing,
         }
     }
 
@@ -354,6 +390,7 @@ mod tests {
                 "ricap.beta",
                 "saliencymix.beta",
                 "snapmix.beta",
+                "transmix.alpha",
             ]
         );
         // The typed builders say the same.

@@ -15,8 +15,10 @@
 //! Dinneen (WACV 2019); the guided [`SaliencyMix`] (Uddin et al., ICLR 2021), [`SnapMix`]
 //! (Huang et al., AAAI 2021) and [`AttentiveMix`] (Walawalkar et al., ICASSP 2020), which
 //! mix by a [`Guide`] — the partners' saliency peaks computed on the host, or the maps of
-//! `mixaug-maps` — that [`Mixer::needs`] names and [`Mixer::apply`] receives;
-//! [`MixConfig`] names them for configuration files.
+//! `mixaug-maps` — that [`Mixer::needs`] names and [`Mixer::apply`] receives; and
+//! [`TransMix`] (Chen et al., CVPR 2022), CutMix whose target is re-weighted after the
+//! forward pass by the trained Vision Transformer's class-token attention
+//! ([`TransMix::retarget`]). [`MixConfig`] names them for configuration files.
 //!
 //! Everything on tensors is burn operations: the crate compiles no backend and runs on
 //! whatever device the images are on.
@@ -81,6 +83,7 @@ pub use methods::sample_pairing::{
 };
 pub use methods::smoothmix::{SmoothMix, SmoothMixConfig, SmoothMixLabel, SmoothMixParams};
 pub use methods::snapmix::{SnapMix, SnapMixConfig, SnapMixParams};
+pub use methods::transmix::{TransMix, TransMixConfig, TransMixParams};
 pub use mixer::{Guide, LamMode, Mixed, Mixer, Needs};
 pub use ops::{CutBox, boxes_mask, nearest_indices};
 pub use pairing::{Pairing, Permutation};

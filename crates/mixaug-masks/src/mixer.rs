@@ -129,6 +129,10 @@ pub enum Needs {
     PercentMaps,
     /// AttentiveMix: a frozen teacher's attention grids (`mixaug_maps::AttentionConfig`).
     Attention,
+    /// TransMix: the class-token attention of the network being trained, from its forward
+    /// pass on the **mixed** images. `apply` takes [`Guide::None`]; the attention re-weights
+    /// the target after the forward (`TransMix::retarget`, `MixMethod::retarget`).
+    ClassAttention,
 }
 
 impl Needs {
@@ -139,6 +143,10 @@ impl Needs {
             Needs::SaliencyPeaks => "the partners' saliency peaks (`Guide::SaliencyPeaks`)",
             Needs::PercentMaps => "semantic percent maps (`Guide::PercentMaps`)",
             Needs::Attention => "a teacher's attention grids (`Guide::Attention`)",
+            Needs::ClassAttention => {
+                "the trained network's class-token attention on the mixed images, after the \
+                 forward (`MixMethod::retarget`)"
+            }
         }
     }
 }

@@ -45,7 +45,10 @@ const GREY: Rgb<u8> = Rgb([190, 190, 190]);
 /// maps follows the sources. The gallery has no trained model, so SnapMix and
 /// AttentiveMix are guided by that saliency as a stand-in (normalised to sum 1 for
 /// SnapMix's percent maps, averaged over a 7×7 grid for AttentiveMix's attention), and
-/// their rows say so.
+/// their rows say so. TransMix's images are CutMix's; its label is re-weighted by a
+/// stand-in for a ViT's class-token attention on the mixed images — the fine-grained
+/// saliency of the mixed images averaged over each patch — and its caption gives the
+/// re-weighted label, then the area weight of the base photo.
 pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbImage> {
     let n = options.images.len();
     ensure!(n >= 2, "the gallery needs at least two images, got {n}");
@@ -138,6 +141,7 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
                 c.schedule = PairingSchedule::always();
             }
             MixConfig::SaliencyMix(c) => c.normalization = pixels,
+            MixConfig::TransMix(c) => c.patch_size = dividing_patch(c.patch_size, h, w),
             _ => {}
         }
         let method = config
@@ -153,17 +157,19 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
                 .map_or(Guide::None, |maps| stand_in_guide(method.needs(), maps)),
         };
         let mixed = method.apply(&params, batch.clone(), labels.clone(), &guide)?;
-        let classes: Vec<i64> = mixed
-            .target
-            .classes()
-            .into_data()
-            .try_into_vec_as::<i64>()?;
-        let weights: Vec<f32> = mixed
-            .target
-            .weights()
-            .into_data()
-            .try_into_vec_as::<f32>()?;
-        let k = mixed.target.num_sources();
+        // TransMix: the area weights of the base photos, and the target re-weighted by the
+        // stand-in attention.
+        let (target, area) = match &config {
+            MixConfig::TransMix(c) => {
+                let attention = stand_in_attention(&mixed.images, &pixels, c.patch_size)?;
+                let area: Vec<f32> = mixed.target.weights().into_data().try_into_vec_as()?;
+                (method.retarget(&params, &mixed, attention)?, Some(area))
+            }
+            _ => (mixed.target.clone(), None),
+        };
+        let classes: Vec<i64> = target.classes().into_data().try_into_vec_as::<i64>()?;
+        let weights: Vec<f32> = target.weights().into_data().try_into_vec_as::<f32>()?;
+        let k = target.num_sources();
         let top = GAP + (row as u32 + 1 + extra_rows) * row_height;
         let title = match method.needs() {
             Needs::Nothing | Needs::SaliencyPeaks => config.label().to_string(),
@@ -171,6 +177,9 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
                 "{} (guided by saliency: no trained model here)",
                 config.label()
             ),
+            Needs::ClassAttention => {
+                format!("{} (label: mix saliency per patch, no ViT)", config.label())
+            }
         };
         draw_text(&mut canvas, GAP, top + 2, &title, 2, WHITE);
         for i in 0..n {
@@ -208,14 +217,11 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
                 .filter(|&(_, wt)| wt != 0.0)
                 .map(|(c, wt)| format!("{} {wt:.3}", names[c as usize]))
                 .collect();
-            draw_text(
-                &mut canvas,
-                x,
-                top + TITLE + h + 2,
-                &caption.join(" + "),
-                1,
-                GREY,
-            );
+            let mut caption = caption.join(" + ");
+            if let Some(area) = &area {
+                caption.push_str(&format!(" (area {:.3})", area[i * k]));
+            }
+            draw_text(&mut canvas, x, top + TITLE + h + 2, &caption, 1, GREY);
         }
     }
     Ok(canvas)
@@ -230,7 +236,7 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
 fn stand_in_guide(needs: Needs, saliency: &Tensor<3>) -> Guide {
     let [n, h, w] = saliency.dims();
     match needs {
-        Needs::Nothing | Needs::SaliencyPeaks => Guide::None,
+        Needs::Nothing | Needs::SaliencyPeaks | Needs::ClassAttention => Guide::None,
         Needs::PercentMaps => {
             let shifted = saliency.clone().add_scalar(1e-6);
             let total = shifted.clone().sum_dim(2).sum_dim(1);
@@ -240,4 +246,34 @@ fn stand_in_guide(needs: Needs, saliency: &Tensor<3>) -> Guide {
             adaptive_avg_pool2d(saliency.clone().reshape([n, 1, h, w]), [7, 7]).reshape([n, 7, 7]),
         ),
     }
+}
+
+/// The stand-in for a ViT's class-token attention on the mixed images: their fine-grained
+/// saliency averaged over each `patch × patch` patch, as one head.
+///
+/// # Shapes
+/// - `mixed`: `[N, 3, H, W]` with `H`, `W` multiples of `patch`; output `[N, 1, (H/p)·(W/p)]`
+fn stand_in_attention(
+    mixed: &Tensor<4>,
+    pixels: &PixelNormalization,
+    patch: usize,
+) -> Result<Tensor<3>> {
+    let [n, _, h, w] = mixed.dims();
+    let values: Vec<f32> = saliency_maps(mixed.clone(), pixels)?
+        .iter()
+        .flat_map(|m| m.to_f32())
+        .collect();
+    let (gh, gw) = (h / patch, w / patch);
+    let maps = Tensor::<4>::from_data(TensorData::new(values, [n, 1, h, w]), &mixed.device());
+    Ok(adaptive_avg_pool2d(maps, [gh, gw]).reshape([n, 1, gh * gw]))
+}
+
+/// TransMix's patch side for `h × w` photos: `patch` when it divides both sides, else the
+/// largest side below it that does (1 at worst).
+fn dividing_patch(patch: usize, h: u32, w: u32) -> usize {
+    let (h, w) = (h as usize, w as usize);
+    (1..=patch.max(1))
+        .rev()
+        .find(|p| h.is_multiple_of(*p) && w.is_multiple_of(*p))
+        .unwrap_or(1)
 }

@@ -737,6 +737,13 @@ fn step_loss(
             )
         }
         (None, Needs::Nothing | Needs::SaliencyPeaks) => Guide::None,
+        // Its target must be re-weighted after the forward (`MixMethod::retarget`): refused
+        // rather than trained as plain CutMix until the step does that.
+        (None, Needs::ClassAttention) => bail!(
+            "{} re-weights its target by the network's attention after the forward; the \
+             training step does not do that yet",
+            mixer.name()
+        ),
     };
     let mixed = mixer
         .apply(&params, images.clone(), labels, &guide)?

@@ -17,6 +17,7 @@ mod sample_pairing;
 mod seeds;
 mod smoothmix;
 mod sumix;
+mod transmix;
 
 pub use cutmix::*;
 pub use cutout::*;
@@ -35,3 +36,4 @@ pub use sample_pairing::*;
 pub use seeds::*;
 pub use smoothmix::*;
 pub use sumix::*;
+pub use transmix::*;

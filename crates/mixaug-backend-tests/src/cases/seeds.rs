@@ -8,13 +8,18 @@ use mixaug_masks::{
 
 use crate::{assert_close, floats, ints, mix_self_guided, ramp_batch, ramp_values};
 
-/// Every method that needs no model, with its defaults (Cutout's side scaled from 16 to 3
-/// for these 5×7 images), plus the per-sample and always-on variants.
+/// Every method whose `apply` needs no model (TransMix's network enters after it), with
+/// its defaults (Cutout's side scaled from 16 to 3 for these 5×7 images), plus the
+/// per-sample and always-on variants.
 fn configs() -> Vec<MixConfig> {
     let mut configs: Vec<MixConfig> = MixConfig::all_defaults()
         .into_iter()
         .filter(|c| {
-            *c != MixConfig::None && matches!(c.needs(), Needs::Nothing | Needs::SaliencyPeaks)
+            *c != MixConfig::None
+                && matches!(
+                    c.needs(),
+                    Needs::Nothing | Needs::SaliencyPeaks | Needs::ClassAttention
+                )
         })
         .map(|c| match c {
             MixConfig::Cutout(c) => {
@@ -120,6 +125,7 @@ fn gate_closed(config: MixConfig) -> MixConfig {
         MixConfig::SnapMix(c) => MixConfig::SnapMix(c.with_prob(0.0)),
         // AttentiveMix always mixes: it has no gate.
         MixConfig::AttentiveMix(c) => MixConfig::AttentiveMix(c),
+        MixConfig::TransMix(c) => MixConfig::TransMix(c.with_prob(0.0)),
     }
 }
 

@@ -17,3 +17,4 @@ pub(crate) mod saliencymix;
 pub(crate) mod sample_pairing;
 pub(crate) mod smoothmix;
 pub(crate) mod snapmix;
+pub(crate) mod transmix;

@@ -103,13 +103,14 @@ fn device_names() {
 fn guided_methods_get_a_saliency_row_and_their_stand_in_guides() {
     let device = Device::flex();
     let mut opts = options(vec![asset("astronaut.png"), asset("chelsea.png")]);
-    opts.methods = ["saliencymix", "snapmix", "attentivemix"]
+    // TransMix's 16-pixel patches do not divide 30×40 photos: the gallery uses 10.
+    opts.methods = ["saliencymix", "snapmix", "attentivemix", "transmix"]
         .iter()
         .map(|m| MixConfig::from_name(m).unwrap())
         .collect();
     let picture = render_gallery(&opts, &device).unwrap();
-    // Sources, the saliency row, then three method rows of 66 px.
-    assert_eq!(picture.dimensions(), (4 * 44 + 4, 5 * 66 + 4));
+    // Sources, the saliency row, then four method rows of 66 px.
+    assert_eq!(picture.dimensions(), (4 * 44 + 4, 6 * 66 + 4));
 }
 
 #[test]
