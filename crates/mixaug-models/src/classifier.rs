@@ -95,6 +95,28 @@ impl Classifier {
     }
 }
 
+impl Classifier {
+    /// Logits and the last block's class-token attention over the patches (DeiT), what
+    /// TransMix re-weights its target with.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, 3, S, S]`; output `([N, K], [N, heads, L])`, `L` the patches
+    ///
+    /// # Errors
+    /// [`ModelError::Unsupported`] for a network without a class token.
+    pub fn forward_with_attention(
+        &self,
+        images: Tensor<4>,
+    ) -> Result<(Tensor<2>, Tensor<3>), ModelError> {
+        match self {
+            Self::Deit(m) => Ok(m.forward_with_attention(images)),
+            other => Err(other
+                .family()
+                .unsupported("class-token attention (TransMix)")),
+        }
+    }
+}
+
 impl PooledClassifier for Classifier {
     fn pooled(&self, images: Tensor<4>) -> Tensor<2> {
         match self {

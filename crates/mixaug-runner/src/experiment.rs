@@ -272,6 +272,19 @@ impl Experiment {
              classifier does not act on a pooled feature map)",
             self.mixer.name()
         );
+        if self.mixer.needs() == Needs::ClassAttention {
+            ensure!(
+                family == Family::Deit,
+                "mixer: {} re-weights its target by a class token's attention: it needs a DeiT \
+                 (model.arch = \"deit_small_patch16_224\"), not the {family}",
+                self.mixer.name()
+            );
+            ensure!(
+                !matches!(self.train.loss, LossKind::Sumix(_)),
+                "train.loss: SUMix is not defined on top of {}",
+                self.mixer.name()
+            );
+        }
         if self.train.mid_level_head {
             ensure!(
                 family == Family::ResNet,

@@ -736,18 +736,24 @@ fn step_loss(
                     .inner(),
             )
         }
-        (None, Needs::Nothing | Needs::SaliencyPeaks) => Guide::None,
-        // Its target must be re-weighted after the forward (`MixMethod::retarget`): refused
-        // rather than trained as plain CutMix until the step does that.
-        (None, Needs::ClassAttention) => bail!(
-            "{} re-weights its target by the network's attention after the forward; the \
-             training step does not do that yet",
-            mixer.name()
-        ),
+        // TransMix's attention comes from this step's own forward, below.
+        (None, Needs::Nothing | Needs::SaliencyPeaks | Needs::ClassAttention) => Guide::None,
     };
     let mixed = mixer
         .apply(&params, images.clone(), labels, &guide)?
         .autodiff();
+    if mixer.needs() == Needs::ClassAttention {
+        // TransMix: the target re-weighted by the class-token attention of this forward
+        // (detached inside `retarget`).
+        let (logits, attention) = network.model.forward_with_attention(mixed.images.clone())?;
+        let target = mixer.retarget(&params, &mixed, attention)?;
+        let loss = match options.loss {
+            LossKind::PairCe => pair_cross_entropy(logits, &target, options.smoothing)?,
+            LossKind::SoftCe => soft_target_cross_entropy(logits, &target, options.smoothing)?,
+            LossKind::Sumix(_) => bail!("SUMix is not defined on top of TransMix"),
+        };
+        return Ok((loss, None));
+    }
     if let LossKind::Sumix(config) = options.loss {
         let step = sumix_forward(
             &network.model,

@@ -520,3 +520,61 @@ fn attentivemix_reads_its_teachers_attention() {
     assert_eq!(computed(&run(1)), computed(&first));
     assert_ne!(run(2)[0].mix_loss, first[0].mix_loss);
 }
+
+#[test]
+fn transmix_trains_a_deit_on_its_own_attention() {
+    let _serial = serial();
+    use mixaug_data::Transform;
+    use mixaug_models::DeitConfig;
+    let device = Device::flex().autodiff();
+    device.seed(7);
+    // A one-block DeiT on 8×8 images (the 8×10 images resized), 4×4 patches: a 2×2 grid.
+    let deit = DeitConfig::new(2)
+        .with_image_size(8)
+        .with_patch_size(4)
+        .with_embed_dim(12)
+        .with_depth(1)
+        .with_num_heads(2)
+        .init(&device);
+    let network = Network::new(Classifier::Deit(deit), false, false, &device).unwrap();
+    let mixer: MixConfig = toml::from_str("method = \"transmix\"\npatch_size = 4").unwrap();
+    let square = Pipeline {
+        steps: vec![Transform::Resize {
+            size: [8, 8],
+            interpolation: Default::default(),
+        }],
+    };
+    let norm = Normalize {
+        mean: [0.45; 3],
+        std: [0.25; 3],
+    };
+    let config = LoaderConfig::new(16).with_workers(1).with_to_rgb(true);
+    let train_loader =
+        Loader::new(Arc::new(data(64, 1)), square.clone(), norm, config.clone()).unwrap();
+    let eval_loader = Loader::new(
+        Arc::new(data(32, 2)),
+        square,
+        norm,
+        config.with_shuffle(false).with_drop_last(false),
+    )
+    .unwrap();
+    let (_, history) = train(
+        network,
+        &mixer.init().unwrap(),
+        &train_loader,
+        &eval_loader,
+        &options(LossKind::SoftCe, 2, 0.05),
+        &RunControl::default(),
+        &device,
+        |_| Ok(()),
+    )
+    .unwrap();
+    // The step runs forward_with_attention and re-weights the target: finite losses, two
+    // epochs recorded, top-5 of two classes always hits.
+    assert_eq!(history.len(), 2);
+    assert!(
+        history.iter().all(|e| e.mix_loss.is_finite()),
+        "{history:?}"
+    );
+    assert_eq!(history[1].top5, 100.0);
+}

@@ -121,6 +121,18 @@ fn bad_experiment_files_name_the_problem() {
             "cutmix.prob",
         ),
         (config(dir).replace("resnet18", "vgg11"), "model.arch"),
+        // TransMix reads a class token's attention: a ResNet has none.
+        (
+            config(dir).replace(cutmix, "method = \"transmix\""),
+            "it needs a DeiT",
+        ),
+        // SnapMix reads CAMs, which DeiT does not define.
+        (
+            config(dir)
+                .replace(cutmix, "method = \"snapmix\"")
+                .replace("\"resnet18\"", "\"deit_small_patch16_224\""),
+            "does not define",
+        ),
         // AttentiveMix needs a [teacher]; no other method takes one.
         (attentive, "[teacher]"),
         (format!("{}{teacher}", config(dir)), "only AttentiveMix"),
