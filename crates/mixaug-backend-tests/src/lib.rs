@@ -135,7 +135,8 @@ macro_rules! backend_suite {
             attention_maps_hand_case, saliencymix_hand_case,
             saliencymix_peaks_follow_partner_saliency, snapmix_hand_case,
             snapmix_sampled_weights_in_range, attentivemix_hand_case, attentivemix_uneven_cells,
-            snapmix_mid_level_head, models_forward_backward, attention_from_teacher
+            snapmix_mid_level_head, models_forward_backward, vits_train_on_one_batch,
+            attention_from_teacher
         );
     };
     (@cases $device:expr; $($case:ident),* $(,)?) => {
