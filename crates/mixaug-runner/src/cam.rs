@@ -8,7 +8,7 @@ use image::{RgbImage, imageops};
 use mixaug_maps::{
     CamModel, CamStatistics, class_activation_maps, last_stage_features, percent_maps,
 };
-use mixaug_models::{BlockKind, ImportOptions, ResNet, ResNetConfig, load_torchvision};
+use mixaug_models::{BlockKind, ImportOptions, ResNet, ResNetConfig, load_pytorch};
 
 use crate::render::{Normalization, heat_overlay, photos_to_batch};
 
@@ -50,7 +50,7 @@ impl ResNetSpec {
         let mut model = ResNetConfig::new(self.block, self.layers, self.num_classes)
             .with_base_width(self.base_width)
             .init(device);
-        load_torchvision(&mut model, checkpoint, &ImportOptions::default())
+        load_pytorch(&mut model, checkpoint, &ImportOptions::default())
             .with_context(|| format!("loading {}", checkpoint.display()))?;
         Ok(model)
     }

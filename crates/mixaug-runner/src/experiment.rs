@@ -49,7 +49,7 @@ use mixaug_data::{
     LoaderConfig, Mnist, Normalize, Pipeline, Sample, Split,
 };
 use mixaug_masks::{MixConfig, Needs};
-use mixaug_models::{ImportOptions, PreActNetConfig, ResNetConfig, Stem, load_torchvision};
+use mixaug_models::{ImportOptions, PreActNetConfig, ResNetConfig, Stem, load_pytorch};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -301,7 +301,7 @@ impl ModelConfig {
                         replace_classifier: true,
                         ..ImportOptions::default()
                     };
-                    load_torchvision(&mut model, path, &options)
+                    load_pytorch(&mut model, path, &options)
                         .with_context(|| format!("model.pretrained: {}", path.display()))?;
                 }
                 Backbone::ResNet(model)

@@ -2,7 +2,9 @@
 //! per crate keeps the build small).
 
 mod deit;
+mod drop_path;
 mod import;
 mod preact;
 mod resnet;
 mod swin;
+mod timm_import;
