@@ -47,7 +47,8 @@ pub enum ImportError {
     KeyMismatch {
         /// The checkpoint.
         path: PathBuf,
-        /// Model parameters the checkpoint has no tensor for.
+        /// Model parameters the checkpoint has no tensor for (burn's paths: a norm's
+        /// `weight`/`bias` are `gamma`/`beta`).
         missing: Vec<String>,
         /// Checkpoint tensors the model has no parameter for.
         unexpected: Vec<String>,
@@ -68,8 +69,10 @@ pub struct ImportOptions {
     /// Every model parameter must come from the checkpoint and every checkpoint tensor
     /// must be used (the layout's ignored buffers aside). Default true.
     pub strict: bool,
-    /// Leave the classifier (`fc`, `head`, `head.fc`) as initialised, for a new number of classes (the
-    /// fine-grained recipes start from ImageNet weights and a new head). Default false.
+    /// Leave the classifier (`fc`, `head`, `head.fc`: the layout's
+    /// [`CLASSIFIER_PREFIX`](PytorchLayout::CLASSIFIER_PREFIX)) as initialised, for a new
+    /// number of classes (the fine-grained recipes start from ImageNet weights and a new
+    /// head). Default false.
     pub replace_classifier: bool,
     /// A key holding the state dict inside a larger checkpoint (`"state_dict"`,
     /// `"model"`). Default: the file is the state dict.
