@@ -195,12 +195,9 @@ impl<M: Module + ModuleDisplay, O: Objective<M>> Mixing<M, O> {
             Some(guide) => guide,
             None => match self.method.needs() {
                 Needs::Nothing | Needs::SaliencyPeaks => Guide::None,
-                Needs::PercentMaps | Needs::Attention => self.objective.model_guide(
-                    &self.model,
-                    &self.method,
-                    images.clone(),
-                    labels.clone(),
-                )?,
+                Needs::PercentMaps | Needs::Attention | Needs::ClassAttention => self
+                    .objective
+                    .model_guide(&self.model, &self.method, images.clone(), labels.clone())?,
             },
         };
         let mixed = self

@@ -211,11 +211,13 @@ impl<Model: Module> Objective<Model> for PairCe<Model> {
 fn input_only(objective: &'static str, method: &MixMethod) -> Result<(), StepError> {
     match method.needs() {
         Needs::Nothing | Needs::SaliencyPeaks => Ok(()),
-        needs @ (Needs::PercentMaps | Needs::Attention) => Err(StepError::GuideUnavailable {
-            method: method.name(),
-            needs,
-            objective,
-        }),
+        needs @ (Needs::PercentMaps | Needs::Attention | Needs::ClassAttention) => {
+            Err(StepError::GuideUnavailable {
+                method: method.name(),
+                needs,
+                objective,
+            })
+        }
     }
 }
 
@@ -300,11 +302,13 @@ impl<Model: CamModel> Objective<Model> for SnapMixLoss<Model> {
         check_smoothing(self.smoothing)?;
         match method.needs() {
             Needs::Nothing | Needs::SaliencyPeaks | Needs::PercentMaps => Ok(()),
-            needs @ Needs::Attention => Err(StepError::GuideUnavailable {
-                method: method.name(),
-                needs,
-                objective: self.name(),
-            }),
+            needs @ (Needs::Attention | Needs::ClassAttention) => {
+                Err(StepError::GuideUnavailable {
+                    method: method.name(),
+                    needs,
+                    objective: self.name(),
+                })
+            }
         }
     }
 
@@ -319,13 +323,14 @@ impl<Model: CamModel> Objective<Model> for SnapMixLoss<Model> {
             Needs::PercentMaps => Ok(Guide::PercentMaps(
                 semantic_percent_maps(model, images, labels, self.statistics)?.inner(),
             )),
-            needs @ (Needs::Nothing | Needs::SaliencyPeaks | Needs::Attention) => {
-                Err(StepError::GuideUnavailable {
-                    method: method.name(),
-                    needs,
-                    objective: self.name(),
-                })
-            }
+            needs @ (Needs::Nothing
+            | Needs::SaliencyPeaks
+            | Needs::Attention
+            | Needs::ClassAttention) => Err(StepError::GuideUnavailable {
+                method: method.name(),
+                needs,
+                objective: self.name(),
+            }),
         }
     }
 

@@ -10,8 +10,10 @@ use burn::tensor::activation::{gelu, softmax};
 use mixaug_loss::PooledClassifier;
 use thiserror::Error;
 
+use crate::drop_path::{DropPath, drop_path_rates, valid_rate};
+
 /// A [`DeitConfig`] that cannot be built.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 pub enum DeitConfigError {
     /// The patch size is 0 or does not divide the image size.
     #[error("patch size {patch} does not divide the image size {image}")]
@@ -31,6 +33,12 @@ pub enum DeitConfigError {
         embed_dim: usize,
         /// Attention heads.
         heads: usize,
+    },
+    /// The drop-path rate is not a probability in `[0, 1)`.
+    #[error("drop-path rate {rate} is not in [0, 1)")]
+    DropPath {
+        /// The rate.
+        rate: f64,
     },
 }
 
@@ -63,6 +71,10 @@ pub struct DeitConfig {
     /// LayerNorm epsilon of every norm. Default 1e-6 (timm's ViTs).
     #[config(default = 1e-6)]
     pub norm_eps: f64,
+    /// Stochastic depth of the last block (timm's `drop_path_rate`); block `i` of `n` drops
+    /// each residual branch with `rate · i / (n − 1)`. Default 0 (none).
+    #[config(default = 0.0)]
+    pub drop_path_rate: f64,
 }
 
 impl DeitConfig {
@@ -74,7 +86,8 @@ impl DeitConfig {
     /// Checks the configuration.
     ///
     /// # Errors
-    /// [`DeitConfigError::Patch`], [`DeitConfigError::Depth`] and [`DeitConfigError::Heads`].
+    /// [`DeitConfigError::Patch`], [`DeitConfigError::Depth`], [`DeitConfigError::Heads`]
+    /// and [`DeitConfigError::DropPath`].
     pub fn validate(&self) -> Result<(), DeitConfigError> {
         if self.patch_size == 0 || !self.image_size.is_multiple_of(self.patch_size) {
             return Err(DeitConfigError::Patch {
@@ -89,6 +102,11 @@ impl DeitConfig {
             return Err(DeitConfigError::Heads {
                 embed_dim: self.embed_dim,
                 heads: self.num_heads,
+            });
+        }
+        if !valid_rate(self.drop_path_rate) {
+            return Err(DeitConfigError::DropPath {
+                rate: self.drop_path_rate,
             });
         }
         Ok(())
@@ -111,8 +129,9 @@ impl DeitConfig {
                 .with_epsilon(self.norm_eps)
                 .init(device)
         };
-        let blocks = (0..self.depth)
-            .map(|_| DeitBlock {
+        let blocks = drop_path_rates(self.drop_path_rate, self.depth)
+            .into_iter()
+            .map(|rate| DeitBlock {
                 norm1: norm(),
                 attn: DeitAttention {
                     qkv: linear(d, 3 * d, device),
@@ -124,6 +143,7 @@ impl DeitConfig {
                     fc1: linear(d, self.mlp_ratio * d, device),
                     fc2: linear(self.mlp_ratio * d, d, device),
                 },
+                drop_path: DropPath::new(rate),
             })
             .collect();
         Ok(Deit {
@@ -236,7 +256,8 @@ impl Mlp {
     }
 }
 
-/// A pre-norm transformer block: `x + attn(norm1(x))`, then `x + mlp(norm2(x))`.
+/// A pre-norm transformer block: `x + drop_path(attn(norm1(x)))`, then
+/// `x + drop_path(mlp(norm2(x)))` (two independent draws).
 #[derive(Module, Debug)]
 pub struct DeitBlock {
     /// Norm before attention.
@@ -247,6 +268,8 @@ pub struct DeitBlock {
     pub norm2: LayerNorm,
     /// MLP.
     pub mlp: Mlp,
+    /// Stochastic depth of both residual branches.
+    pub drop_path: DropPath,
 }
 
 impl DeitBlock {
@@ -258,8 +281,9 @@ impl DeitBlock {
         let (a, attn) = self
             .attn
             .forward_with_attention(self.norm1.forward(x.clone()));
-        let x = x + a;
-        (x.clone() + self.mlp.forward(self.norm2.forward(x)), attn)
+        let x = x + self.drop_path.forward(a);
+        let m = self.mlp.forward(self.norm2.forward(x.clone()));
+        (x + self.drop_path.forward(m), attn)
     }
 }
 

@@ -10,8 +10,10 @@
 //! [`Deit`] is DeiT-Small (and smaller ViTs for tests) in timm's module layout, with the
 //! class token as pooled feature and the last block's class-token attention; [`Swin`] is
 //! Swin-Tiny (shifted windows, relative position bias, patch merging) in the same layout.
-//! [`load_torchvision`] loads torchvision-format checkpoints (`.pth`/`.pt`/`.safetensors`)
-//! into a [`ResNet`], strictly by default, optionally with a new classifier.
+//! [`load_pytorch`] loads PyTorch checkpoints (`.pth`/`.pt`/`.safetensors`) of
+//! torchvision's ResNets and timm's DeiT and Swin into a [`ResNet`], [`Deit`] or [`Swin`],
+//! strictly by default, optionally with a new classifier. Both transformers take timm's
+//! `drop_path_rate` (stochastic depth).
 //! [`ModelSpec`] names a network as configuration files do (one table of names,
 //! [`ARCHITECTURES`]) and builds it as a [`Classifier`], any family behind one type.
 //!
@@ -29,6 +31,7 @@
 
 mod classifier;
 mod deit;
+mod drop_path;
 mod import;
 mod preact;
 mod resnet;
@@ -37,7 +40,8 @@ mod swin;
 
 pub use classifier::Classifier;
 pub use deit::{Deit, DeitAttention, DeitBlock, DeitConfig, DeitConfigError, Mlp, PatchEmbed};
-pub use import::{ImportError, ImportOptions, ImportReport, load_torchvision};
+pub use drop_path::DropPath;
+pub use import::{ImportError, ImportOptions, ImportReport, PytorchLayout, load_pytorch};
 pub use preact::{PreActBlock, PreActNet, PreActNetConfig};
 pub use resnet::{BlockKind, Bottleneck, Downsample, ResNet, ResNetConfig, Stem};
 pub use spec::{

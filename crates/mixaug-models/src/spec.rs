@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::{
     Classifier, DeitConfig, DeitConfigError, ImportError, ImportOptions, PreActNetConfig,
-    ResNetConfig, Stem, SwinConfig, SwinConfigError, load_torchvision,
+    ResNetConfig, Stem, SwinConfig, SwinConfigError, load_pytorch,
 };
 
 /// The families of networks.
@@ -222,8 +222,8 @@ pub struct ModelSpec {
     pub dropout: f64,
     /// Classes.
     pub num_classes: usize,
-    /// A checkpoint (`.pth`, `.safetensors`; torchvision's layout for the ResNet family)
-    /// to start from, its classifier replaced by a new one for `num_classes`. Default:
+    /// A checkpoint (`.pth`, `.safetensors`; torchvision's layout for the ResNet family,
+    /// timm's for DeiT and Swin) to start from, its classifier replaced by a new one for `num_classes`. Default:
     /// random initialisation.
     #[serde(default)]
     pub pretrained: Option<PathBuf>,
@@ -235,6 +235,14 @@ pub struct ModelSpec {
     /// networks). Default: the architecture's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<[usize; 4]>,
+    /// Stochastic depth of a vision transformer's last block (timm's `drop_path_rate`,
+    /// linear over the blocks). Default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub drop_path: f64,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 fn cifar_stem() -> Stem {
@@ -258,6 +266,7 @@ impl ModelSpec {
             pretrained: None,
             image_size: None,
             layers: None,
+            drop_path: 0.0,
         }
     }
 
@@ -341,6 +350,10 @@ impl ModelSpec {
             self.image_size.is_some() && !family.is_transformer(),
             "model.image_size (convolutional networks take any size)",
         )?;
+        refuse(
+            self.drop_path != 0.0 && !family.is_transformer(),
+            "model.drop_path",
+        )?;
         let config = match config {
             ArchConfig::ResNet(c) => {
                 let mut c = c
@@ -357,7 +370,8 @@ impl ModelSpec {
                 let c = match self.image_size {
                     Some(size) => c.with_image_size(size),
                     None => c,
-                };
+                }
+                .with_drop_path_rate(self.drop_path);
                 c.validate()?;
                 ArchConfig::Deit(c)
             }
@@ -365,7 +379,8 @@ impl ModelSpec {
                 let c = match self.image_size {
                     Some(size) => c.with_image_size(size),
                     None => c,
-                };
+                }
+                .with_drop_path_rate(self.drop_path);
                 c.validate()?;
                 ArchConfig::Swin(c)
             }
@@ -406,9 +421,15 @@ impl ModelSpec {
         let mut model = self.build(device)?;
         match &mut model {
             Classifier::ResNet(m) => {
-                load_torchvision(m, checkpoint, options)?;
+                load_pytorch(m, checkpoint, options)?;
             }
-            Classifier::PreAct(_) | Classifier::Deit(_) | Classifier::Swin(_) => {
+            Classifier::Deit(m) => {
+                load_pytorch(m, checkpoint, options)?;
+            }
+            Classifier::Swin(m) => {
+                load_pytorch(m, checkpoint, options)?;
+            }
+            Classifier::PreAct(_) => {
                 return Err(model.family().unsupported("checkpoint import"));
             }
         }

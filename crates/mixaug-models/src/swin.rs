@@ -13,9 +13,10 @@ use mixaug_loss::PooledClassifier;
 use thiserror::Error;
 
 use crate::deit::{Mlp, linear};
+use crate::drop_path::{DropPath, drop_path_rates, valid_rate};
 
 /// A [`SwinConfig`] that cannot be built.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 pub enum SwinConfigError {
     /// The patch size is 0 or does not divide the image size.
     #[error("patch size {patch} does not divide the image size {image}")]
@@ -54,6 +55,12 @@ pub enum SwinConfigError {
         /// before a patch merging).
         window: usize,
     },
+    /// The drop-path rate is not a probability in `[0, 1)`.
+    #[error("drop-path rate {rate} is not in [0, 1)")]
+    DropPath {
+        /// The rate.
+        rate: f64,
+    },
 }
 
 /// Configuration of a [`Swin`]. The defaults are Swin-Tiny (`swin_tiny_patch4_window7_224`).
@@ -86,6 +93,12 @@ pub struct SwinConfig {
     /// Hidden width of the MLP as a multiple of the token width. Default 4.
     #[config(default = 4)]
     pub mlp_ratio: usize,
+    /// Stochastic depth of the last block (timm's `drop_path_rate`); block `i` of the `n`
+    /// blocks of all stages, counted across stages, drops each residual branch with
+    /// `rate · i / (n − 1)`. Default 0 (none; timm's class defaults to 0.1, its Swin-T
+    /// ImageNet recipe sets 0.2).
+    #[config(default = 0.0)]
+    pub drop_path_rate: f64,
 }
 
 impl SwinConfig {
@@ -106,6 +119,11 @@ impl SwinConfig {
             return Err(SwinConfigError::Stages {
                 depths: self.depths.len(),
                 heads: self.num_heads.len(),
+            });
+        }
+        if !valid_rate(self.drop_path_rate) {
+            return Err(SwinConfigError::DropPath {
+                rate: self.drop_path_rate,
             });
         }
         let mut side = self.image_size / self.patch_size;
@@ -166,6 +184,7 @@ impl SwinConfig {
         let plans = self.stages()?;
         let norm = |d: usize| LayerNormConfig::new(d).init(device);
         let p = self.patch_size;
+        let mut rates = drop_path_rates(self.drop_path_rate, self.depths.iter().sum()).into_iter();
         let layers = plans
             .iter()
             .zip(&self.depths)
@@ -185,6 +204,7 @@ impl SwinConfig {
                     }),
                     blocks: (0..depth)
                         .map(|j| SwinBlock {
+                            drop_path: DropPath::new(rates.next().unwrap_or(0.0)),
                             norm1: norm(d),
                             attn: WindowAttention {
                                 qkv: linear(d, 3 * d, device),
@@ -381,7 +401,8 @@ impl WindowAttention {
     }
 }
 
-/// A Swin block: `x + attn(norm1(x))` over (shifted) windows, then `x + mlp(norm2(x))`.
+/// A Swin block: `x + drop_path(attn(norm1(x)))` over (shifted) windows, then
+/// `x + drop_path(mlp(norm2(x)))` (two independent draws).
 #[derive(Module, Debug)]
 pub struct SwinBlock {
     /// Norm before attention.
@@ -394,6 +415,8 @@ pub struct SwinBlock {
     pub norm2: LayerNorm,
     /// MLP.
     pub mlp: Mlp,
+    /// Stochastic depth of both residual branches.
+    pub drop_path: DropPath,
 }
 
 impl SwinBlock {
@@ -431,8 +454,9 @@ impl SwinBlock {
         if s > 0 {
             y = y.roll(&[s as i64, s as i64], &[1, 2]);
         }
-        let x = x + y;
-        x.clone() + self.mlp.forward(self.norm2.forward(x))
+        let x = x + self.drop_path.forward(y);
+        let m = self.mlp.forward(self.norm2.forward(x.clone()));
+        x + self.drop_path.forward(m)
     }
 }
 

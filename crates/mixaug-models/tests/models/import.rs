@@ -6,9 +6,7 @@
 use std::path::PathBuf;
 
 use burn::prelude::*;
-use mixaug_models::{
-    BlockKind, ImportError, ImportOptions, ResNet, ResNetConfig, load_torchvision,
-};
+use mixaug_models::{BlockKind, ImportError, ImportOptions, ResNet, ResNetConfig, load_pytorch};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -93,7 +91,7 @@ fn check(model: &ResNet, name: &str, device: &Device) {
 fn basic_block_pth_matches_pytorch() {
     let device = Device::flex();
     let mut model = basic(10, &device);
-    let report = load_torchvision(
+    let report = load_pytorch(
         &mut model,
         fixture("resnet_basic_w4.pth"),
         &ImportOptions::default(),
@@ -114,7 +112,7 @@ fn basic_block_pth_matches_pytorch() {
 fn basic_block_safetensors_matches_pytorch() {
     let device = Device::flex();
     let mut model = basic(10, &device);
-    load_torchvision(
+    load_pytorch(
         &mut model,
         fixture("resnet_basic_w4.safetensors"),
         &ImportOptions::default(),
@@ -129,7 +127,7 @@ fn bottleneck_pth_matches_pytorch() {
     let mut model = ResNetConfig::new(BlockKind::Bottleneck, [1, 1, 1, 1], 7)
         .with_base_width(2)
         .init(&device);
-    load_torchvision(
+    load_pytorch(
         &mut model,
         fixture("resnet_bottleneck_w2.pth"),
         &ImportOptions::default(),
@@ -146,7 +144,7 @@ fn a_new_classifier_keeps_the_backbone() {
         replace_classifier: true,
         ..ImportOptions::default()
     };
-    let report = load_torchvision(&mut model, fixture("resnet_basic_w4.pth"), &options).unwrap();
+    let report = load_pytorch(&mut model, fixture("resnet_basic_w4.pth"), &options).unwrap();
     let mut missing = report.missing.clone();
     missing.sort();
     assert_eq!(
@@ -166,7 +164,7 @@ fn a_new_classifier_keeps_the_backbone() {
     );
     // Without the option the 10-class head does not fit the 3-class model.
     let mut model = basic(3, &device);
-    let err = load_torchvision(
+    let err = load_pytorch(
         &mut model,
         fixture("resnet_basic_w4.pth"),
         &ImportOptions::default(),
@@ -182,7 +180,7 @@ fn strict_loading_names_missing_and_unexpected_keys() {
     let mut model = ResNetConfig::new(BlockKind::Basic, [2, 1, 1, 1], 10)
         .with_base_width(4)
         .init(&device);
-    match load_torchvision(
+    match load_pytorch(
         &mut model,
         fixture("resnet_basic_w4.pth"),
         &ImportOptions::default(),
@@ -205,7 +203,7 @@ fn strict_loading_names_missing_and_unexpected_keys() {
         strict: false,
         ..ImportOptions::default()
     };
-    let report = load_torchvision(&mut model, fixture("resnet_basic_w4.pth"), &options).unwrap();
+    let report = load_pytorch(&mut model, fixture("resnet_basic_w4.pth"), &options).unwrap();
     assert!(
         report
             .missing
@@ -222,17 +220,17 @@ fn bad_files_are_typed_errors() {
     let odd = dir.path().join("weights.bin");
     std::fs::write(&odd, b"0").unwrap();
     assert!(matches!(
-        load_torchvision(&mut model, &odd, &ImportOptions::default()),
+        load_pytorch(&mut model, &odd, &ImportOptions::default()),
         Err(ImportError::UnknownFormat { .. })
     ));
     let bytes = std::fs::read(fixture("resnet_basic_w4.pth")).unwrap();
     let truncated = dir.path().join("truncated.pth");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    let err = load_torchvision(&mut model, &truncated, &ImportOptions::default()).unwrap_err();
+    let err = load_pytorch(&mut model, &truncated, &ImportOptions::default()).unwrap_err();
     assert!(matches!(err, ImportError::Read { .. }), "{err}");
     let missing = dir.path().join("absent.safetensors");
     assert!(matches!(
-        load_torchvision(&mut model, &missing, &ImportOptions::default()),
+        load_pytorch(&mut model, &missing, &ImportOptions::default()),
         Err(ImportError::Read { .. })
     ));
 }

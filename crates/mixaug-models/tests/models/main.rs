@@ -2,8 +2,10 @@
 //! per crate keeps the build small).
 
 mod deit;
+mod drop_path;
 mod import;
 mod preact;
 mod resnet;
 mod spec;
 mod swin;
+mod timm_import;

@@ -122,3 +122,39 @@ fn the_spec_reads_and_writes_experiment_toml() {
         toml::from_str::<ModelSpec>("arch = \"resnet18\"\nnum_classes = 2\nwidth = 3").is_err()
     );
 }
+
+#[test]
+fn vit_options_reach_the_configuration_and_checkpoints_go_through_the_importer() {
+    use mixaug_models::ArchConfig;
+    let spec = ModelSpec {
+        drop_path: 0.1,
+        image_size: Some(448),
+        ..ModelSpec::named("swin_tiny_patch4_window7_224", 10)
+    };
+    let ArchConfig::Swin(config) = spec.config().unwrap() else {
+        panic!("a Swin name gives a Swin configuration");
+    };
+    assert_eq!((config.drop_path_rate, config.image_size), (0.1, 448));
+    let resnet = ModelSpec {
+        drop_path: 0.1,
+        ..ModelSpec::named("resnet18", 10)
+    };
+    assert!(matches!(
+        resnet.config(),
+        Err(ModelError::Unsupported { .. })
+    ));
+    // A DeiT checkpoint is read by the timm importer: a missing file is its typed error.
+    let deit = ModelSpec {
+        image_size: Some(32),
+        ..ModelSpec::named("deit_small_patch16_224", 10)
+    }
+    .with_pretrained("/nonexistent/deit.safetensors");
+    let err = deit.init(&Device::flex(), false).unwrap_err();
+    assert!(matches!(err, ModelError::Import(_)), "{err}");
+    assert!(
+        err.to_string().contains("/nonexistent/deit.safetensors"),
+        "{err}"
+    );
+    // Smoke runs skip the checkpoint.
+    assert!(deit.init(&Device::flex(), true).is_ok());
+}
