@@ -173,13 +173,11 @@ pub fn render_gallery(options: &GalleryOptions, device: &Device) -> Result<RgbIm
         let top = GAP + (row as u32 + 1 + extra_rows) * row_height;
         let title = match method.needs() {
             Needs::Nothing | Needs::SaliencyPeaks => config.label().to_string(),
-            Needs::PercentMaps | Needs::Attention => format!(
-                "{} (guided by saliency: no trained model here)",
-                config.label()
-            ),
-            Needs::ClassAttention => {
-                format!("{} (label: mix saliency per patch, no ViT)", config.label())
+            // At font scale 2 a title holds 48 characters of the 788-pixel default width.
+            Needs::PercentMaps | Needs::Attention => {
+                format!("{} (saliency guide, untrained)", config.label())
             }
+            Needs::ClassAttention => format!("{} (label: saliency per patch)", config.label()),
         };
         draw_text(&mut canvas, GAP, top + 2, &title, 2, WHITE);
         for i in 0..n {

@@ -63,10 +63,10 @@ fn every_table_parses_with_its_cells() {
         ]
     );
     let cells: usize = tables.iter().map(|t| t.cells().unwrap().len()).sum();
-    // 9×1 (quick) + 6×1 (quick-sumix) + 12×4 + 6×2 + 12×5 + 3×8 + 4×8 + 1×8 + 2×8 (saliencymix-cifar: 6 columns
+    // 9×1 (quick) + 6×1 (quick-sumix) + 12×4 + 6×2 + 12×5 + 5×8 + 4×8 + 1×8 + 2×8 (saliencymix-cifar: 6 columns
     // with and 6 without traditional augmentation, SaliencyMix Table 1 per
     // shared/seeds/001_a5bdaefaffc9e6ee.txt)
-    assert_eq!(cells, 9 + 6 + 48 + 12 + 60 + 24 + 32 + 8 + 16);
+    assert_eq!(cells, 9 + 6 + 48 + 12 + 60 + 40 + 32 + 8 + 16);
 
     let sumix = tables.iter().find(|t| t.name == "sumix-cifar100").unwrap();
     let cell = sumix.cell(4, 2).unwrap(); // CutMix + SUMix on WRN-28-8
@@ -77,6 +77,20 @@ fn every_table_parses_with_its_cells() {
     assert!(matches!(cell.experiment.train.loss, LossKind::Sumix(c) if c.gamma == 0.5));
     assert_eq!(cell.paper, Some(84.56));
     assert_eq!(cell.experiment.statistic, Statistic::MedianLast { k: 10 });
+    // CutMix on DeiT-S: openmixup's α = 2 for its ViT baselines, the ViT recipe, the best
+    // of the last 10 epochs, the paper's 74.12 (PAPER-TABLES.md §1.1).
+    let deit = sumix.cell(0, 3).unwrap();
+    assert_eq!(deit.experiment.model.arch, "deit_small_patch16_224");
+    assert_eq!(deit.experiment.model.drop_path, 0.1);
+    assert_eq!(deit.experiment.statistic, Statistic::BestLast { k: 10 });
+    assert_eq!(
+        (deit.experiment.train.lr, deit.experiment.train.grad_clip),
+        (1e-3, Some(5.0))
+    );
+    assert!(format!("{:?}", deit.experiment.mixer).contains("alpha: 2.0"));
+    assert_eq!(deit.paper, Some(74.12));
+    // Swin-T's SaliencyMix + SUMix number (84.71) is a likely typo: no paper number.
+    assert_eq!(sumix.cell(5, 4).unwrap().paper, None);
 
     let saliency = tables
         .iter()
