@@ -54,33 +54,24 @@ fn zero_init_residual_reaches_the_network() {
     // The option was once validated but not applied: the last BatchNorm of every residual
     // branch must start at γ = 0 (torchvision's `zero_init_residual`).
     let device = Device::flex();
-    let spec = ModelSpec {
-        zero_init_residual: true,
-        ..ModelSpec::named("resnet18", 10).with_base_width(4)
+    let first_branch_gamma = |zero_init_residual: bool| -> Vec<f32> {
+        let spec = ModelSpec {
+            zero_init_residual,
+            ..ModelSpec::named("resnet18", 10).with_base_width(4)
+        };
+        let Classifier::ResNet(model) = spec.init(&device, false).unwrap() else {
+            panic!("resnet18 is a ResNet");
+        };
+        model.layer1[0]
+            .bn2
+            .gamma
+            .val()
+            .into_data()
+            .try_to_vec()
+            .unwrap()
     };
-    let Classifier::ResNet(model) = spec.init(&device, false).unwrap() else {
-        panic!("resnet18 is a ResNet");
-    };
-    let gamma: Vec<f32> = model.layer1[0]
-        .bn2
-        .gamma
-        .val()
-        .into_data()
-        .try_to_vec()
-        .unwrap();
-    assert_eq!(gamma, vec![0.0; 4]);
-    let plain = ModelSpec::named("resnet18", 10).with_base_width(4);
-    let Classifier::ResNet(model) = plain.init(&device, false).unwrap() else {
-        panic!("resnet18 is a ResNet");
-    };
-    let gamma: Vec<f32> = model.layer1[0]
-        .bn2
-        .gamma
-        .val()
-        .into_data()
-        .try_to_vec()
-        .unwrap();
-    assert_eq!(gamma, vec![1.0; 4]);
+    assert_eq!(first_branch_gamma(true), vec![0.0; 4]);
+    assert_eq!(first_branch_gamma(false), vec![1.0; 4]);
 }
 
 #[test]
