@@ -61,8 +61,8 @@ mod teacher;
 
 pub use error::StepError;
 pub use objective::{
-    Classify, Forward, ForwardWithMid, MixedLoss, Objective, PairCe, Pooled, SnapMixLoss,
-    SoftTargetCe, Sumix,
+    Classify, Forward, ForwardWithAttention, ForwardWithMid, MixStep, MixedLoss, Objective, PairCe,
+    Pooled, SnapMixLoss, SoftTargetCe, Sumix, TransMixCe,
 };
 pub use teacher::TeacherGuided;
 
@@ -194,17 +194,26 @@ impl<M: Module + ModuleDisplay, O: Objective<M>> Mixing<M, O> {
         let guide = match self.method.device_guide(&params, &plain_images)? {
             Some(guide) => guide,
             None => match self.method.needs() {
-                Needs::Nothing | Needs::SaliencyPeaks => Guide::None,
-                Needs::PercentMaps | Needs::Attention | Needs::ClassAttention => self
-                    .objective
-                    .model_guide(&self.model, &self.method, images.clone(), labels.clone())?,
+                // TransMix's attention comes from the objective's own forward.
+                Needs::Nothing | Needs::SaliencyPeaks | Needs::ClassAttention => Guide::None,
+                Needs::PercentMaps | Needs::Attention => self.objective.model_guide(
+                    &self.model,
+                    &self.method,
+                    images.clone(),
+                    labels.clone(),
+                )?,
             },
         };
         let mixed = self
             .method
             .apply(&params, plain_images, plain_labels, &guide)?
             .autodiff();
-        let out = self.objective.loss(&self.model, images, mixed, key)?;
+        let step = MixStep {
+            key,
+            method: &self.method,
+            params: &params,
+        };
+        let out = self.objective.loss(&self.model, images, mixed, &step)?;
         let value = out.loss.clone().into_scalar::<f32>();
         if !value.is_finite() {
             return Err(StepError::Diverged {

@@ -1,4 +1,4 @@
-//! What a mixed step minimises: the [`Objective`] trait and its four implementations.
+//! What a mixed step minimises: the [`Objective`] trait and its five implementations.
 //!
 //! An objective names the model functions it needs as plain function pointers (a method
 //! such as `Net::forward` coerces to one), so a user's model implements no trait for the
@@ -14,7 +14,7 @@ use mixaug_loss::{
     pair_cross_entropy, snapmix_loss, soft_target_cross_entropy, sumix_forward,
 };
 use mixaug_maps::{CamModel, CamStatistics, semantic_percent_maps};
-use mixaug_masks::{Guide, MixMethod, Mixed, Mixer, Needs, StreamKey, check_smoothing};
+use mixaug_masks::{Guide, MixMethod, MixParams, Mixed, Mixer, Needs, StreamKey, check_smoothing};
 
 use crate::StepError;
 
@@ -26,6 +26,23 @@ pub type Pooled<Model> = fn(&Model, Tensor<4>) -> Tensor<2>;
 
 /// A model's classifier on its pooled feature: `fn(&model, pooled [N, D]) -> [N, K]`.
 pub type Classify<Model> = fn(&Model, Tensor<2>) -> Tensor<2>;
+
+/// A model's logits and its last block's class-token attention over the patches, for
+/// TransMix: `fn(&model, images [N, C, H, W]) -> ([N, K], [N, heads, L])` (e.g.
+/// `mixaug_models::Deit::forward_with_attention`).
+pub type ForwardWithAttention<Model> = fn(&Model, Tensor<4>) -> (Tensor<2>, Tensor<3>);
+
+/// One mixed step as an objective sees it: the mixing key, the method and the parameters
+/// it drew (TransMix re-weights its target with them after the forward).
+#[derive(Debug, Clone, Copy)]
+pub struct MixStep<'a> {
+    /// The key of the step's draws (its epoch decides Baseline+'s detaching).
+    pub key: StreamKey,
+    /// The mixing method.
+    pub method: &'a MixMethod,
+    /// What the method drew for this batch.
+    pub params: &'a MixParams,
+}
 
 /// A model's logits and mid-level feature map, for SnapMix's Baseline+:
 /// `fn(&model, images [N, C, H, W]) -> ([N, K], [N, C3, h, w])`.
@@ -80,7 +97,7 @@ pub trait Objective<Model>: Module + ModuleDisplay {
         })
     }
 
-    /// The loss of the mixed batch at mixing position `key`.
+    /// The loss of the mixed batch of `step` (its key, method and drawn parameters).
     ///
     /// # Shapes
     /// - `images`: `[N, C, H, W]`, the clean batch (SUMix's first pass)
@@ -93,7 +110,7 @@ pub trait Objective<Model>: Module + ModuleDisplay {
         model: &Model,
         images: Tensor<4>,
         mixed: Mixed,
-        key: StreamKey,
+        step: &MixStep<'_>,
     ) -> Result<MixedLoss, StepError>;
 
     /// The scores of clean images at validation (the logits; Baseline+ adds its
@@ -144,7 +161,7 @@ impl<Model: Module> Objective<Model> for SoftTargetCe<Model> {
         model: &Model,
         _: Tensor<4>,
         mixed: Mixed,
-        _: StreamKey,
+        _: &MixStep<'_>,
     ) -> Result<MixedLoss, StepError> {
         let logits = (self.forward)(model, mixed.images);
         let loss = soft_target_cross_entropy(logits.clone(), &mixed.target, self.smoothing)?;
@@ -195,7 +212,7 @@ impl<Model: Module> Objective<Model> for PairCe<Model> {
         model: &Model,
         _: Tensor<4>,
         mixed: Mixed,
-        _: StreamKey,
+        _: &MixStep<'_>,
     ) -> Result<MixedLoss, StepError> {
         let logits = (self.forward)(model, mixed.images);
         let loss = pair_cross_entropy(logits.clone(), &mixed.target, self.smoothing)?;
@@ -204,6 +221,73 @@ impl<Model: Module> Objective<Model> for PairCe<Model> {
 
     fn scores(&self, model: &Model, images: Tensor<4>) -> Tensor<2> {
         (self.forward)(model, images)
+    }
+}
+
+/// TransMix's objective (Chen et al., CVPR 2022; docs/methods.md): soft-target
+/// cross-entropy against the target re-weighted, after the forward, by the class-token
+/// attention of that same forward ([`MixMethod::retarget`]); for any other input-only
+/// method, the plain mixed target. Needs a class-token network (DeiT).
+#[derive(Module)]
+pub struct TransMixCe<Model> {
+    #[module(skip)]
+    forward: ForwardWithAttention<Model>,
+    #[module(skip)]
+    smoothing: f32,
+}
+
+impl<Model> TransMixCe<Model> {
+    /// The loss of `forward`'s logits, re-weighted by its attention, without smoothing.
+    pub fn new(forward: ForwardWithAttention<Model>) -> Self {
+        Self {
+            forward,
+            smoothing: 0.0,
+        }
+    }
+
+    /// Label smoothing ε in `[0, 1)` (default 0; checked by [`Mixing::new`](crate::Mixing::new)).
+    pub fn with_smoothing(self, smoothing: f32) -> Self {
+        Self { smoothing, ..self }
+    }
+}
+
+impl<Model: Module> Objective<Model> for TransMixCe<Model> {
+    fn name(&self) -> &'static str {
+        "TransMix cross-entropy"
+    }
+
+    fn check(&self, method: &MixMethod) -> Result<(), StepError> {
+        check_smoothing(self.smoothing)?;
+        match method.needs() {
+            Needs::Nothing | Needs::SaliencyPeaks | Needs::ClassAttention => Ok(()),
+            needs @ (Needs::PercentMaps | Needs::Attention) => Err(StepError::GuideUnavailable {
+                method: method.name(),
+                needs,
+                objective: self.name(),
+            }),
+        }
+    }
+
+    fn loss(
+        &self,
+        model: &Model,
+        _: Tensor<4>,
+        mixed: Mixed,
+        step: &MixStep<'_>,
+    ) -> Result<MixedLoss, StepError> {
+        let (logits, attention) = (self.forward)(model, mixed.images.clone());
+        let target = match step.method.needs() {
+            Needs::ClassAttention => step.method.retarget(step.params, &mixed, attention)?,
+            Needs::Nothing | Needs::SaliencyPeaks | Needs::PercentMaps | Needs::Attention => {
+                mixed.target
+            }
+        };
+        let loss = soft_target_cross_entropy(logits.clone(), &target, self.smoothing)?;
+        Ok(MixedLoss { loss, logits })
+    }
+
+    fn scores(&self, model: &Model, images: Tensor<4>) -> Tensor<2> {
+        (self.forward)(model, images).0
     }
 }
 
@@ -339,9 +423,9 @@ impl<Model: CamModel> Objective<Model> for SnapMixLoss<Model> {
         model: &Model,
         _: Tensor<4>,
         mixed: Mixed,
-        key: StreamKey,
+        step: &MixStep<'_>,
     ) -> Result<MixedLoss, StepError> {
-        let (logits, mid) = self.logits(model, mixed.images, key.epoch as usize + 1);
+        let (logits, mid) = self.logits(model, mixed.images, step.key.epoch as usize + 1);
         let loss = snapmix_loss(logits.clone(), mid, &mixed.target, self.smoothing)?;
         Ok(MixedLoss { loss, logits })
     }
@@ -428,7 +512,7 @@ impl<Model: Module> Objective<Model> for Sumix<Model> {
         model: &Model,
         images: Tensor<4>,
         mixed: Mixed,
-        _: StreamKey,
+        _: &MixStep<'_>,
     ) -> Result<MixedLoss, StepError> {
         let split = Split {
             model,
@@ -451,6 +535,14 @@ impl<Model: Module> Objective<Model> for Sumix<Model> {
 impl<Model> fmt::Debug for SoftTargetCe<Model> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SoftTargetCe")
+            .field("smoothing", &self.smoothing)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Model> fmt::Debug for TransMixCe<Model> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransMixCe")
             .field("smoothing", &self.smoothing)
             .finish_non_exhaustive()
     }

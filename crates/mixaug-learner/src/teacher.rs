@@ -6,9 +6,9 @@
 use burn::module::ModuleDisplay;
 use burn::prelude::*;
 use mixaug_maps::CamModel;
-use mixaug_masks::{Guide, MixMethod, Mixed, Mixer, Needs, StreamKey};
+use mixaug_masks::{Guide, MixMethod, Mixed, Mixer, Needs};
 
-use crate::{MixedLoss, Objective, StepError};
+use crate::{MixStep, MixedLoss, Objective, StepError};
 
 /// An objective `O` whose AttentiveMix guide comes from the frozen `teacher`: its attention
 /// grids are computed as the mixer's configuration says
@@ -77,9 +77,9 @@ where
         model: &M,
         images: Tensor<4>,
         mixed: Mixed,
-        key: StreamKey,
+        step: &MixStep<'_>,
     ) -> Result<MixedLoss, StepError> {
-        self.objective.loss(model, images, mixed, key)
+        self.objective.loss(model, images, mixed, step)
     }
 
     fn scores(&self, model: &M, images: Tensor<4>) -> Tensor<2> {

@@ -458,3 +458,73 @@ fn saliencymix_mixes_by_the_peaks_of_the_device_batch() {
     let expected = net.forward(mixed.images.autodiff());
     assert!(close(&values(out.output), &values(expected), 1e-6));
 }
+
+#[test]
+fn transmix_re_weights_the_target_with_the_attention_of_its_forward() {
+    use mixaug_learner::TransMixCe;
+    use mixaug_loss::soft_target_cross_entropy;
+    use mixaug_masks::TransMixConfig;
+    use mixaug_models::{Deit, DeitConfig};
+    let device = Device::flex().autodiff();
+    device.seed(5);
+    // A one-block DeiT on 8×8 images with 4×4 patches (a 2×2 grid).
+    let deit = DeitConfig::new(CLASSES)
+        .with_image_size(8)
+        .with_patch_size(4)
+        .with_embed_dim(12)
+        .with_depth(1)
+        .with_num_heads(2)
+        .init(&device);
+    let images = Tensor::<4>::random([6, 3, 8, 8], Distribution::Default, &device);
+    let labels = Tensor::<1, Int>::from_ints([0, 1, 2, 0, 1, 2], &device);
+    let config = TransMixConfig {
+        patch_size: 4,
+        prob: 1.0,
+        ..TransMixConfig::default()
+    };
+    let transmix = MixConfig::TransMix(config).init().unwrap();
+    let model = Mixing::new(
+        deit.clone(),
+        transmix.clone(),
+        TransMixCe::new(Deit::forward_with_attention),
+    )
+    .unwrap()
+    .with_seed(9);
+    let key = model.next_key();
+    let loss: f32 = TrainStep::step(&model, (images.clone(), labels.clone()))
+        .item
+        .loss
+        .into_scalar();
+    // Reference: the method's own draw, mix and re-weighting with the same key, the
+    // attention of the DeiT's forward on the mixed batch, then the soft-target loss.
+    let params = transmix
+        .sample(&mut MixRng::new(key), BatchShape::new(6, 3, 8, 8))
+        .unwrap();
+    let mixed = transmix
+        .apply(&params, images.inner(), labels.inner(), &Guide::None)
+        .unwrap()
+        .autodiff();
+    let (logits, attention) = deit.forward_with_attention(mixed.images.clone());
+    let target = transmix.retarget(&params, &mixed, attention).unwrap();
+    let expected: f32 = soft_target_cross_entropy(logits.clone(), &target, 0.0)
+        .unwrap()
+        .into_scalar();
+    assert!((loss - expected).abs() < 1e-5, "{loss} vs {expected}");
+    // The re-weighting matters: the area target gives another loss.
+    let area: f32 = soft_target_cross_entropy(logits, &mixed.target, 0.0)
+        .unwrap()
+        .into_scalar();
+    assert!((area - expected).abs() > 1e-6, "{area} vs {expected}");
+    // Objectives that cannot re-weight refuse TransMix; TransMixCe refuses SnapMix.
+    let refused = Mixing::new(deit.clone(), transmix, SoftTargetCe::new(Deit::forward));
+    assert!(matches!(
+        refused.err(),
+        Some(StepError::GuideUnavailable {
+            needs: Needs::ClassAttention,
+            ..
+        })
+    ));
+    let snapmix = MixConfig::SnapMix(SnapMixConfig::new()).init().unwrap();
+    let refused = Mixing::new(deit, snapmix, TransMixCe::new(Deit::forward_with_attention));
+    assert!(refused.is_err());
+}
