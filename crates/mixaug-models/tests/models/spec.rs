@@ -149,3 +149,37 @@ fn vit_options_reach_the_configuration_and_checkpoints_go_through_the_importer()
     // Smoke runs skip the checkpoint.
     assert!(deit.init(&Device::flex(), true).is_ok());
 }
+
+#[test]
+fn swins_class_activation_maps_average_to_its_logits() {
+    use mixaug_maps::CamModel;
+    // CAM's identity: the classifier on the spatial mean of the CAM features gives the
+    // logits (Swin averages its last stage's normed tokens before its linear head).
+    // A small Swin (16×16, patch 2, window 4, two stages): a 4×4 last-stage map.
+    let device = Device::flex();
+    let swin = mixaug_models::SwinConfig::new(5)
+        .with_image_size(16)
+        .with_patch_size(2)
+        .with_embed_dim(8)
+        .with_depths(vec![2, 2])
+        .with_num_heads(vec![1, 2])
+        .with_window_size(4)
+        .init(&device);
+    let model = Classifier::Swin(swin);
+    let images = Tensor::<4>::random([2, 3, 16, 16], burn::tensor::Distribution::Default, &device);
+    let features = model.cam_features(images.clone());
+    let [n, d, h, w] = features.dims();
+    assert_eq!((n, h, w), (2, 4, 4));
+    let classifier = model.cam_classifier();
+    let pooled = features.reshape([n, d, h * w]).mean_dim(2).reshape([n, d]);
+    let from_cam = pooled.matmul(classifier.weight) + classifier.bias.unwrap().unsqueeze();
+    let logits = model.forward(images);
+    let (a, b): (Vec<f32>, Vec<f32>) = (
+        from_cam.into_data().try_to_vec().unwrap(),
+        logits.into_data().try_to_vec().unwrap(),
+    );
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() < 1e-5, "{a:?} vs {b:?}");
+    }
+    assert!(Family::Swin.has_cam());
+}
