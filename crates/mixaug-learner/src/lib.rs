@@ -8,7 +8,7 @@
 //!   method's guide (SaliencyMix's peaks; SnapMix's semantic percent maps from the model;
 //!   AttentiveMix's attention from a frozen teacher, [`TeacherGuided`]), mixes on the plain
 //!   device, lifts the mixed batch to the autodiff device and computes the objective's
-//!   loss: [`SoftTargetCe`], [`PairCe`], [`SnapMixLoss`] (with or without Baseline+) or
+//!   loss: [`CrossEntropy`] (soft-target or pair), [`SnapMixLoss`] (with or without Baseline+) or
 //!   [`Sumix`] (its second pass and uncertainty head).
 //! - Its [`InferenceStep`] scores clean images.
 //! - Both produce burn-train's [`ClassificationOutput`], so the usual metrics apply:
@@ -25,7 +25,7 @@
 //! use burn::nn::{Linear, LinearConfig};
 //! use burn::prelude::*;
 //! use burn::train::TrainStep;
-//! use mixaug_learner::{Mixing, SoftTargetCe};
+//! use mixaug_learner::{CrossEntropy, Mixing};
 //! use mixaug_masks::{CutMixConfig, MixConfig};
 //!
 //! #[derive(Module, Debug)]
@@ -42,7 +42,7 @@
 //! let device = Device::flex().autodiff();
 //! let net = Net { fc: LinearConfig::new(2 * 3 * 5, 4).init(&device) };
 //! let cutmix = MixConfig::CutMix(CutMixConfig::new()).init().unwrap();
-//! let model = Mixing::new(net, cutmix, SoftTargetCe::new(Net::forward)).unwrap();
+//! let model = Mixing::new(net, cutmix, CrossEntropy::soft_target(Net::forward)).unwrap();
 //! // A batch of four 2×3×5 images: what the `Learner` hands the step.
 //! let images = Tensor::<4>::random([4, 2, 3, 5], burn::tensor::Distribution::Default, &device);
 //! let labels = Tensor::<1, Int>::from_ints([0, 1, 2, 3], &device);
@@ -61,8 +61,8 @@ mod teacher;
 
 pub use error::StepError;
 pub use objective::{
-    Classify, Forward, ForwardWithAttention, ForwardWithMid, MixStep, MixedLoss, Objective, PairCe,
-    Pooled, SnapMixLoss, SoftTargetCe, Sumix, TransMixCe,
+    CeKind, Classify, CrossEntropy, Forward, ForwardWithAttention, ForwardWithMid, MixStep,
+    MixedLoss, Objective, Pooled, SnapMixLoss, Sumix, TransMixCe,
 };
 pub use teacher::TeacherGuided;
 

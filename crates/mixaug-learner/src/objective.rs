@@ -1,4 +1,4 @@
-//! What a mixed step minimises: the [`Objective`] trait and its five implementations.
+//! What a mixed step minimises: the [`Objective`] trait and its implementations.
 //!
 //! An objective names the model functions it needs as plain function pointers (a method
 //! such as `Net::forward` coerces to one), so a user's model implements no trait for the
@@ -121,21 +121,44 @@ pub trait Objective<Model>: Module + ModuleDisplay {
     fn scores(&self, model: &Model, images: Tensor<4>) -> Tensor<2>;
 }
 
-/// Soft-target cross-entropy against the dense mixed target (every pair method; timm's
-/// `SoftTargetCrossEntropy`), with label smoothing applied to each one-hot.
+/// Which cross-entropy a [`CrossEntropy`] objective takes of the mixed target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CeKind {
+    /// Soft-target cross-entropy against the dense mixed target (every pair method;
+    /// timm's `SoftTargetCrossEntropy`), label smoothing applied to each one-hot.
+    SoftTarget,
+    /// Per-sample pair cross-entropy `Σ_k w_ik · CE(z_i, y_ik)` (weights need not sum to
+    /// 1, as SnapMix's).
+    Pair,
+}
+
+/// The mixed target's cross-entropy of the model's logits, for any input-only method.
 #[derive(Module)]
-pub struct SoftTargetCe<Model> {
+pub struct CrossEntropy<Model> {
     #[module(skip)]
     forward: Forward<Model>,
+    #[module(skip)]
+    kind: CeKind,
     #[module(skip)]
     smoothing: f32,
 }
 
-impl<Model> SoftTargetCe<Model> {
-    /// The loss of `forward`'s logits, without smoothing.
-    pub fn new(forward: Forward<Model>) -> Self {
+impl<Model> CrossEntropy<Model> {
+    /// Soft-target cross-entropy of `forward`'s logits, without smoothing.
+    pub fn soft_target(forward: Forward<Model>) -> Self {
+        Self::new(forward, CeKind::SoftTarget)
+    }
+
+    /// Pair cross-entropy of `forward`'s logits, without smoothing.
+    pub fn pair(forward: Forward<Model>) -> Self {
+        Self::new(forward, CeKind::Pair)
+    }
+
+    /// The `kind` cross-entropy of `forward`'s logits, without smoothing.
+    pub fn new(forward: Forward<Model>, kind: CeKind) -> Self {
         Self {
             forward,
+            kind,
             smoothing: 0.0,
         }
     }
@@ -146,9 +169,12 @@ impl<Model> SoftTargetCe<Model> {
     }
 }
 
-impl<Model: Module> Objective<Model> for SoftTargetCe<Model> {
+impl<Model: Module> Objective<Model> for CrossEntropy<Model> {
     fn name(&self) -> &'static str {
-        "soft-target cross-entropy"
+        match self.kind {
+            CeKind::SoftTarget => "soft-target cross-entropy",
+            CeKind::Pair => "pair cross-entropy",
+        }
     }
 
     fn check(&self, method: &MixMethod) -> Result<(), StepError> {
@@ -164,58 +190,12 @@ impl<Model: Module> Objective<Model> for SoftTargetCe<Model> {
         _: &MixStep<'_>,
     ) -> Result<MixedLoss, StepError> {
         let logits = (self.forward)(model, mixed.images);
-        let loss = soft_target_cross_entropy(logits.clone(), &mixed.target, self.smoothing)?;
-        Ok(MixedLoss { loss, logits })
-    }
-
-    fn scores(&self, model: &Model, images: Tensor<4>) -> Tensor<2> {
-        (self.forward)(model, images)
-    }
-}
-
-/// Per-sample pair cross-entropy `Σ_k w_ik · CE(z_i, y_ik)` (weights need not sum to 1).
-#[derive(Module)]
-pub struct PairCe<Model> {
-    #[module(skip)]
-    forward: Forward<Model>,
-    #[module(skip)]
-    smoothing: f32,
-}
-
-impl<Model> PairCe<Model> {
-    /// The loss of `forward`'s logits, without smoothing.
-    pub fn new(forward: Forward<Model>) -> Self {
-        Self {
-            forward,
-            smoothing: 0.0,
-        }
-    }
-
-    /// Label smoothing ε in `[0, 1)` (default 0; checked by [`Mixing::new`](crate::Mixing::new)).
-    pub fn with_smoothing(self, smoothing: f32) -> Self {
-        Self { smoothing, ..self }
-    }
-}
-
-impl<Model: Module> Objective<Model> for PairCe<Model> {
-    fn name(&self) -> &'static str {
-        "pair cross-entropy"
-    }
-
-    fn check(&self, method: &MixMethod) -> Result<(), StepError> {
-        check_smoothing(self.smoothing)?;
-        input_only(self.name(), method)
-    }
-
-    fn loss(
-        &self,
-        model: &Model,
-        _: Tensor<4>,
-        mixed: Mixed,
-        _: &MixStep<'_>,
-    ) -> Result<MixedLoss, StepError> {
-        let logits = (self.forward)(model, mixed.images);
-        let loss = pair_cross_entropy(logits.clone(), &mixed.target, self.smoothing)?;
+        let loss = match self.kind {
+            CeKind::SoftTarget => {
+                soft_target_cross_entropy(logits.clone(), &mixed.target, self.smoothing)?
+            }
+            CeKind::Pair => pair_cross_entropy(logits.clone(), &mixed.target, self.smoothing)?,
+        };
         Ok(MixedLoss { loss, logits })
     }
 
@@ -532,9 +512,10 @@ impl<Model: Module> Objective<Model> for Sumix<Model> {
 }
 
 // By hand: a derived `Debug` would ask `Model: Debug` of the function pointers' argument.
-impl<Model> fmt::Debug for SoftTargetCe<Model> {
+impl<Model> fmt::Debug for CrossEntropy<Model> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SoftTargetCe")
+        f.debug_struct("CrossEntropy")
+            .field("kind", &self.kind)
             .field("smoothing", &self.smoothing)
             .finish_non_exhaustive()
     }
@@ -543,14 +524,6 @@ impl<Model> fmt::Debug for SoftTargetCe<Model> {
 impl<Model> fmt::Debug for TransMixCe<Model> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TransMixCe")
-            .field("smoothing", &self.smoothing)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<Model> fmt::Debug for PairCe<Model> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PairCe")
             .field("smoothing", &self.smoothing)
             .finish_non_exhaustive()
     }

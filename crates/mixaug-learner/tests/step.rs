@@ -16,7 +16,7 @@ use burn::train::metric::LossMetric;
 use burn::train::{
     ClassificationOutput, InferenceStep, Learner, LearnerModel, SupervisedTraining, TrainStep,
 };
-use mixaug_learner::{Mixing, PairCe, SnapMixLoss, SoftTargetCe, StepError, Sumix, TeacherGuided};
+use mixaug_learner::{CrossEntropy, Mixing, SnapMixLoss, StepError, Sumix, TeacherGuided};
 use mixaug_loss::{LossError, MidLevelHeadConfig, SumixConfig};
 use mixaug_maps::{CamClassifier, CamModel};
 use mixaug_masks::{
@@ -104,11 +104,15 @@ fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 fn the_keys_count_the_steps() {
     let device = Device::flex().autodiff();
     let none = MixConfig::None.init().unwrap();
-    let model = Mixing::new(Net::new(&device), none, SoftTargetCe::new(Net::forward))
-        .unwrap()
-        .with_seed(7)
-        .with_steps_per_epoch(NonZeroU64::new(3).unwrap())
-        .starting_at_step(4);
+    let model = Mixing::new(
+        Net::new(&device),
+        none,
+        CrossEntropy::soft_target(Net::forward),
+    )
+    .unwrap()
+    .with_seed(7)
+    .with_steps_per_epoch(NonZeroU64::new(3).unwrap())
+    .starting_at_step(4);
     let key = |epoch, step| StreamKey {
         seed: 7,
         epoch,
@@ -138,7 +142,7 @@ fn an_identity_mix_trains_on_plain_cross_entropy() {
     let soft = Mixing::new(
         net.clone(),
         MixConfig::None.init().unwrap(),
-        SoftTargetCe::new(Net::forward),
+        CrossEntropy::soft_target(Net::forward),
     )
     .unwrap();
     let out = TrainStep::step(&soft, (images.clone(), labels.clone())).item;
@@ -148,7 +152,7 @@ fn an_identity_mix_trains_on_plain_cross_entropy() {
     let pair = Mixing::new(
         net.clone(),
         MixConfig::None.init().unwrap(),
-        PairCe::new(Net::forward),
+        CrossEntropy::pair(Net::forward),
     )
     .unwrap();
     let loss: f32 = TrainStep::step(&pair, (images.clone(), labels.clone()))
@@ -171,9 +175,13 @@ fn the_step_trains_on_the_mix_its_key_draws() {
     let net = Net::new(&device);
     let (images, labels) = batch(&device);
     let cutmix = MixConfig::CutMix(CutMixConfig::new()).init().unwrap();
-    let model = Mixing::new(net.clone(), cutmix.clone(), SoftTargetCe::new(Net::forward))
-        .unwrap()
-        .with_seed(3);
+    let model = Mixing::new(
+        net.clone(),
+        cutmix.clone(),
+        CrossEntropy::soft_target(Net::forward),
+    )
+    .unwrap()
+    .with_seed(3);
     let key = model.next_key();
     let out = TrainStep::step(&model, (images.clone(), labels.clone())).item;
     // Reference: the mixer's own `mix` with the same key, then the model.
@@ -196,7 +204,7 @@ fn what_cannot_train_is_refused_before_training() {
     let err = Mixing::new(
         net.clone(),
         snapmix.clone(),
-        SoftTargetCe::new(Net::forward),
+        CrossEntropy::soft_target(Net::forward),
     )
     .unwrap_err();
     assert!(matches!(
@@ -235,7 +243,12 @@ fn what_cannot_train_is_refused_before_training() {
             ..
         })
     ));
-    let err = Mixing::new(net, cutmix, PairCe::new(Net::forward).with_smoothing(1.5)).unwrap_err();
+    let err = Mixing::new(
+        net,
+        cutmix,
+        CrossEntropy::pair(Net::forward).with_smoothing(1.5),
+    )
+    .unwrap_err();
     assert!(matches!(
         err,
         StepError::Mix(MixError::InvalidHyperParameter { .. })
@@ -247,7 +260,12 @@ fn what_cannot_train_is_refused_before_training() {
 fn a_batch_of_one_is_a_clear_panic() {
     let device = Device::flex().autodiff();
     let cutmix = MixConfig::CutMix(CutMixConfig::new()).init().unwrap();
-    let model = Mixing::new(Net::new(&device), cutmix, SoftTargetCe::new(Net::forward)).unwrap();
+    let model = Mixing::new(
+        Net::new(&device),
+        cutmix,
+        CrossEntropy::soft_target(Net::forward),
+    )
+    .unwrap();
     let (images, labels) = batch(&device);
     TrainStep::step(&model, (images.slice(s![0..1]), labels.slice(s![0..1])));
 }
@@ -379,7 +397,7 @@ fn attentivemix_mixes_by_its_teachers_attention() {
     let model = Mixing::new(
         net.clone(),
         attentive.clone(),
-        TeacherGuided::new(SoftTargetCe::new(Net::forward), teacher.clone()),
+        TeacherGuided::new(CrossEntropy::soft_target(Net::forward), teacher.clone()),
     )
     .unwrap();
     // 8×10 images: the teacher's 7×7 grid fits.
@@ -432,7 +450,7 @@ fn saliencymix_mixes_by_the_peaks_of_the_device_batch() {
     let model = Mixing::new(
         net.clone(),
         saliency.clone(),
-        SoftTargetCe::new(Net::forward),
+        CrossEntropy::soft_target(Net::forward),
     )
     .unwrap()
     .with_seed(9);
@@ -516,7 +534,11 @@ fn transmix_re_weights_the_target_with_the_attention_of_its_forward() {
         .into_scalar();
     assert!((area - expected).abs() > 1e-6, "{area} vs {expected}");
     // Objectives that cannot re-weight refuse TransMix; TransMixCe refuses SnapMix.
-    let refused = Mixing::new(deit.clone(), transmix, SoftTargetCe::new(Deit::forward));
+    let refused = Mixing::new(
+        deit.clone(),
+        transmix,
+        CrossEntropy::soft_target(Deit::forward),
+    );
     assert!(matches!(
         refused.err(),
         Some(StepError::GuideUnavailable {

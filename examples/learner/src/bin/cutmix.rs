@@ -23,7 +23,7 @@ use burn::train::metric::{
 use burn::train::{
     ClassificationOutput, InferenceStep, Learner, SupervisedTraining, TrainOutput, TrainStep,
 };
-use mixaug_learner::{Mixing, SoftTargetCe};
+use mixaug_learner::{CrossEntropy, Mixing};
 use mixaug_masks::{CutMixConfig, MixConfig};
 
 const CLASSES: usize = 8;
@@ -158,7 +158,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .build(InMemDataset::new(generated(40, 2)));
     let model = Net::new(&device);
     let cutmix = MixConfig::CutMix(CutMixConfig::new()).init()?;
-    let model = Mixing::new(model, cutmix, SoftTargetCe::new(Net::forward))?;
+    let model = Mixing::new(model, cutmix, CrossEntropy::soft_target(Net::forward))?;
     let training = SupervisedTraining::new(&artifacts, train, valid)
         .metrics((
             LossMetric::new(),
