@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use burn::prelude::*;
 use mixaug_models::{BlockKind, ImportError, ImportOptions, ResNet, ResNetConfig, load_pytorch};
 
+use crate::assert_matches;
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -46,18 +48,6 @@ fn expected(name: &str, device: &Device) -> Expected {
         logits: floats("logits"),
         features: floats("features"),
         features_shape: shape("features_shape"),
-    }
-}
-
-/// `|got − expected| ≤ 1e-4 · max|expected|` element-wise (relative to the output scale).
-fn assert_matches(got: Vec<f32>, expected: &[f32], what: &str) {
-    assert_eq!(got.len(), expected.len(), "{what}: lengths");
-    let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs()));
-    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-        assert!(
-            (g - e).abs() <= 1e-4 * scale,
-            "{what}[{i}]: got {g}, PyTorch {e} (scale {scale})"
-        );
     }
 }
 

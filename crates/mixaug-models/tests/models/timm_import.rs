@@ -12,6 +12,8 @@ use mixaug_loss::PooledClassifier;
 use mixaug_models::{Deit, DeitConfig, ImportError, ImportOptions, Swin, SwinConfig, load_pytorch};
 use safetensors::tensor::{Dtype, TensorView};
 
+use crate::assert_matches;
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -40,18 +42,6 @@ fn input(name: &str, device: &Device) -> Tensor<4> {
         TensorData::new(json_floats(name, "input"), [2, 3, 32, 32]),
         device,
     )
-}
-
-/// `|got − expected| ≤ 1e-4 · max|expected|` element-wise (relative to the output scale).
-fn assert_matches(got: Vec<f32>, expected: &[f32], what: &str) {
-    assert_eq!(got.len(), expected.len(), "{what}: lengths");
-    let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs()));
-    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-        assert!(
-            (g - e).abs() <= 1e-4 * scale,
-            "{what}[{i}]: got {g}, timm {e} (scale {scale})"
-        );
-    }
 }
 
 /// The fixture's `VisionTransformer(img_size=32, patch_size=8, embed_dim=48, depth=2,
