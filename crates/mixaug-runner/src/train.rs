@@ -742,18 +742,6 @@ fn step_loss(
     let mixed = mixer
         .apply(&params, images.clone(), labels, &guide)?
         .autodiff();
-    if mixer.needs() == Needs::ClassAttention {
-        // TransMix: the target re-weighted by the class-token attention of this forward
-        // (detached inside `retarget`).
-        let (logits, attention) = network.model.forward_with_attention(mixed.images.clone())?;
-        let target = mixer.retarget(&params, &mixed, attention)?;
-        let loss = match options.loss {
-            LossKind::PairCe => pair_cross_entropy(logits, &target, options.smoothing)?,
-            LossKind::SoftCe => soft_target_cross_entropy(logits, &target, options.smoothing)?,
-            LossKind::Sumix(_) => bail!("SUMix is not defined on top of TransMix"),
-        };
-        return Ok((loss, None));
-    }
     if let LossKind::Sumix(config) = options.loss {
         let step = sumix_forward(
             &network.model,
@@ -804,16 +792,21 @@ fn step_loss(
                 options.smoothing,
             )?
         }
-        (None, LossKind::PairCe) => pair_cross_entropy(
-            network.model.forward(mixed.images),
-            &mixed.target,
-            options.smoothing,
-        )?,
-        (None, _) => soft_target_cross_entropy(
-            network.model.forward(mixed.images),
-            &mixed.target,
-            options.smoothing,
-        )?,
+        (None, kind) => {
+            // TransMix re-weights its target by the class-token attention of this forward
+            // (detached inside `retarget`); every other method trains on its mixed target.
+            let (logits, target) = if mixer.needs() == Needs::ClassAttention {
+                let (logits, attention) =
+                    network.model.forward_with_attention(mixed.images.clone())?;
+                (logits, mixer.retarget(&params, &mixed, attention)?)
+            } else {
+                (network.model.forward(mixed.images), mixed.target)
+            };
+            match kind {
+                LossKind::PairCe => pair_cross_entropy(logits, &target, options.smoothing)?,
+                _ => soft_target_cross_entropy(logits, &target, options.smoothing)?,
+            }
+        }
     };
     Ok((loss, ratio))
 }
@@ -962,6 +955,11 @@ pub fn train(
         .num_batches()
         .min(control.max_steps_per_epoch.unwrap_or(usize::MAX));
     ensure!(steps_per_epoch > 0, "the training set gives no full batch");
+    ensure!(
+        mixer.needs() != Needs::ClassAttention || !matches!(options.loss, LossKind::Sumix(_)),
+        "train.loss: SUMix is not defined on top of {}",
+        mixer.name()
+    );
     ensure!(
         options.grad_clip.is_none() || control.replicas.is_empty(),
         "train.grad_clip needs the global norm of the whole batch's gradients: train on one \
