@@ -527,17 +527,6 @@ fn transmix_trains_a_deit_on_its_own_attention() {
     use mixaug_data::Transform;
     use mixaug_models::DeitConfig;
     let device = Device::flex().autodiff();
-    device.seed(7);
-    // A one-block DeiT on 8×8 images (the 8×10 images resized), 4×4 patches: a 2×2 grid.
-    let deit = DeitConfig::new(2)
-        .with_image_size(8)
-        .with_patch_size(4)
-        .with_embed_dim(12)
-        .with_depth(1)
-        .with_num_heads(2)
-        .init(&device);
-    let network = Network::new(Classifier::Deit(deit), false, false, &device).unwrap();
-    let mixer: MixConfig = toml::from_str("method = \"transmix\"\npatch_size = 4").unwrap();
     let square = Pipeline {
         steps: vec![Transform::Resize {
             size: [8, 8],
@@ -558,23 +547,47 @@ fn transmix_trains_a_deit_on_its_own_attention() {
         config.with_shuffle(false).with_drop_last(false),
     )
     .unwrap();
-    let (_, history) = train(
-        network,
-        &mixer.init().unwrap(),
-        &train_loader,
-        &eval_loader,
-        &options(LossKind::SoftCe, 2, 0.05),
-        &RunControl::default(),
-        &device,
-        |_| Ok(()),
-    )
-    .unwrap();
-    // The step runs forward_with_attention and re-weights the target: finite losses, two
-    // epochs recorded, top-5 of two classes always hits.
-    assert_eq!(history.len(), 2);
+    // The same seeded one-block DeiT on 8×8 images (the 8×10 images resized), 4×4 patches
+    // (a 2×2 grid), the same draws; only TransMix's share of the area in the label differs.
+    let run = |area_weight: f64| {
+        device.seed(7);
+        let deit = DeitConfig::new(2)
+            .with_image_size(8)
+            .with_patch_size(4)
+            .with_embed_dim(12)
+            .with_depth(1)
+            .with_num_heads(2)
+            .init(&device);
+        let network = Network::new(Classifier::Deit(deit), false, false, &device).unwrap();
+        let mixer: MixConfig = toml::from_str(&format!(
+            "method = \"transmix\"\npatch_size = 4\nprob = 1.0\narea_weight = {area_weight:?}"
+        ))
+        .unwrap();
+        let (_, history) = train(
+            network,
+            &mixer.init().unwrap(),
+            &train_loader,
+            &eval_loader,
+            &options(LossKind::SoftCe, 2, 0.05),
+            &RunControl::default(),
+            &device,
+            |_| Ok(()),
+        )
+        .unwrap();
+        history
+    };
+    let attention = run(0.5);
+    let area = run(1.0);
+    assert_eq!(attention.len(), 2);
     assert!(
-        history.iter().all(|e| e.mix_loss.is_finite()),
-        "{history:?}"
+        attention.iter().all(|e| e.mix_loss.is_finite()),
+        "{attention:?}"
     );
-    assert_eq!(history[1].top5, 100.0);
+    // With area_weight 1 the label is CutMix's area; with 0.5 half of it is the forward's
+    // attention, so the step must train on another target: the first epoch's loss differs.
+    // (Had the step ignored the attention, both runs would compute the same numbers.)
+    assert!(
+        (attention[0].mix_loss - area[0].mix_loss).abs() > 1e-6,
+        "{attention:?} vs {area:?}"
+    );
 }
