@@ -1,5 +1,6 @@
 //! [`Loader`]: multi-threaded decoding and augmentation with prefetch.
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread::JoinHandle;
@@ -151,6 +152,11 @@ impl Loader {
         })
     }
 
+    /// Images per batch (the last one of an epoch may hold fewer without drop-last).
+    pub fn batch_size(&self) -> usize {
+        self.config.batch_size
+    }
+
     /// Number of batches per epoch.
     pub fn num_batches(&self) -> usize {
         let (n, b) = (self.dataset.len(), self.config.batch_size);
@@ -222,10 +228,19 @@ impl Loader {
 
     /// The batches of `epoch`, prepared `prefetch` ahead on a background thread.
     pub fn epoch(&self, epoch: u64) -> EpochBatches {
+        self.epoch_part(epoch, 0..usize::MAX)
+    }
+
+    /// The batches `part` (batch indices, clipped to the epoch's) of `epoch`, prepared
+    /// like [`Self::epoch`]'s: one device's share of an epoch under data parallelism, or
+    /// its first steps.
+    pub fn epoch_part(&self, epoch: u64, part: Range<usize>) -> EpochBatches {
         let order = self.order(epoch);
         let batches: Vec<Vec<usize>> = order
             .chunks(self.config.batch_size)
             .filter(|b| !self.config.drop_last || b.len() == self.config.batch_size)
+            .skip(part.start)
+            .take(part.end.saturating_sub(part.start))
             .map(<[usize]>::to_vec)
             .collect();
         let (tx, rx) = sync_channel(self.config.prefetch);

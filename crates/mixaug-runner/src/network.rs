@@ -2,8 +2,7 @@
 //! the optional extra heads of SUMix (uncertainty) and SnapMix's Baseline+ (mid-level).
 
 use anyhow::Result;
-use burn::module::{ModuleVisitor, Param};
-use burn::optim::GradientsParams;
+use burn::module::{ModuleVisitor, Param, ParamGroup, ParamId};
 use burn::prelude::*;
 use mixaug_loss::{
     MidLevelHead, MidLevelHeadConfig, UncertaintyHead, UncertaintyHeadConfig, baseline_plus_scores,
@@ -69,18 +68,14 @@ impl Network {
         }
     }
 
-    /// Moves the gradients of the layers a pretrained backbone does not have (the
-    /// classifier and the extra heads) out of `grads`, so that they can be stepped with
-    /// their own learning rate.
-    pub fn take_new_layer_grads(&self, grads: &mut GradientsParams) -> GradientsParams {
-        let mut mover = GradMover {
-            from: grads,
-            to: GradientsParams::new(),
-        };
-        self.model.visit_classifier(&mut mover);
-        self.head.visit(&mut mover);
-        self.mid.visit(&mut mover);
-        mover.to
+    /// The parameters a pretrained backbone does not have (the classifier and the extra
+    /// heads), as a burn parameter group: they take [`crate::train::TrainOptions::new_layers_lr`].
+    pub fn new_layers(&self) -> ParamGroup {
+        let mut ids = ParamIds(Vec::new());
+        self.model.visit_classifier(&mut ids);
+        self.head.visit(&mut ids);
+        self.mid.visit(&mut ids);
+        ParamGroup::from_ids(ids.0)
     }
 }
 
@@ -99,15 +94,11 @@ impl ModuleVisitor for Materialize {
     }
 }
 
-struct GradMover<'a> {
-    from: &'a mut GradientsParams,
-    to: GradientsParams,
-}
+/// Collects the ids of the float parameters it visits.
+struct ParamIds(Vec<ParamId>);
 
-impl ModuleVisitor for GradMover<'_> {
+impl ModuleVisitor for ParamIds {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(grad) = self.from.remove::<D>(param.id) {
-            self.to.register(param.id, grad);
-        }
+        self.0.push(param.id);
     }
 }

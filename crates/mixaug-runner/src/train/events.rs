@@ -1,0 +1,260 @@
+//! The run's burn-train renderer: it turns the `Learner`'s progress and metric updates
+//! into [`Event`](super::Event)s for the caller (progress lines, CSV rows) and, at each
+//! epoch's end, the epoch's [`EpochMetrics`], kept in the state folder's history before
+//! the `Learner` checkpoints the epoch.
+//!
+//! burn-train's own renderers are a terminal UI (its `tui` feature) and a plain one that
+//! prints a debug dump of its progress per batch without the metrics; the runner prints
+//! one line per step and per epoch as before, from the values burn-train computes.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+use std::time::Instant;
+
+use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
+use burn::train::metric::store::Split;
+use burn::train::metric::{LearningRateMetric, Metric, MetricDefinition, MetricId, NumericEntry};
+use burn::train::renderer::{
+    EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
+    MetricsRendererTraining,
+};
+
+use super::metrics::{MIX_LOSS, RATIO, RatioStats, TOP1, TOP5, TRAIN_TOP1};
+use super::state::save_history;
+use super::{EpochMetrics, StepProgress};
+
+/// What the renderer tells the thread that calls the caller's event handler.
+pub(crate) enum Message {
+    /// A training step was processed.
+    Step(StepProgress),
+    /// An epoch ended: every epoch so far.
+    Epoch(Vec<EpochMetrics>),
+    /// The history could not be kept: the run must stop.
+    Failed(String),
+}
+
+/// The values of the epoch under way.
+#[derive(Debug, Default)]
+struct Epoch {
+    started: Option<Instant>,
+    seconds: f64,
+    images: usize,
+    loss_sum: f64,
+    mix_loss: f64,
+    lr: f64,
+    top1: f64,
+    top5: f64,
+    train_top1: f64,
+    ratio: Option<RatioStats>,
+}
+
+/// The renderer of one run.
+pub(crate) struct RunRenderer {
+    sender: Sender<Message>,
+    names: HashMap<MetricId, String>,
+    lr_name: String,
+    history: Vec<EpochMetrics>,
+    state: Option<PathBuf>,
+    epochs: usize,
+    batch_size: usize,
+    steps: usize,
+    split: &'static str,
+    epoch: usize,
+    current: Epoch,
+    started: Instant,
+    steps_done: usize,
+    steps_left: usize,
+}
+
+impl RunRenderer {
+    /// A renderer continuing `history` (the epochs already done) for a run of `epochs`
+    /// epochs of `steps` steps of `batch_size` images, keeping each epoch's history in
+    /// `state`.
+    pub(crate) fn new(
+        sender: Sender<Message>,
+        history: Vec<EpochMetrics>,
+        state: Option<PathBuf>,
+        epochs: usize,
+        steps: usize,
+        batch_size: usize,
+    ) -> Self {
+        let done = history.len();
+        Self {
+            sender,
+            names: HashMap::new(),
+            lr_name: LearningRateMetric::new().name().to_string(),
+            history,
+            state,
+            epochs,
+            batch_size,
+            steps,
+            split: Split::Train.into(),
+            epoch: done + 1,
+            current: Epoch::default(),
+            started: Instant::now(),
+            steps_done: 0,
+            steps_left: (epochs - done) * steps,
+        }
+    }
+
+    fn name(&self, id: &MetricId) -> &str {
+        self.names.get(id).map_or("", String::as_str)
+    }
+
+    fn send(&self, message: Message) {
+        // A closed receiver means the caller stopped the run; the `Learner` stops too.
+        let _ = self.sender.send(message);
+    }
+}
+
+impl MetricsRendererTraining for RunRenderer {
+    fn update_train(&mut self, state: MetricState) {
+        match state {
+            MetricState::Numeric(entry, Some(value)) => {
+                let name = self.name(&entry.metric_id).to_string();
+                match (name.as_str(), value) {
+                    (MIX_LOSS, NumericEntry::Final(v)) => self.current.mix_loss = v,
+                    (
+                        MIX_LOSS,
+                        NumericEntry::Aggregated {
+                            aggregated_value,
+                            count,
+                        },
+                    ) => {
+                        self.current.loss_sum += aggregated_value * count as f64;
+                        self.current.images += count;
+                    }
+                    (_, NumericEntry::Final(_)) => {}
+                    (n, value) if n == self.lr_name => self.current.lr = value.current(),
+                    _ => {}
+                }
+            }
+            MetricState::Generic(entry) if self.name(&entry.metric_id) == RATIO => {
+                if let Some(stats) = RatioStats::parse(&entry.serialized_entry.serialized) {
+                    self.current.ratio = Some(stats);
+                }
+            }
+            MetricState::Numeric(_, None) | MetricState::Generic(_) => {}
+        }
+    }
+
+    fn update_valid(&mut self, state: MetricState) {
+        if let MetricState::Numeric(entry, Some(NumericEntry::Final(value))) = state {
+            match self.name(&entry.metric_id) {
+                TOP1 => self.current.top1 = value,
+                TOP5 => self.current.top5 = value,
+                TRAIN_TOP1 => self.current.train_top1 = value,
+                _ => {}
+            }
+        }
+    }
+}
+
+impl TrainingProgressLogger for RunRenderer {
+    fn start(
+        &mut self,
+        _total_epochs: usize,
+        _starting_epoch: usize,
+        _total_items: Option<usize>,
+        _label: Option<&str>,
+    ) {
+        self.started = Instant::now();
+    }
+
+    fn update_epoch(&mut self, epoch: usize) {
+        let current = std::mem::take(&mut self.current);
+        let not_nan = |v: f64| (!v.is_nan()).then_some(v);
+        self.history.push(EpochMetrics {
+            epoch,
+            mix_loss: current.mix_loss,
+            lr: current.lr,
+            top1: current.top1,
+            top5: current.top5,
+            train_top1: not_nan(current.train_top1),
+            ratio: current.ratio,
+            images_per_second: current.images as f64 / current.seconds.max(1e-9),
+        });
+        self.epoch = epoch + 1;
+        if let Some(state) = &self.state
+            && let Err(error) = save_history(state, &self.history)
+        {
+            self.send(Message::Failed(format!("{error:#}")));
+            return;
+        }
+        self.send(Message::Epoch(self.history.clone()));
+    }
+
+    fn start_split(&mut self, split: &str, _total_items: usize) {
+        self.split = if split == <&str>::from(Split::Train) {
+            Split::Train.into()
+        } else {
+            Split::Valid.into()
+        };
+        if self.split == <&str>::from(Split::Train) {
+            self.current.started = Some(Instant::now());
+        }
+    }
+
+    fn update_split(&mut self, items_processed: usize) {
+        if self.split != <&str>::from(Split::Train) {
+            return;
+        }
+        self.steps_done += 1;
+        let epoch_seconds = self
+            .current
+            .started
+            .map_or(0.0, |s| s.elapsed().as_secs_f64());
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let left = self.steps_left.saturating_sub(self.steps_done);
+        self.send(Message::Step(StepProgress {
+            epoch: self.epoch,
+            epochs: self.epochs,
+            step: items_processed.div_ceil(self.batch_size.max(1)),
+            steps: self.steps,
+            mix_loss: self.current.loss_sum / self.current.images.max(1) as f64,
+            images_per_second: items_processed as f64 / epoch_seconds.max(1e-9),
+            eta_seconds: elapsed / self.steps_done as f64 * left as f64,
+        }));
+    }
+
+    fn end_split(&mut self) {
+        if self.split == <&str>::from(Split::Train) {
+            self.current.seconds = self
+                .current
+                .started
+                .map_or(0.0, |s| s.elapsed().as_secs_f64());
+        }
+    }
+
+    fn end(&mut self) {}
+
+    fn log_event_training(&mut self, _event: String) {}
+}
+
+impl MetricsRendererEvaluation for RunRenderer {
+    fn update_test(&mut self, _name: EvaluationName, _state: MetricState) {}
+}
+
+impl EvaluationProgressLogger for RunRenderer {
+    fn start_global_progress(&mut self, _total_tests: usize) {}
+
+    fn start_test(&mut self, _name: &str, _total_items: usize) {}
+
+    fn update_test_progress(&mut self, _items_processed: usize) {}
+
+    fn end_test(&mut self) {}
+
+    fn end_global_progress(&mut self) {}
+
+    fn log_event_evaluation(&mut self, _event: String) {}
+}
+
+impl MetricsRenderer for RunRenderer {
+    fn manual_close(&mut self) {}
+
+    fn register_metric(&mut self, definition: MetricDefinition) {
+        self.names
+            .insert(definition.metric_id, definition.name.to_string());
+    }
+}

@@ -1,0 +1,313 @@
+//! One training run on burn-train's `Learner`: sample → guidance → apply → forward(s) →
+//! loss in the run's [`TrainStep`](burn::train::TrainStep) ([`step`]), burn-optim's
+//! optimiser and schedule ([`options`], [`schedule`]), clean top-1/top-5 evaluation after
+//! each epoch as burn-train metrics ([`metrics`]), burn-train's checkpointers and metric
+//! loggers in the state folder ([`state`]), and its execution strategies for several
+//! devices.
+//!
+//! # What stays ours, and why
+//! - The loaders ([`loader`]): burn-train's `DataLoader` trait over `mixaug-data`'s
+//!   seeded loader, so each batch carries its epoch and step, the key of its mixing draws.
+//! - The metrics: mixed loss, hit counts and the ratio statistics are counted as the
+//!   runner always did, so that metrics of the same seed stay equal to the digit.
+//! - The renderer ([`events`]): progress lines and per-epoch rows for `mixaug`.
+//! - The checkpointer writes atomically ([`state`]): burn-train's writes in place.
+//! - Global-norm gradient clipping ([`crate::clip`]): burn-optim clips per tensor.
+//!
+//! # Resuming
+//! With a state folder ([`RunControl::state_dir`]) every finished epoch leaves its
+//! checkpoints and history there; a run that finds a complete epoch resumes after it
+//! (burn-train's `checkpoint(epoch)`), whenever the previous process was killed. Every
+//! random draw is keyed by `(seed, epoch, step)` — data order and augmentation by the
+//! loader, mixing by [`mixaug_masks::MixRng`], and the backend's generator (dropout) is
+//! re-seeded at each epoch's first step — and the optimiser and schedule state come back
+//! from the checkpoint, so the continued run computes exactly what the uninterrupted one
+//! would have (same backend; only the measured throughput differs). One caveat, measured
+//! on flex: two trainings running at the same time in one process compute slightly
+//! different numbers than each alone, so exactness holds for one training per process,
+//! which is how `mixaug train` and `mixaug reproduce` run.
+
+mod events;
+mod loader;
+mod metrics;
+mod options;
+mod schedule;
+mod state;
+mod step;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use anyhow::{Result, bail, ensure};
+use burn::prelude::*;
+use burn::train::checkpoint::KeepLastNCheckpoints;
+use burn::train::logger::{FileMetricLogger, InMemoryMetricLogger};
+use burn::train::metric::LearningRateMetric;
+use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
+use mixaug_data::Loader;
+use mixaug_masks::{MixMethod, Mixer, Needs};
+
+pub use loader::{EvalBatch, StepBatch};
+pub use metrics::{EpochMetrics, EvalOutput, EvalSource, MixOutput, RatioStats, ratio_sums};
+pub use options::{LossKind, OptimizerKind, Schedule, TrainOptions};
+
+use crate::network::{Network, Teacher};
+use events::{Message, RunRenderer};
+use loader::{EvalBatches, TrainBatches};
+use metrics::{HitRateMetric, MixLossMetric, RatioMetric};
+use state::AtomicCheckpointer;
+use step::{Failure, RunStep, StepPlan};
+
+/// Where one training step stands, for progress lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepProgress {
+    /// Epoch, from 1.
+    pub epoch: usize,
+    /// Epochs of the run.
+    pub epochs: usize,
+    /// Step within the epoch, from 1.
+    pub step: usize,
+    /// Steps per epoch.
+    pub steps: usize,
+    /// Mean `mix_loss` of the epoch so far.
+    pub mix_loss: f64,
+    /// Training images per second over the epoch so far.
+    pub images_per_second: f64,
+    /// Estimated seconds until the run ends (training and evaluation), from the pace
+    /// since this process started training.
+    pub eta_seconds: f64,
+}
+
+/// What [`train`] reports while it runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// A training step finished.
+    Step(&'a StepProgress),
+    /// An epoch finished and was evaluated; the slice holds every epoch so far (also
+    /// those of a resumed run's earlier process).
+    Epoch(&'a [EpochMetrics]),
+}
+
+/// Where a run keeps its resumable state, and how far each epoch goes.
+#[derive(Debug, Clone, Default)]
+pub struct RunControl {
+    /// Folder of the per-epoch state; when it holds a complete epoch, training continues
+    /// after it. `None`: nothing is kept.
+    pub state_dir: Option<PathBuf>,
+    /// Stop each epoch after this many steps (smoke runs). `None`: the whole epoch.
+    pub max_steps_per_epoch: Option<usize>,
+    /// Further devices training beside the main one (data parallelism, see [`train`]). Empty: the
+    /// training device alone.
+    pub replicas: Vec<Device>,
+    /// The frozen network of AttentiveMix (required by it, unused otherwise).
+    pub teacher: Option<Teacher>,
+    /// Clean, unshuffled training images evaluated after each epoch like the evaluation
+    /// set ([`EpochMetrics::train_top1`]). `None`: not measured.
+    pub train_eval: Option<Loader>,
+}
+
+/// Trains `network` on `train` with `mixer` for `options.epochs` epochs on the autodiff
+/// `device` through burn-train's `Learner`, evaluating on `eval` after each epoch (or each
+/// [`TrainOptions::eval_every`]-th); `on_event` sees each step and epoch (progress lines,
+/// CSV rows) and may stop the run with an error. With `control.state_dir`, each epoch's
+/// state is kept and a kept state is continued (see the module docs). A NaN or infinite
+/// loss stops the run with an error naming the epoch and step; the state of the last
+/// good epoch stays. Returns the trained network on the plain device (`device.inner()`)
+/// and the metrics of every epoch.
+///
+/// # Several devices
+/// With [`RunControl::replicas`], burn-train's multi-device strategy trains on all the
+/// devices: each optimiser step takes one batch per device (the epoch's batches split
+/// between the devices, a remainder dropped), each device's loss divided by their number,
+/// and the summed gradients step the model on the main device. BatchNorm statistics are
+/// per batch and their running averages shared (burn's `RunningState`). This differs
+/// from one device's run of the same seed (`k` batches per step, so `1/k` as many steps).
+// The eight inputs are independent and each documented; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
+pub fn train(
+    network: Network,
+    mixer: &MixMethod,
+    train: &Loader,
+    eval: &Loader,
+    options: &TrainOptions,
+    control: &RunControl,
+    device: &Device,
+    mut on_event: impl FnMut(Event<'_>) -> Result<()> + Send,
+) -> Result<(Network, Vec<EpochMetrics>)> {
+    ensure!(
+        device.is_autodiff(),
+        "training needs an autodiff device (`device.autodiff()`)"
+    );
+    options.validate()?;
+    if mixer.needs() == Needs::Attention && control.teacher.is_none() {
+        bail!(
+            "{} needs a frozen teacher network (`RunControl::teacher`; the experiment key `teacher`)",
+            mixer.name()
+        );
+    }
+    if matches!(options.loss, LossKind::Sumix(_))
+        && matches!(mixer.needs(), Needs::PercentMaps | Needs::Attention)
+    {
+        bail!(
+            "SUMix is implemented over mixers that need no model; {} needs a model's maps",
+            mixer.name()
+        );
+    }
+    ensure!(
+        mixer.needs() != Needs::ClassAttention || !matches!(options.loss, LossKind::Sumix(_)),
+        "train.loss: SUMix is not defined on top of {}",
+        mixer.name()
+    );
+    ensure!(
+        network.mid.is_some() == options.mid_level_head,
+        "the network's mid-level head does not match train.mid_level_head"
+    );
+    let devices: Vec<Device> = std::iter::once(device.clone())
+        .chain(control.replicas.iter().map(|d| match d.is_autodiff() {
+            true => d.clone(),
+            false => d.clone().autodiff(),
+        }))
+        .collect();
+    let k = devices.len();
+    let batches = train
+        .num_batches()
+        .min(control.max_steps_per_epoch.unwrap_or(usize::MAX));
+    ensure!(batches > 0, "the training set gives no full batch");
+    ensure!(
+        batches >= k,
+        "an epoch of {batches} batches cannot be shared by {k} devices (one batch each per step)"
+    );
+    let batches = batches / k * k;
+    let (first_epoch, history) = match &control.state_dir {
+        Some(state) => state::last_complete(state)?.unwrap_or_default(),
+        None => (0, Vec::new()),
+    };
+    ensure!(
+        first_epoch <= options.epochs,
+        "the kept state has {first_epoch} epochs but the run has {}",
+        options.epochs
+    );
+    if first_epoch == options.epochs {
+        return Ok((network.valid(), history));
+    }
+
+    let failure = Failure::default();
+    let scheduler = schedule::scheduler(
+        options,
+        batches / k,
+        options.new_layers_lr.map(|_| network.new_layers()),
+    )?;
+    let model = RunStep::new(
+        network,
+        StepPlan {
+            mixer: mixer.clone(),
+            options: options.clone(),
+            teacher: control.teacher.clone(),
+            devices: k,
+            failure: failure.clone(),
+        },
+    );
+    let learner = Learner::new(model, options::optimizer(options), scheduler);
+    let (every, epochs) = (options.eval_every, options.epochs);
+    let train_loader = Arc::new(TrainBatches::new(train.clone(), batches, first_epoch));
+    let eval_loader = Arc::new(EvalBatches::new(
+        eval.clone(),
+        control.train_eval.clone(),
+        first_epoch,
+        move |epoch| epoch % every == 0 || epoch == epochs,
+    ));
+    let (sender, receiver) = mpsc::channel();
+    let renderer = RunRenderer::new(
+        sender,
+        history.clone(),
+        control.state_dir.clone(),
+        options.epochs,
+        batches / k,
+        train.batch_size() * k,
+    );
+    let directory = control
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let strategy = match k {
+        1 => ExecutionStrategy::SingleDevice(device.clone()),
+        _ => ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimMainDevice),
+    };
+    let mut training = SupervisedTraining::new(directory, train_loader, eval_loader)
+        .metric_train_numeric(MixLossMetric::default())
+        .metric_train_numeric(LearningRateMetric::new())
+        .metric_train(RatioMetric::default())
+        .metric_valid_numeric(HitRateMetric::top1())
+        .metric_valid_numeric(HitRateMetric::top5())
+        .num_epochs(options.epochs)
+        .renderer(Box::new(renderer))
+        .with_interrupter(failure.interrupter())
+        .with_application_logger(None)
+        .with_training_strategy(strategy.into());
+    if control.train_eval.is_some() {
+        training = training.metric_valid_numeric(HitRateMetric::train_top1());
+    }
+    training = match &control.state_dir {
+        Some(state) => training
+            .with_metric_logger(FileMetricLogger::new(state))
+            .with_custom_checkpointers(
+                AtomicCheckpointer::new(state, "model"),
+                AtomicCheckpointer::new(state, "optim"),
+                AtomicCheckpointer::new(state, "scheduler"),
+            )
+            .with_checkpointing_strategy(KeepLastNCheckpoints::new(2)),
+        None => training.with_metric_logger(InMemoryMetricLogger::default()),
+    };
+    if first_epoch > 0 {
+        training = training.checkpoint(first_epoch);
+    }
+
+    let (result, events) = std::thread::scope(|scope| {
+        let stop = failure.clone();
+        let events = scope.spawn(move || -> Result<Vec<EpochMetrics>> {
+            let mut last = history;
+            for message in receiver {
+                let handled = match message {
+                    Message::Step(progress) => on_event(Event::Step(&progress)),
+                    Message::Epoch(history) => {
+                        let handled = on_event(Event::Epoch(&history));
+                        last = history;
+                        handled
+                    }
+                    Message::Failed(error) => Err(anyhow::anyhow!(error)),
+                };
+                if let Err(error) = handled {
+                    stop.stop();
+                    return Err(error);
+                }
+            }
+            Ok(last)
+        });
+        let mut result = training.launch(learner);
+        // The renderer holds the sender: dropping it ends the event thread's loop.
+        drop(std::mem::replace(
+            &mut result.renderer,
+            Box::new(burn::train::renderer::CliMetricsRenderer::new()),
+        ));
+        (result, events.join())
+    });
+    let history = match events {
+        Ok(history) => history,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    if let Some(error) = failure.error() {
+        bail!(error);
+    }
+    let history = history?;
+    if let Some(error) = result.error {
+        bail!("training stopped: {error}");
+    }
+    ensure!(
+        history.len() == options.epochs,
+        "training stopped after {} of {} epochs",
+        history.len(),
+        options.epochs
+    );
+    Ok((result.model.network, history))
+}

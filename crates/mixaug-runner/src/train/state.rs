@@ -1,0 +1,135 @@
+//! A run's resumable state folder: burn-train's checkpoints of the model, optimiser and
+//! scheduler (`checkpoint/{model,optim,scheduler}-N.bpk`, the last two epochs kept),
+//! burn-train's metric logs (`train/`, `valid/`), and `history-NNNN.toml`, the
+//! [`EpochMetrics`] of epochs `1..=N`.
+//!
+//! burn-train's `FileCheckpointer` writes a file in place, so a kill during the write
+//! leaves a truncated checkpoint that the `Learner` then panics on when resuming; the
+//! [`AtomicCheckpointer`] here writes `NAME-N.bpk.partial` and renames it. The history of
+//! epoch N is written (by the renderer, when the epoch ends) before the `Learner` saves
+//! its checkpoint, so the last epoch whose history and three checkpoints all exist is
+//! complete, whenever the process was killed.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
+use serde::{Deserialize, Serialize};
+
+use super::EpochMetrics;
+use crate::files::atomically;
+
+/// The three checkpoints burn-train keeps per epoch.
+const RECORDS: [&str; 3] = ["model", "optim", "scheduler"];
+
+/// The epochs a history file records.
+#[derive(Debug, Serialize, Deserialize)]
+struct History {
+    epochs: Vec<EpochMetrics>,
+}
+
+/// burn-train's file checkpointer, writing each file under a temporary name first.
+pub(crate) struct AtomicCheckpointer {
+    directory: PathBuf,
+    name: &'static str,
+}
+
+impl AtomicCheckpointer {
+    /// The checkpointer of the records `name` in `state`'s checkpoint folder.
+    pub(crate) fn new(state: &Path, name: &'static str) -> Self {
+        Self {
+            directory: state.join("checkpoint"),
+            name,
+        }
+    }
+
+    fn path(&self, epoch: usize) -> PathBuf {
+        record_path(&self.directory, self.name, epoch)
+    }
+}
+
+fn record_path(directory: &Path, name: &str, epoch: usize) -> PathBuf {
+    directory.join(format!("{name}-{epoch}.bpk"))
+}
+
+impl<R: Checkpoint> Checkpointer<R> for AtomicCheckpointer {
+    fn save(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
+        std::fs::create_dir_all(&self.directory).map_err(CheckpointerError::IOError)?;
+        let path = self.path(epoch);
+        let partial = path.with_extension("bpk.partial");
+        record.save(partial.clone())?;
+        std::fs::rename(&partial, &path).map_err(CheckpointerError::IOError)
+    }
+
+    fn restore(&self, epoch: usize) -> Result<R, CheckpointerError> {
+        R::load(self.path(epoch))
+    }
+
+    fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
+        match std::fs::remove_file(self.path(epoch)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(CheckpointerError::IOError(e))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn history_path(state: &Path, epoch: usize) -> PathBuf {
+    state.join(format!("history-{epoch:04}.toml"))
+}
+
+/// The last complete epoch kept in `state` and the metrics of epochs `1..=N`; `None` when
+/// there is none (a new run).
+pub(crate) fn last_complete(state: &Path) -> Result<Option<(usize, Vec<EpochMetrics>)>> {
+    if !state.is_dir() {
+        return Ok(None);
+    }
+    let mut epochs: Vec<usize> = std::fs::read_dir(state)
+        .with_context(|| format!("cannot read {}", state.display()))?
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("history-")?
+                .strip_suffix(".toml")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    epochs.sort_unstable();
+    let checkpoints = state.join("checkpoint");
+    for &epoch in epochs.iter().rev() {
+        if RECORDS
+            .iter()
+            .all(|name| record_path(&checkpoints, name, epoch).is_file())
+        {
+            let path = history_path(state, epoch);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let history: History =
+                toml::from_str(&text).with_context(|| format!("corrupt {}", path.display()))?;
+            return Ok(Some((epoch, history.epochs)));
+        }
+    }
+    Ok(None)
+}
+
+/// Writes the history of `history.len()` epochs atomically and removes the one of the
+/// epoch whose checkpoints burn-train now deletes (it keeps the last two).
+pub(crate) fn save_history(state: &Path, history: &[EpochMetrics]) -> Result<()> {
+    std::fs::create_dir_all(state).with_context(|| format!("cannot create {}", state.display()))?;
+    let epoch = history.len();
+    atomically(&history_path(state, epoch), |partial| {
+        let text = toml::to_string(&History {
+            epochs: history.to_vec(),
+        })?;
+        Ok(std::fs::write(partial, text)?)
+    })?;
+    if let Some(old) = epoch.checked_sub(2) {
+        let path = history_path(state, old);
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
