@@ -66,9 +66,9 @@ fn a_run_killed_mid_epoch_resumes_to_the_same_metrics() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let first_epoch = killed.join("state/seed-0/epoch-0001");
+    let first_epoch = killed.join("state/seed-0/history-0001.toml");
     let start = Instant::now();
-    while !first_epoch.is_dir() {
+    while !first_epoch.is_file() {
         assert!(
             start.elapsed() < Duration::from_secs(300),
             "no epoch finished"
