@@ -1,8 +1,8 @@
 //! What a family of networks is ([`ClassifierFamily`]) and how the families become one type
 //! (the `families!` macro, invoked once in `lib.rs`).
 //!
-//! A family is a network type and its configuration (ResNet and [`ResNetConfig`](crate::ResNetConfig),
-//! …). Its file says everything about it in one `impl ClassifierFamily`: its name, whether
+//! A family is a network type and its configuration (`ResNet` and `ResNetConfig`, …). Its
+//! file says everything about it in one `impl ClassifierFamily`: its name, whether
 //! class activation maps are defined, its named architectures, the [`ModelSpec`] options it
 //! takes and how, how it is built, its classifier layer, and the optional capabilities it has
 //! (the mid-level features of Baseline+, class-token attention, checkpoint import).
@@ -109,240 +109,260 @@ pub trait ClassifierFamily: Module + PooledClassifier + CamModel + Sized {
     }
 }
 
-/// Declares the families from one list of `Variant = module::Network(Config),` lines (the
-/// module's items re-exported): [`Family`](crate::Family), [`ArchConfig`](crate::ArchConfig),
-/// [`Classifier`](crate::Classifier), [`ARCHITECTURES`](crate::ARCHITECTURES) and every match
-/// over them, each arm delegating to the family's [`ClassifierFamily`] implementation.
+/// Declares the families from one list of `Variant = module::Network(Config),` lines: it
+/// re-exports each module's items and generates, in a private `registry` module re-exported
+/// at the crate root, [`Family`](crate::Family), [`ArchConfig`](crate::ArchConfig),
+/// [`Classifier`](crate::Classifier) and [`ARCHITECTURES`](crate::ARCHITECTURES), every
+/// match over them delegating to the family's [`ClassifierFamily`] implementation.
 macro_rules! families {
     ($($variant:ident = $module:ident :: $net:ident ($config:ident),)+) => {
         $(pub use $module::*;)+
+        pub use registry::{ARCHITECTURES, ArchConfig, Classifier, Family};
 
-        /// The families of networks (one per [`ClassifierFamily`] implementation).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Family {
+        /// What has one variant per family.
+        mod registry {
+            use std::fmt;
+            use std::path::Path;
+
+            use burn::module::ModuleVisitor;
+            use burn::prelude::*;
+            use mixaug_loss::PooledClassifier;
+            use mixaug_maps::{CamClassifier, CamModel};
+
+            use $crate::family::{CHECKPOINT_IMPORT, CLASS_ATTENTION, MID_LEVEL};
+            use $crate::spec::concat_architectures;
+            use $crate::{
+                Architecture, ClassifierFamily, ImportOptions, ImportReport, ModelError,
+                ModelSpec,
+            };
+            $(use super::{$config, $net};)+
+
+            /// The families of networks (one per [`ClassifierFamily`] implementation).
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            pub enum Family {
+                $(
+                    #[doc = concat!(
+                        "[`", stringify!($net), "`] (`", stringify!($module), ".rs`)."
+                    )]
+                    $variant,
+                )+
+            }
+
+            impl Family {
+                /// Whether the network's classifier is a linear layer on the spatial mean of
+                /// a feature map, so that class activation maps (CAM, SnapMix's percent maps)
+                /// are defined ([`ClassifierFamily::HAS_CAM`]).
+                pub fn has_cam(self) -> bool {
+                    match self {
+                        $(Self::$variant => $net::HAS_CAM,)+
+                    }
+                }
+
+                pub(crate) fn unsupported(self, what: &'static str) -> ModelError {
+                    ModelError::Unsupported { what, family: self }
+                }
+            }
+
+            impl fmt::Display for Family {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str(match self {
+                        $(Self::$variant => $net::NAME,)+
+                    })
+                }
+            }
+
+            /// A family's configuration, before the [`ModelSpec`]'s options are applied.
+            #[derive(Debug)]
+            pub enum ArchConfig {
+                $(
+                    #[doc = concat!("[`", stringify!($net), "`].")]
+                    $variant($config),
+                )+
+            }
+
             $(
-                #[doc = concat!("[`", stringify!($net), "`] (`", stringify!($module), ".rs`).")]
-                $variant,
+                impl From<$config> for ArchConfig {
+                    fn from(config: $config) -> Self {
+                        Self::$variant(config)
+                    }
+                }
             )+
-        }
 
-        impl Family {
-            /// Whether the network's classifier is a linear layer on the spatial mean of a
-            /// feature map, so that class activation maps (CAM, SnapMix's percent maps) are
-            /// defined ([`ClassifierFamily::HAS_CAM`]).
-            pub fn has_cam(self) -> bool {
-                match self {
-                    $(Self::$variant => <$net as $crate::ClassifierFamily>::HAS_CAM,)+
+            impl ArchConfig {
+                /// The family.
+                pub fn family(&self) -> Family {
+                    match self {
+                        $(Self::$variant(_) => Family::$variant,)+
+                    }
+                }
+
+                /// The configuration with the options of `spec` applied, after refusing
+                /// those the family does not take.
+                pub(crate) fn apply_spec(self, spec: &ModelSpec) -> Result<Self, ModelError> {
+                    match self {
+                        $(Self::$variant(config) => {
+                            spec.refuse_options(Family::$variant, $net::SPEC_OPTIONS)?;
+                            Ok(Self::$variant($net::apply_spec(config, spec)?))
+                        })+
+                    }
+                }
+
+                /// The network, randomly initialised.
+                ///
+                /// # Errors
+                /// An invalid configuration.
+                pub fn init(&self, device: &Device) -> Result<Classifier, ModelError> {
+                    Ok(match self {
+                        $(Self::$variant(config) => {
+                            Classifier::$variant($net::from_config(config, device)?)
+                        })+
+                    })
                 }
             }
 
-            pub(crate) fn unsupported(self, what: &'static str) -> $crate::ModelError {
-                $crate::ModelError::Unsupported { what, family: self }
+            /// Every architecture name the workspace knows: each family's
+            /// [`ClassifierFamily::ARCHITECTURES`], in the order of the families.
+            pub const ARCHITECTURES: &[Architecture] =
+                &concat_architectures::<{ 0 $(+ $net::ARCHITECTURES.len())+ }>(&[
+                    $($net::ARCHITECTURES,)+
+                ]);
+
+            /// One network of any family, as [`ModelSpec::init`] builds it.
+            #[derive(Module, Debug)]
+            pub enum Classifier {
+                $(
+                    #[doc = concat!("A [`", stringify!($net), "`].")]
+                    $variant($net),
+                )+
             }
-        }
 
-        impl ::std::fmt::Display for Family {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(match self {
-                    $(Self::$variant => <$net as $crate::ClassifierFamily>::NAME,)+
-                })
-            }
-        }
-
-        /// A family's configuration, before the [`ModelSpec`]'s options are applied.
-        #[derive(Debug)]
-        pub enum ArchConfig {
-            $(
-                #[doc = concat!("[`", stringify!($net), "`].")]
-                $variant($config),
-            )+
-        }
-
-        $(
-            impl From<$config> for ArchConfig {
-                fn from(config: $config) -> Self {
-                    Self::$variant(config)
+            impl Classifier {
+                /// The family of the network.
+                pub fn family(&self) -> Family {
+                    match self {
+                        $(Self::$variant(_) => Family::$variant,)+
+                    }
                 }
-            }
-        )+
 
-        impl ArchConfig {
-            /// The family.
-            pub fn family(&self) -> Family {
-                match self {
-                    $(Self::$variant(_) => Family::$variant,)+
+                /// Logits.
+                ///
+                /// # Shapes
+                /// - `images`: `[N, 3, H, W]`; output `[N, K]`
+                pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+                    self.classify(self.pooled(images))
                 }
-            }
 
-            /// The configuration with the options of `spec` applied, after refusing those
-            /// the family does not take.
-            pub(crate) fn apply_spec(self, spec: &$crate::ModelSpec) -> Result<Self, $crate::ModelError> {
-                match self {
-                    $(Self::$variant(config) => {
-                        spec.refuse_options(
-                            Family::$variant,
-                            <$net as $crate::ClassifierFamily>::SPEC_OPTIONS,
-                        )?;
-                        Ok(Self::$variant(<$net as $crate::ClassifierFamily>::apply_spec(config, spec)?))
-                    })+
+                /// `[D, K]`: pooled feature size and classes.
+                pub fn classifier_dims(&self) -> [usize; 2] {
+                    match self {
+                        $(Self::$variant(m) => m.classifier().weight.dims(),)+
+                    }
                 }
-            }
 
-            /// The network, randomly initialised.
-            ///
-            /// # Errors
-            /// An invalid configuration.
-            pub fn init(&self, device: &::burn::prelude::Device) -> Result<Classifier, $crate::ModelError> {
-                Ok(match self {
-                    $(Self::$variant(config) => Classifier::$variant(
-                        <$net as $crate::ClassifierFamily>::from_config(config, device)?,
-                    ),)+
-                })
-            }
-        }
-
-        /// Every architecture name the workspace knows: each family's
-        /// [`ClassifierFamily::ARCHITECTURES`], in the order of the families.
-        pub const ARCHITECTURES: &[$crate::Architecture] = &$crate::spec::concat_architectures::<
-            { 0 $(+ <$net as $crate::ClassifierFamily>::ARCHITECTURES.len())+ },
-        >(&[$(<$net as $crate::ClassifierFamily>::ARCHITECTURES),+]);
-
-        /// One network of any family, as [`ModelSpec::init`] builds it.
-        #[derive(::burn::module::Module, Debug)]
-        pub enum Classifier {
-            $(
-                #[doc = concat!("A [`", stringify!($net), "`].")]
-                $variant($net),
-            )+
-        }
-
-        impl Classifier {
-            /// The family of the network.
-            pub fn family(&self) -> Family {
-                match self {
-                    $(Self::$variant(_) => Family::$variant,)+
+                /// Visits the parameters of the final classifier only (`fc`, `head`, `head.fc`):
+                /// the layer a pretrained backbone is given anew, stepped with its own
+                /// learning rate.
+                pub fn visit_classifier<V: ModuleVisitor>(&self, visitor: &mut V) {
+                    match self {
+                        $(Self::$variant(m) => m.classifier().visit(visitor),)+
+                    }
                 }
-            }
 
-            /// Logits.
-            ///
-            /// # Shapes
-            /// - `images`: `[N, 3, H, W]`; output `[N, K]`
-            pub fn forward(&self, images: ::burn::prelude::Tensor<4>) -> ::burn::prelude::Tensor<2> {
-                use ::mixaug_loss::PooledClassifier;
-                self.classify(self.pooled(images))
-            }
-
-            /// `[D, K]`: pooled feature size and classes.
-            pub fn classifier_dims(&self) -> [usize; 2] {
-                match self {
-                    $(Self::$variant(m) => <$net as $crate::ClassifierFamily>::classifier(m).weight.dims(),)+
+                /// Channels of the mid-level (`layer3`) features, for SnapMix's Baseline+
+                /// head.
+                ///
+                /// # Errors
+                /// [`ModelError::Unsupported`] for a family without mid-level features.
+                pub fn mid_channels(&self) -> Result<usize, ModelError> {
+                    match self {
+                        $(Self::$variant(m) => ClassifierFamily::mid_channels(m)
+                            .ok_or_else(|| Family::$variant.unsupported(MID_LEVEL)),)+
+                    }
                 }
-            }
 
-            /// Visits the parameters of the final classifier only (`fc` or `head`): the layer
-            /// a pretrained backbone is given anew, stepped with its own learning rate.
-            pub fn visit_classifier<V: ::burn::module::ModuleVisitor>(&self, visitor: &mut V) {
-                match self {
-                    $(Self::$variant(m) => ::burn::module::Module::visit(
-                        <$net as $crate::ClassifierFamily>::classifier(m),
-                        visitor,
-                    ),)+
+                /// Logits and the mid-level (`layer3`) features.
+                ///
+                /// # Shapes
+                /// - `images`: `[N, 3, H, W]`; output `([N, K], [N, C3, h, w])`
+                ///
+                /// # Errors
+                /// [`ModelError::Unsupported`] for a family without mid-level features.
+                pub fn forward_with_mid(
+                    &self,
+                    images: Tensor<4>,
+                ) -> Result<(Tensor<2>, Tensor<4>), ModelError> {
+                    match self {
+                        $(Self::$variant(m) => ClassifierFamily::forward_with_mid(m, images)
+                            .ok_or_else(|| Family::$variant.unsupported(MID_LEVEL)),)+
+                    }
                 }
-            }
 
-            /// Channels of the mid-level (`layer3`) features, for SnapMix's Baseline+ head.
-            ///
-            /// # Errors
-            /// [`ModelError::Unsupported`] for a family without mid-level features.
-            pub fn mid_channels(&self) -> Result<usize, $crate::ModelError> {
-                match self {
-                    $(Self::$variant(m) => <$net as $crate::ClassifierFamily>::mid_channels(m)
-                        .ok_or_else(|| Family::$variant.unsupported($crate::family::MID_LEVEL)),)+
+                /// Logits and the last block's class-token attention over the patches
+                /// (DeiT), what TransMix re-weights its target with.
+                ///
+                /// # Shapes
+                /// - `images`: `[N, 3, S, S]`; output `([N, K], [N, heads, L])`, `L` the
+                ///   patches
+                ///
+                /// # Errors
+                /// [`ModelError::Unsupported`] for a network without a class token.
+                pub fn forward_with_attention(
+                    &self,
+                    images: Tensor<4>,
+                ) -> Result<(Tensor<2>, Tensor<3>), ModelError> {
+                    match self {
+                        $(Self::$variant(m) => ClassifierFamily::forward_with_attention(m, images)
+                            .ok_or_else(|| Family::$variant.unsupported(CLASS_ATTENTION)),)+
+                    }
+                }
+
+                /// Loads a PyTorch checkpoint into the network.
+                ///
+                /// # Errors
+                /// [`ModelError::Unsupported`] for a family without an importer, or the
+                /// importer's error.
+                pub(crate) fn load_checkpoint(
+                    &mut self,
+                    checkpoint: &Path,
+                    options: &ImportOptions,
+                ) -> Result<ImportReport, ModelError> {
+                    let loaded = match self {
+                        $(Self::$variant(m) => m
+                            .load_checkpoint(checkpoint, options)
+                            .ok_or_else(|| Family::$variant.unsupported(CHECKPOINT_IMPORT))?,)+
+                    };
+                    Ok(loaded?)
                 }
             }
 
-            /// Logits and the mid-level (`layer3`) features.
-            ///
-            /// # Shapes
-            /// - `images`: `[N, 3, H, W]`; output `([N, K], [N, C3, h, w])`
-            ///
-            /// # Errors
-            /// [`ModelError::Unsupported`] for a family without mid-level features.
-            pub fn forward_with_mid(
-                &self,
-                images: ::burn::prelude::Tensor<4>,
-            ) -> Result<(::burn::prelude::Tensor<2>, ::burn::prelude::Tensor<4>), $crate::ModelError> {
-                match self {
-                    $(Self::$variant(m) => <$net as $crate::ClassifierFamily>::forward_with_mid(m, images)
-                        .ok_or_else(|| Family::$variant.unsupported($crate::family::MID_LEVEL)),)+
+            impl PooledClassifier for Classifier {
+                fn pooled(&self, images: Tensor<4>) -> Tensor<2> {
+                    match self {
+                        $(Self::$variant(m) => m.pooled(images),)+
+                    }
+                }
+
+                fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
+                    match self {
+                        $(Self::$variant(m) => m.classify(pooled),)+
+                    }
                 }
             }
 
-            /// Logits and the last block's class-token attention over the patches (DeiT),
-            /// what TransMix re-weights its target with.
-            ///
-            /// # Shapes
-            /// - `images`: `[N, 3, S, S]`; output `([N, K], [N, heads, L])`, `L` the patches
-            ///
-            /// # Errors
-            /// [`ModelError::Unsupported`] for a network without a class token.
-            pub fn forward_with_attention(
-                &self,
-                images: ::burn::prelude::Tensor<4>,
-            ) -> Result<(::burn::prelude::Tensor<2>, ::burn::prelude::Tensor<3>), $crate::ModelError> {
-                match self {
-                    $(Self::$variant(m) => <$net as $crate::ClassifierFamily>::forward_with_attention(m, images)
-                        .ok_or_else(|| Family::$variant.unsupported($crate::family::CLASS_ATTENTION)),)+
+            /// The family's [`CamModel`]. Where [`Family::has_cam`] is false (DeiT) the maps
+            /// exist but the classifier applied to their spatial mean is not the logits; the
+            /// runner refuses CAM-guided methods (SnapMix) on such networks.
+            impl CamModel for Classifier {
+                fn cam_features(&self, images: Tensor<4>) -> Tensor<4> {
+                    match self {
+                        $(Self::$variant(m) => m.cam_features(images),)+
+                    }
                 }
-            }
 
-            /// Loads a PyTorch checkpoint into the network.
-            ///
-            /// # Errors
-            /// [`ModelError::Unsupported`] for a family without an importer, or the
-            /// importer's error.
-            pub(crate) fn load_checkpoint(
-                &mut self,
-                checkpoint: &::std::path::Path,
-                options: &$crate::ImportOptions,
-            ) -> Result<$crate::ImportReport, $crate::ModelError> {
-                let loaded = match self {
-                    $(Self::$variant(m) => <$net as $crate::ClassifierFamily>::load_checkpoint(m, checkpoint, options)
-                        .ok_or_else(|| Family::$variant.unsupported($crate::family::CHECKPOINT_IMPORT))?,)+
-                };
-                Ok(loaded?)
-            }
-        }
-
-        impl ::mixaug_loss::PooledClassifier for Classifier {
-            fn pooled(&self, images: ::burn::prelude::Tensor<4>) -> ::burn::prelude::Tensor<2> {
-                match self {
-                    $(Self::$variant(m) => ::mixaug_loss::PooledClassifier::pooled(m, images),)+
-                }
-            }
-
-            fn classify(&self, pooled: ::burn::prelude::Tensor<2>) -> ::burn::prelude::Tensor<2> {
-                match self {
-                    $(Self::$variant(m) => ::mixaug_loss::PooledClassifier::classify(m, pooled),)+
-                }
-            }
-        }
-
-        /// The family's [`CamModel`](::mixaug_maps::CamModel). Where
-        /// [`Family::has_cam`] is false (DeiT) the maps exist but the classifier applied to
-        /// their spatial mean is not the logits; the runner refuses CAM-guided methods
-        /// (SnapMix) on such networks.
-        impl ::mixaug_maps::CamModel for Classifier {
-            fn cam_features(&self, images: ::burn::prelude::Tensor<4>) -> ::burn::prelude::Tensor<4> {
-                match self {
-                    $(Self::$variant(m) => ::mixaug_maps::CamModel::cam_features(m, images),)+
-                }
-            }
-
-            fn cam_classifier(&self) -> ::mixaug_maps::CamClassifier {
-                match self {
-                    $(Self::$variant(m) => ::mixaug_maps::CamModel::cam_classifier(m),)+
+                fn cam_classifier(&self) -> CamClassifier {
+                    match self {
+                        $(Self::$variant(m) => m.cam_classifier(),)+
+                    }
                 }
             }
         }

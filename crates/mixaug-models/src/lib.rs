@@ -17,6 +17,12 @@
 //! [`ModelSpec`] names a network as configuration files do (one table of names,
 //! [`ARCHITECTURES`]) and builds it as a [`Classifier`], any family behind one type.
 //!
+//! A family is its own file: the network, its configuration and one [`ClassifierFamily`]
+//! implementation (its names, the [`ModelSpec`] options it takes, its classifier, its
+//! optional capabilities). The `families!` list below turns the families into [`Family`],
+//! [`ArchConfig`], [`Classifier`] and [`ARCHITECTURES`]; adding a family is its file plus
+//! its `mod` line and its line of that list.
+//!
 //! ```
 //! use burn::prelude::*;
 //! use mixaug_models::{ResNetConfig, Stem};
