@@ -4,8 +4,8 @@
 //! its family takes ([`SpecOption`]).
 //!
 //! The names live with their family: a new network of an existing family is one line of the
-//! family's [`ClassifierFamily::ARCHITECTURES`]; a new family is its own file plus two lines
-//! of `lib.rs` (see [`ClassifierFamily`]).
+//! family's [`ARCHITECTURES`](crate::ClassifierFamily::ARCHITECTURES); a new family is its
+//! own file plus two lines of `lib.rs` (see [`ClassifierFamily`](crate::ClassifierFamily)).
 
 use std::path::{Path, PathBuf};
 
@@ -13,8 +13,6 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-#[cfg(doc)]
-use crate::ClassifierFamily;
 use crate::{
     ARCHITECTURES, ArchConfig, Classifier, DeitConfigError, Family, ImportError, ImportOptions,
     Stem, SwinConfigError,
@@ -299,9 +297,9 @@ impl ModelSpec {
 }
 
 /// An option of [`ModelSpec`] that only some families take. A family lists those it takes
-/// ([`ClassifierFamily::SPEC_OPTIONS`]); [`ModelSpec::config`] refuses the others when they
-/// are set, so a family never ignores one silently. (`stem` and `base_width` always have a
-/// value: the ResNet family reads them, the others leave them.)
+/// ([`SPEC_OPTIONS`](crate::ClassifierFamily::SPEC_OPTIONS)); [`ModelSpec::config`] refuses
+/// the others when they are set, so a family never ignores one silently. (`stem` and
+/// `base_width` always have a value: the ResNet family reads them, the others leave them.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpecOption {
     /// [`ModelSpec::dropout`] other than 0.
