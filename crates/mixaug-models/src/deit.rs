@@ -2,15 +2,22 @@
 //! 2021) with a class token, learned position embeddings and pre-norm blocks, in timm's
 //! module layout (`patch_embed.proj`, `cls_token`, `pos_embed`, `blocks.{i}.attn.qkv`, …).
 
+use std::path::Path;
+
 use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{gelu, softmax};
 use mixaug_loss::PooledClassifier;
+use mixaug_maps::{CamClassifier, CamModel};
 use thiserror::Error;
 
 use crate::drop_path::{DropPath, drop_path_rates, valid_rate};
+use crate::{
+    Architecture, ClassifierFamily, ImportError, ImportOptions, ImportReport, ModelError,
+    ModelSpec, PytorchLayout, SpecOption, load_pytorch,
+};
 
 /// A [`DeitConfig`] that cannot be built.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -386,5 +393,76 @@ impl PooledClassifier for Deit {
 
     fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
         self.head.forward(pooled)
+    }
+}
+
+/// A token CAM: the features are the final-norm patch tokens as a map and the classifier
+/// the head. DeiT classifies its class token, not a pooled map, so the mean of these maps
+/// is not the logits ([`ClassifierFamily::HAS_CAM`] is false); the runner refuses
+/// CAM-guided methods (SnapMix) on it.
+impl CamModel for Deit {
+    /// # Shapes
+    /// - `images`: `[N, C, S, S]`; output `[N, D, S/p, S/p]`
+    fn cam_features(&self, images: Tensor<4>) -> Tensor<4> {
+        let tokens = self.forward_features(images);
+        let [n, l, d] = tokens.dims();
+        let side = ((l - 1) as f64).sqrt().round() as usize;
+        tokens
+            .slice([0..n, 1..l, 0..d])
+            .reshape([n, side, side, d])
+            .permute([0, 3, 1, 2])
+    }
+
+    fn cam_classifier(&self) -> CamClassifier {
+        CamClassifier::from_linear(&self.head)
+    }
+}
+
+/// timm's `VisionTransformer` keys, unchanged.
+impl PytorchLayout for Deit {
+    const KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[];
+    const CLASSIFIER_PREFIX: &'static str = "head.";
+    const IGNORED_BUFFERS: &'static [&'static str] = &[];
+}
+
+impl ClassifierFamily for Deit {
+    type Config = DeitConfig;
+    const NAME: &'static str = "DeiT";
+    const HAS_CAM: bool = false;
+    const ARCHITECTURES: &'static [Architecture] =
+        &[Architecture::new("deit_small_patch16_224", |k| {
+            DeitConfig::deit_small(k).into()
+        })];
+    const SPEC_OPTIONS: &'static [SpecOption] = &[SpecOption::ImageSize, SpecOption::DropPath];
+
+    /// The image size and the stochastic depth, validated.
+    fn apply_spec(config: DeitConfig, spec: &ModelSpec) -> Result<DeitConfig, ModelError> {
+        let config = match spec.image_size {
+            Some(size) => config.with_image_size(size),
+            None => config,
+        }
+        .with_drop_path_rate(spec.drop_path);
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn from_config(config: &DeitConfig, device: &Device) -> Result<Self, ModelError> {
+        Ok(config.try_init(device)?)
+    }
+
+    fn classifier(&self) -> &Linear {
+        &self.head
+    }
+
+    fn forward_with_attention(&self, images: Tensor<4>) -> Option<(Tensor<2>, Tensor<3>)> {
+        Some(Deit::forward_with_attention(self, images))
+    }
+
+    fn load_checkpoint(
+        &mut self,
+        checkpoint: &Path,
+        options: &ImportOptions,
+    ) -> Option<Result<ImportReport, ImportError>> {
+        Some(load_pytorch(self, checkpoint, options))
     }
 }

@@ -19,8 +19,6 @@ use burn::module::Module;
 use burn::store::{ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore};
 use thiserror::Error;
 
-use crate::{Deit, ResNet, Swin};
-
 /// Why a checkpoint could not be loaded.
 #[derive(Debug, Error)]
 pub enum ImportError {
@@ -100,7 +98,8 @@ pub struct ImportReport {
     pub unused: Vec<String>,
 }
 
-/// How a network's PyTorch state dict maps onto its burn module paths.
+/// How a network's PyTorch state dict maps onto its burn module paths (implemented in the
+/// network's own file).
 pub trait PytorchLayout {
     /// Checkpoint-key rewrites, `(regex, replacement)`, applied before matching.
     const KEY_REMAPPING: &'static [(&'static str, &'static str)];
@@ -110,31 +109,6 @@ pub trait PytorchLayout {
     /// Last key components of checkpoint buffers that have no burn counterpart: never
     /// loaded and never reported as unused.
     const IGNORED_BUFFERS: &'static [&'static str];
-}
-
-impl PytorchLayout for ResNet {
-    const KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[
-        (r"\.downsample\.0\.", ".downsample.conv."),
-        (r"\.downsample\.1\.", ".downsample.bn."),
-    ];
-    const CLASSIFIER_PREFIX: &'static str = "fc.";
-    const IGNORED_BUFFERS: &'static [&'static str] = &["num_batches_tracked"];
-}
-
-/// timm's `VisionTransformer` keys, unchanged.
-impl PytorchLayout for Deit {
-    const KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[];
-    const CLASSIFIER_PREFIX: &'static str = "head.";
-    const IGNORED_BUFFERS: &'static [&'static str] = &[];
-}
-
-/// timm 1.0's `SwinTransformer` keys (patch merging at the start of stages 2–4,
-/// `layers.{i}.downsample`; the original release's checkpoints put it at the end of the
-/// previous stage, a layout timm converts when it loads them and this import does not).
-impl PytorchLayout for Swin {
-    const KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[];
-    const CLASSIFIER_PREFIX: &'static str = "head.fc.";
-    const IGNORED_BUFFERS: &'static [&'static str] = &["relative_position_index", "attn_mask"];
 }
 
 fn is_ignored_buffer<M: PytorchLayout>(key: &str) -> bool {

@@ -17,6 +17,12 @@
 //! [`ModelSpec`] names a network as configuration files do (one table of names,
 //! [`ARCHITECTURES`]) and builds it as a [`Classifier`], any family behind one type.
 //!
+//! A family is its own file: the network, its configuration and one [`ClassifierFamily`]
+//! implementation (its names, the [`ModelSpec`] options it takes, its classifier, its
+//! optional capabilities). The `families!` list below turns the families into [`Family`],
+//! [`ArchConfig`], [`Classifier`] and [`ARCHITECTURES`]; adding a family is its file plus
+//! its `mod` line and its line of that list.
+//!
 //! ```
 //! use burn::prelude::*;
 //! use mixaug_models::{ResNetConfig, Stem};
@@ -29,7 +35,8 @@
 //! [`PooledClassifier`]: mixaug_loss::PooledClassifier
 //! [`CamModel`]: mixaug_maps::CamModel
 
-mod classifier;
+#[macro_use]
+mod family;
 mod deit;
 mod drop_path;
 mod import;
@@ -38,16 +45,16 @@ mod resnet;
 mod spec;
 mod swin;
 
-pub use classifier::Classifier;
-pub use deit::{Deit, DeitAttention, DeitBlock, DeitConfig, DeitConfigError, Mlp, PatchEmbed};
+// The families (see `family.rs`): each line re-exports the module's items and adds the
+// family to `Family`, `ArchConfig`, `Classifier` and `ARCHITECTURES`.
+families! {
+    ResNet = resnet::ResNet(ResNetConfig),
+    PreAct = preact::PreActNet(PreActNetConfig),
+    Deit = deit::Deit(DeitConfig),
+    Swin = swin::Swin(SwinConfig),
+}
+
 pub use drop_path::DropPath;
+pub use family::ClassifierFamily;
 pub use import::{ImportError, ImportOptions, ImportReport, PytorchLayout, load_pytorch};
-pub use preact::{PreActBlock, PreActNet, PreActNetConfig};
-pub use resnet::{BlockKind, Bottleneck, Downsample, ResNet, ResNetConfig, Stem};
-pub use spec::{
-    ARCHITECTURES, ArchConfig, Architecture, Family, ModelError, ModelSpec, architecture_names,
-};
-pub use swin::{
-    PatchMerging, Swin, SwinBlock, SwinConfig, SwinConfigError, SwinHead, SwinPatchEmbed,
-    SwinStage, WindowAttention, shifted_window_mask,
-};
+pub use spec::{Architecture, ModelError, ModelSpec, SpecOption, architecture_names};

@@ -12,6 +12,7 @@ use mixaug_loss::PooledClassifier;
 use mixaug_maps::{CamClassifier, CamModel};
 
 use crate::resnet::{conv, pool_flat, trainable_params};
+use crate::{Architecture, ClassifierFamily, ModelError, ModelSpec, SpecOption};
 
 /// A pre-activation block: `BN → ReLU → conv(stride) → BN → ReLU → [dropout] → conv`, the
 /// shortcut a 1×1 convolution of the pre-activated input when the shape changes.
@@ -182,5 +183,36 @@ impl CamModel for PreActNet {
 
     fn cam_classifier(&self) -> CamClassifier {
         CamClassifier::from_linear(&self.fc)
+    }
+}
+
+/// No checkpoint import: the CIFAR recipes train these networks from scratch.
+impl ClassifierFamily for PreActNet {
+    type Config = PreActNetConfig;
+    const NAME: &'static str = "pre-activation ResNet family";
+    const HAS_CAM: bool = true;
+    const ARCHITECTURES: &'static [Architecture] = &[
+        Architecture::new("preact_resnet18", |k| {
+            PreActNetConfig::preact_resnet18(k).into()
+        }),
+        Architecture::new("wrn28_8", |k| PreActNetConfig::wide_resnet28(8, k).into()),
+        Architecture::new("wrn28_10", |k| PreActNetConfig::wide_resnet28(10, k).into()),
+    ];
+    const SPEC_OPTIONS: &'static [SpecOption] = &[SpecOption::Dropout];
+
+    /// The dropout inside the blocks.
+    fn apply_spec(
+        config: PreActNetConfig,
+        spec: &ModelSpec,
+    ) -> Result<PreActNetConfig, ModelError> {
+        Ok(config.with_dropout(spec.dropout))
+    }
+
+    fn from_config(config: &PreActNetConfig, device: &Device) -> Result<Self, ModelError> {
+        Ok(config.init(device))
+    }
+
+    fn classifier(&self) -> &Linear {
+        &self.fc
     }
 }

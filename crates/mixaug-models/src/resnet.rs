@@ -1,5 +1,7 @@
 //! ResNet and ResNeXt (He et al., CVPR 2016; Xie et al., CVPR 2017), torchvision's layout.
 
+use std::path::Path;
+
 use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
@@ -9,6 +11,11 @@ use burn::tensor::activation::relu;
 use mixaug_loss::PooledClassifier;
 use mixaug_maps::{CamClassifier, CamModel};
 use serde::{Deserialize, Serialize};
+
+use crate::{
+    Architecture, ClassifierFamily, ImportError, ImportOptions, ImportReport, ModelError,
+    ModelSpec, PytorchLayout, SpecOption, load_pytorch,
+};
 
 /// The first layers of the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -388,5 +395,72 @@ impl CamModel for ResNet {
 
     fn cam_classifier(&self) -> CamClassifier {
         CamClassifier::from_linear(&self.fc)
+    }
+}
+
+/// torchvision's keys, but for the downsample branch (a `Sequential` there).
+impl PytorchLayout for ResNet {
+    const KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[
+        (r"\.downsample\.0\.", ".downsample.conv."),
+        (r"\.downsample\.1\.", ".downsample.bn."),
+    ];
+    const CLASSIFIER_PREFIX: &'static str = "fc.";
+    const IGNORED_BUFFERS: &'static [&'static str] = &["num_batches_tracked"];
+}
+
+impl ClassifierFamily for ResNet {
+    type Config = ResNetConfig;
+    const NAME: &'static str = "ResNet family";
+    const HAS_CAM: bool = true;
+    const ARCHITECTURES: &'static [Architecture] = &[
+        Architecture::new("resnet18", |k| ResNetConfig::resnet18(k).into()),
+        Architecture::new("resnet34", |k| ResNetConfig::resnet34(k).into()),
+        Architecture::new("resnet50", |k| ResNetConfig::resnet50(k).into()),
+        Architecture::new("resnet101", |k| ResNetConfig::resnet101(k).into()),
+        Architecture::new("resnext50_32x4d", |k| {
+            ResNetConfig::resnext50_32x4d(k).into()
+        }),
+    ];
+    const SPEC_OPTIONS: &'static [SpecOption] = &[SpecOption::ZeroInitResidual, SpecOption::Layers];
+
+    /// The stem, its width, zero-init of the residual branches and the blocks per stage.
+    fn apply_spec(config: ResNetConfig, spec: &ModelSpec) -> Result<ResNetConfig, ModelError> {
+        let mut config = config
+            .with_stem(spec.stem)
+            .with_base_width(spec.base_width)
+            .with_zero_init_residual(spec.zero_init_residual);
+        if let Some(layers) = spec.layers {
+            config.layers = layers;
+        }
+        Ok(config)
+    }
+
+    fn from_config(config: &ResNetConfig, device: &Device) -> Result<Self, ModelError> {
+        Ok(config.init(device))
+    }
+
+    fn classifier(&self) -> &Linear {
+        &self.fc
+    }
+
+    /// The channels of `layer3`'s output (its last block's last BatchNorm).
+    fn mid_channels(&self) -> Option<usize> {
+        Some(
+            self.layer3
+                .last()
+                .map_or(0, |b| b.bn3.as_ref().unwrap_or(&b.bn2).gamma.dims()[0]),
+        )
+    }
+
+    fn forward_with_mid(&self, images: Tensor<4>) -> Option<(Tensor<2>, Tensor<4>)> {
+        Some(ResNet::forward_with_mid(self, images))
+    }
+
+    fn load_checkpoint(
+        &mut self,
+        checkpoint: &Path,
+        options: &ImportOptions,
+    ) -> Option<Result<ImportReport, ImportError>> {
+        Some(load_pytorch(self, checkpoint, options))
     }
 }

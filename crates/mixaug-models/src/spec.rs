@@ -1,12 +1,12 @@
-//! [`ModelSpec`]: a network described by name in a configuration file, and
+//! [`ModelSpec`]: a network described by name in a configuration file, looked up in
 //! [`ARCHITECTURES`], the one table of the names the workspace knows (the runner's
-//! experiments and tables, `mixaug cam` and the benches all read it).
+//! experiments and tables, `mixaug cam` and the benches all read it), and given the options
+//! its family takes ([`SpecOption`]).
 //!
-//! Adding a network of an existing family is one line of [`ARCHITECTURES`]; a new family
-//! is its own file plus a variant of [`ArchConfig`] and [`Classifier`] (whose exhaustive
-//! matches then say what else it must answer).
+//! The names live with their family: a new network of an existing family is one line of the
+//! family's [`ARCHITECTURES`](crate::ClassifierFamily::ARCHITECTURES); a new family is its
+//! own file plus two lines of `lib.rs` (see [`ClassifierFamily`](crate::ClassifierFamily)).
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
@@ -14,81 +14,9 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::{
-    Classifier, DeitConfig, DeitConfigError, ImportError, ImportOptions, PreActNetConfig,
-    ResNetConfig, Stem, SwinConfig, SwinConfigError, load_pytorch,
+    ARCHITECTURES, ArchConfig, Classifier, DeitConfigError, Family, ImportError, ImportOptions,
+    Stem, SwinConfigError,
 };
-
-/// The families of networks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// ResNet-18/34/50/101 and ResNeXt-50 ([`crate::ResNet`]).
-    ResNet,
-    /// PreAct-ResNet-18 and WideResNet-28-k ([`crate::PreActNet`]).
-    PreAct,
-    /// DeiT ([`crate::Deit`]).
-    Deit,
-    /// Swin Transformer ([`crate::Swin`]).
-    Swin,
-}
-
-impl Family {
-    /// Whether the network's classifier is a linear layer on the spatial mean of a feature
-    /// map, so that class activation maps (CAM, SnapMix's percent maps) are defined.
-    pub fn has_cam(self) -> bool {
-        match self {
-            Self::ResNet | Self::PreAct | Self::Swin => true,
-            Self::Deit => false,
-        }
-    }
-
-    /// Whether the network is a vision transformer (fixed input size, no stem).
-    pub fn is_transformer(self) -> bool {
-        match self {
-            Self::Deit | Self::Swin => true,
-            Self::ResNet | Self::PreAct => false,
-        }
-    }
-
-    pub(crate) fn unsupported(self, what: &'static str) -> ModelError {
-        ModelError::Unsupported { what, family: self }
-    }
-}
-
-impl fmt::Display for Family {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::ResNet => "ResNet family",
-            Self::PreAct => "pre-activation ResNet family",
-            Self::Deit => "DeiT",
-            Self::Swin => "Swin",
-        })
-    }
-}
-
-/// A family's configuration, before the [`ModelSpec`]'s options are applied.
-#[derive(Debug)]
-pub enum ArchConfig {
-    /// [`crate::ResNet`].
-    ResNet(ResNetConfig),
-    /// [`crate::PreActNet`].
-    PreAct(PreActNetConfig),
-    /// [`crate::Deit`].
-    Deit(DeitConfig),
-    /// [`crate::Swin`].
-    Swin(SwinConfig),
-}
-
-impl ArchConfig {
-    /// The family.
-    pub fn family(&self) -> Family {
-        match self {
-            Self::ResNet(_) => Family::ResNet,
-            Self::PreAct(_) => Family::PreAct,
-            Self::Deit(_) => Family::Deit,
-            Self::Swin(_) => Family::Swin,
-        }
-    }
-}
 
 /// One named architecture.
 #[derive(Debug, Clone, Copy)]
@@ -99,42 +27,30 @@ pub struct Architecture {
     pub config: fn(usize) -> ArchConfig,
 }
 
-/// Every architecture name the workspace knows.
-pub const ARCHITECTURES: &[Architecture] = &[
-    arch("resnet18", |k| {
-        ArchConfig::ResNet(ResNetConfig::resnet18(k))
-    }),
-    arch("resnet34", |k| {
-        ArchConfig::ResNet(ResNetConfig::resnet34(k))
-    }),
-    arch("resnet50", |k| {
-        ArchConfig::ResNet(ResNetConfig::resnet50(k))
-    }),
-    arch("resnet101", |k| {
-        ArchConfig::ResNet(ResNetConfig::resnet101(k))
-    }),
-    arch("resnext50_32x4d", |k| {
-        ArchConfig::ResNet(ResNetConfig::resnext50_32x4d(k))
-    }),
-    arch("preact_resnet18", |k| {
-        ArchConfig::PreAct(PreActNetConfig::preact_resnet18(k))
-    }),
-    arch("wrn28_8", |k| {
-        ArchConfig::PreAct(PreActNetConfig::wide_resnet28(8, k))
-    }),
-    arch("wrn28_10", |k| {
-        ArchConfig::PreAct(PreActNetConfig::wide_resnet28(10, k))
-    }),
-    arch("deit_small_patch16_224", |k| {
-        ArchConfig::Deit(DeitConfig::deit_small(k))
-    }),
-    arch("swin_tiny_patch4_window7_224", |k| {
-        ArchConfig::Swin(SwinConfig::swin_tiny(k))
-    }),
-];
+impl Architecture {
+    /// `name` with its configuration for a number of classes.
+    pub const fn new(name: &'static str, config: fn(usize) -> ArchConfig) -> Self {
+        Self { name, config }
+    }
+}
 
-const fn arch(name: &'static str, config: fn(usize) -> ArchConfig) -> Architecture {
-    Architecture { name, config }
+/// The families' tables of architectures, one after the other: what makes the crate's
+/// [`ARCHITECTURES`] (`N`, their total length, is computed by the `families!` macro).
+pub(crate) const fn concat_architectures<const N: usize>(
+    tables: &[&[Architecture]],
+) -> [Architecture; N] {
+    let mut all = [tables[0][0]; N];
+    let (mut t, mut i) = (0, 0);
+    while t < tables.len() {
+        let mut j = 0;
+        while j < tables[t].len() {
+            all[i] = tables[t][j];
+            (i, j) = (i + 1, j + 1);
+        }
+        t += 1;
+    }
+    assert!(i == N, "N is the total length of the tables");
+    all
 }
 
 /// The names of [`ARCHITECTURES`], comma-separated (for messages and help).
@@ -325,67 +241,23 @@ impl ModelSpec {
                 format!("must be in [0, 1), got {}", self.dropout),
             ));
         }
-        let config = self.architecture()?;
-        let family = config.family();
-        let refuse = |set: bool, what| {
-            if set {
-                Err(family.unsupported(what))
-            } else {
-                Ok(())
-            }
-        };
-        refuse(
-            self.dropout != 0.0 && family != Family::PreAct,
-            "model.dropout",
-        )?;
-        refuse(
-            self.zero_init_residual && family != Family::ResNet,
-            "model.zero_init_residual",
-        )?;
-        refuse(
-            self.layers.is_some() && family != Family::ResNet,
-            "model.layers",
-        )?;
-        refuse(
-            self.image_size.is_some() && !family.is_transformer(),
-            "model.image_size (convolutional networks take any size)",
-        )?;
-        refuse(
-            self.drop_path != 0.0 && !family.is_transformer(),
-            "model.drop_path",
-        )?;
-        let config = match config {
-            ArchConfig::ResNet(c) => {
-                let mut c = c
-                    .with_stem(self.stem)
-                    .with_base_width(self.base_width)
-                    .with_zero_init_residual(self.zero_init_residual);
-                if let Some(layers) = self.layers {
-                    c.layers = layers;
-                }
-                ArchConfig::ResNet(c)
-            }
-            ArchConfig::PreAct(c) => ArchConfig::PreAct(c.with_dropout(self.dropout)),
-            ArchConfig::Deit(c) => {
-                let c = match self.image_size {
-                    Some(size) => c.with_image_size(size),
-                    None => c,
-                }
-                .with_drop_path_rate(self.drop_path);
-                c.validate()?;
-                ArchConfig::Deit(c)
-            }
-            ArchConfig::Swin(c) => {
-                let c = match self.image_size {
-                    Some(size) => c.with_image_size(size),
-                    None => c,
-                }
-                .with_drop_path_rate(self.drop_path);
-                c.validate()?;
-                ArchConfig::Swin(c)
-            }
-        };
-        Ok(config)
+        self.architecture()?.apply_spec(self)
+    }
+
+    /// Refuses the options set in the spec that `family` does not take (`taken`), in the
+    /// order of [`SpecOption::ALL`].
+    pub(crate) fn refuse_options(
+        &self,
+        family: Family,
+        taken: &[SpecOption],
+    ) -> Result<(), ModelError> {
+        match SpecOption::ALL
+            .into_iter()
+            .find(|option| option.is_set(self) && !taken.contains(option))
+        {
+            Some(option) => Err(family.unsupported(option.refusal())),
+            None => Ok(()),
+        }
     }
 
     /// Builds the network on `device`, loading [`Self::pretrained`] with a new classifier
@@ -402,7 +274,7 @@ impl ModelSpec {
                 };
                 self.load(path, &options, device)
             }
-            _ => self.build(device),
+            _ => self.config()?.init(device),
         }
     }
 
@@ -418,31 +290,59 @@ impl ModelSpec {
         options: &ImportOptions,
         device: &Device,
     ) -> Result<Classifier, ModelError> {
-        let mut model = self.build(device)?;
-        match &mut model {
-            Classifier::ResNet(m) => {
-                load_pytorch(m, checkpoint, options)?;
-            }
-            Classifier::Deit(m) => {
-                load_pytorch(m, checkpoint, options)?;
-            }
-            Classifier::Swin(m) => {
-                load_pytorch(m, checkpoint, options)?;
-            }
-            Classifier::PreAct(_) => {
-                return Err(model.family().unsupported("checkpoint import"));
-            }
-        }
+        let mut model = self.config()?.init(device)?;
+        model.load_checkpoint(checkpoint, options)?;
         Ok(model)
     }
+}
 
-    /// The network with random initialisation.
-    fn build(&self, device: &Device) -> Result<Classifier, ModelError> {
-        Ok(match self.config()? {
-            ArchConfig::ResNet(c) => Classifier::ResNet(c.init(device)),
-            ArchConfig::PreAct(c) => Classifier::PreAct(c.init(device)),
-            ArchConfig::Deit(c) => Classifier::Deit(c.try_init(device)?),
-            ArchConfig::Swin(c) => Classifier::Swin(c.try_init(device)?),
-        })
+/// An option of [`ModelSpec`] that only some families take. A family lists those it takes
+/// ([`SPEC_OPTIONS`](crate::ClassifierFamily::SPEC_OPTIONS)); [`ModelSpec::config`] refuses
+/// the others when they are set, so a family never ignores one silently. (`stem` and
+/// `base_width` always have a value: the ResNet family reads them, the others leave them.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecOption {
+    /// [`ModelSpec::dropout`] other than 0.
+    Dropout,
+    /// [`ModelSpec::zero_init_residual`] true.
+    ZeroInitResidual,
+    /// [`ModelSpec::layers`] given.
+    Layers,
+    /// [`ModelSpec::image_size`] given.
+    ImageSize,
+    /// [`ModelSpec::drop_path`] other than 0.
+    DropPath,
+}
+
+impl SpecOption {
+    /// Every option, in the order they are checked.
+    pub const ALL: [Self; 5] = [
+        Self::Dropout,
+        Self::ZeroInitResidual,
+        Self::Layers,
+        Self::ImageSize,
+        Self::DropPath,
+    ];
+
+    /// Whether `spec` sets the option.
+    pub fn is_set(self, spec: &ModelSpec) -> bool {
+        match self {
+            Self::Dropout => spec.dropout != 0.0,
+            Self::ZeroInitResidual => spec.zero_init_residual,
+            Self::Layers => spec.layers.is_some(),
+            Self::ImageSize => spec.image_size.is_some(),
+            Self::DropPath => spec.drop_path != 0.0,
+        }
+    }
+
+    /// What [`ModelError::Unsupported`] names when a family does not take the option.
+    fn refusal(self) -> &'static str {
+        match self {
+            Self::Dropout => "model.dropout",
+            Self::ZeroInitResidual => "model.zero_init_residual",
+            Self::Layers => "model.layers",
+            Self::ImageSize => "model.image_size (the network takes images of any size)",
+            Self::DropPath => "model.drop_path",
+        }
     }
 }

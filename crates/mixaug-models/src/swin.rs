@@ -4,16 +4,23 @@
 //! `layers.{i}.blocks.{j}.attn.relative_position_bias_table`, `norm`, `head.fc`).
 //! Tokens are kept channels-last, `[N, H, W, C]`, as timm does.
 
+use std::path::Path;
+
 use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use mixaug_loss::PooledClassifier;
+use mixaug_maps::{CamClassifier, CamModel};
 use thiserror::Error;
 
 use crate::deit::{Mlp, linear};
 use crate::drop_path::{DropPath, drop_path_rates, valid_rate};
+use crate::{
+    Architecture, ClassifierFamily, ImportError, ImportOptions, ImportReport, ModelError,
+    ModelSpec, PytorchLayout, SpecOption, load_pytorch,
+};
 
 /// A [`SwinConfig`] that cannot be built.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -569,5 +576,68 @@ impl PooledClassifier for Swin {
 
     fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
         self.head.fc.forward(pooled)
+    }
+}
+
+/// CAM's identity holds: the last stage is averaged before the linear head, so the head on
+/// the spatial mean of these maps gives the logits.
+impl CamModel for Swin {
+    /// The last stage's normed tokens, channels first.
+    ///
+    /// # Shapes
+    /// - `images`: `[N, C, S, S]`; output `[N, D, h, w]`
+    fn cam_features(&self, images: Tensor<4>) -> Tensor<4> {
+        self.forward_features(images).permute([0, 3, 1, 2])
+    }
+
+    fn cam_classifier(&self) -> CamClassifier {
+        CamClassifier::from_linear(&self.head.fc)
+    }
+}
+
+/// timm 1.0's `SwinTransformer` keys (patch merging at the start of stages 2–4,
+/// `layers.{i}.downsample`; the original release's checkpoints put it at the end of the
+/// previous stage, a layout timm converts when it loads them and this import does not).
+impl PytorchLayout for Swin {
+    const KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[];
+    const CLASSIFIER_PREFIX: &'static str = "head.fc.";
+    const IGNORED_BUFFERS: &'static [&'static str] = &["relative_position_index", "attn_mask"];
+}
+
+impl ClassifierFamily for Swin {
+    type Config = SwinConfig;
+    const NAME: &'static str = "Swin";
+    const HAS_CAM: bool = true;
+    const ARCHITECTURES: &'static [Architecture] =
+        &[Architecture::new("swin_tiny_patch4_window7_224", |k| {
+            SwinConfig::swin_tiny(k).into()
+        })];
+    const SPEC_OPTIONS: &'static [SpecOption] = &[SpecOption::ImageSize, SpecOption::DropPath];
+
+    /// The image size and the stochastic depth, validated.
+    fn apply_spec(config: SwinConfig, spec: &ModelSpec) -> Result<SwinConfig, ModelError> {
+        let config = match spec.image_size {
+            Some(size) => config.with_image_size(size),
+            None => config,
+        }
+        .with_drop_path_rate(spec.drop_path);
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn from_config(config: &SwinConfig, device: &Device) -> Result<Self, ModelError> {
+        Ok(config.try_init(device)?)
+    }
+
+    fn classifier(&self) -> &Linear {
+        &self.head.fc
+    }
+
+    fn load_checkpoint(
+        &mut self,
+        checkpoint: &Path,
+        options: &ImportOptions,
+    ) -> Option<Result<ImportReport, ImportError>> {
+        Some(load_pytorch(self, checkpoint, options))
     }
 }

@@ -3,6 +3,7 @@
 
 mod deit;
 mod drop_path;
+mod families;
 mod import;
 mod preact;
 mod resnet;
