@@ -305,11 +305,54 @@ fn a_run_stopped_mid_epoch_resumes_exactly() {
     let kept = kept_epochs(state.path());
     assert!(kept.contains(&1) && !kept.contains(&3), "{kept:?}");
     // …then continued from its state by a fresh network: every computed number agrees.
-    let resumed = full(tiny_network(&device, LossKind::SoftCe, false), &control);
+    let (trained, resumed) = fit(
+        tiny_network(&device, LossKind::SoftCe, false),
+        &mixer,
+        &opts,
+        &control,
+    )
+    .unwrap();
     assert_eq!(computed(&resumed), computed(&uninterrupted));
     assert_eq!(resumed.len(), 3);
     // The last two epochs' states are kept.
     assert_eq!(kept_epochs(state.path()), [2, 3]);
+    // A finished run resumed again trains nothing: the kept network and metrics come back.
+    let fresh = tiny_network_seeded(&device, LossKind::SoftCe, false, 7);
+    let untrained = fc_and_conv(&fresh);
+    let (again, history) = fit(fresh, &mixer, &opts, &control).unwrap();
+    assert_eq!(computed(&history), computed(&uninterrupted));
+    assert_eq!(fc_and_conv(&again), fc_and_conv(&trained));
+    assert_ne!(fc_and_conv(&again), untrained);
+
+    // A finished state in the layout of mixaug before burn-train (`epoch-NNNN/` with the
+    // network's record and the history) still gives its network and metrics back.
+    let legacy = tempfile::tempdir().unwrap();
+    let dir = legacy.path().join("epoch-0003");
+    std::fs::create_dir_all(&dir).unwrap();
+    trained.clone().save_file(dir.join("network.bpk")).unwrap();
+    let rows: String = history
+        .iter()
+        .map(|m| {
+            format!(
+                "[[epochs]]\nepoch = {}\nmix_loss = {}\nlr = {}\ntop1 = {}\ntop5 = {}\nimages_per_second = 1.0\n",
+                m.epoch, m.mix_loss, m.lr, m.top1, m.top5
+            )
+        })
+        .collect();
+    std::fs::write(dir.join("history.toml"), rows).unwrap();
+    let old = RunControl {
+        state_dir: Some(legacy.path().to_path_buf()),
+        ..RunControl::default()
+    };
+    let (network, kept) = fit(
+        tiny_network_seeded(&device, LossKind::SoftCe, false, 8),
+        &mixer,
+        &opts,
+        &old,
+    )
+    .unwrap();
+    assert_eq!(computed(&kept), computed(&uninterrupted));
+    assert_eq!(fc_and_conv(&network), fc_and_conv(&trained));
 }
 
 /// A tensor's values on the host.

@@ -39,8 +39,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use anyhow::{Result, bail, ensure};
+use anyhow::{Result, anyhow, bail, ensure};
 use burn::prelude::*;
+use burn::store::ModuleRecord;
 use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::logger::{FileMetricLogger, InMemoryMetricLogger};
 use burn::train::metric::LearningRateMetric;
@@ -179,19 +180,18 @@ pub fn train(
         "an epoch of {batches} batches cannot be shared by {k} devices (one batch each per step)"
     );
     let batches = batches / k * k;
-    let (first_epoch, history) = match &control.state_dir {
-        Some(state) => state::last_complete(state)?.unwrap_or_default(),
-        None => (0, Vec::new()),
+    let kept = match &control.state_dir {
+        Some(state) => state::last_complete(state)?,
+        None => None,
     };
+    let (first_epoch, history) = kept
+        .as_ref()
+        .map_or((0, Vec::new()), |k| (k.history.len(), k.history.clone()));
     ensure!(
         first_epoch <= options.epochs,
         "the kept state has {first_epoch} epochs but the run has {}",
         options.epochs
     );
-    if first_epoch == options.epochs {
-        return Ok((network.valid(), history));
-    }
-
     let failure = Failure::default();
     let scheduler = schedule::scheduler(
         options,
@@ -208,6 +208,28 @@ pub fn train(
             failure: failure.clone(),
         },
     );
+    if let Some(kept) = kept.as_ref().filter(|k| k.history.len() == options.epochs) {
+        let network = match kept.legacy {
+            true => model.network.try_load_file(&kept.model),
+            false => {
+                ModuleRecord::load(&kept.model).map(|record| model.load_record(record).network)
+            }
+        }
+        .map_err(|e| {
+            anyhow!(
+                "cannot read the network state {}: {e}",
+                kept.model.display()
+            )
+        })?;
+        return Ok((network.valid(), history));
+    }
+    if let Some(kept) = kept.filter(|k| k.legacy) {
+        bail!(
+            "{} holds the state of an earlier mixaug, whose optimiser state cannot be continued: \
+             run without --resume to train it again",
+            kept.model.parent().unwrap_or(&kept.model).display()
+        );
+    }
     let learner = Learner::new(model, options::optimizer(options), scheduler);
     let (every, epochs) = (options.eval_every, options.epochs);
     let train_loader = Arc::new(TrainBatches::new(train.clone(), batches, first_epoch));

@@ -79,38 +79,70 @@ fn history_path(state: &Path, epoch: usize) -> PathBuf {
     state.join(format!("history-{epoch:04}.toml"))
 }
 
-/// The last complete epoch kept in `state` and the metrics of epochs `1..=N`; `None` when
-/// there is none (a new run).
-pub(crate) fn last_complete(state: &Path) -> Result<Option<(usize, Vec<EpochMetrics>)>> {
+/// A complete epoch kept in a state folder.
+#[derive(Debug)]
+pub(crate) struct Kept {
+    /// The metrics of epochs `1..=N`.
+    pub history: Vec<EpochMetrics>,
+    /// The model's weights after epoch N.
+    pub model: PathBuf,
+    /// The state is in the layout of mixaug before it trained through burn-train
+    /// (`epoch-NNNN/network.bpk`, the network's own record, an optimiser state burn-train
+    /// cannot read): only a finished run's network and metrics can be taken from it.
+    pub legacy: bool,
+}
+
+/// The last complete epoch kept in `state`; `None` when there is none (a new run).
+pub(crate) fn last_complete(state: &Path) -> Result<Option<Kept>> {
     if !state.is_dir() {
         return Ok(None);
     }
-    let mut epochs: Vec<usize> = std::fs::read_dir(state)
-        .with_context(|| format!("cannot read {}", state.display()))?
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().to_string_lossy().into_owned();
-            name.strip_prefix("history-")?
-                .strip_suffix(".toml")?
-                .parse()
-                .ok()
-        })
-        .collect();
-    epochs.sort_unstable();
+    let numbered = |prefix: &str, suffix: &str| -> Result<Vec<usize>> {
+        let mut epochs: Vec<usize> = std::fs::read_dir(state)
+            .with_context(|| format!("cannot read {}", state.display()))?
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name().to_string_lossy().into_owned();
+                name.strip_prefix(prefix)?
+                    .strip_suffix(suffix)?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        epochs.sort_unstable();
+        Ok(epochs)
+    };
     let checkpoints = state.join("checkpoint");
-    for &epoch in epochs.iter().rev() {
+    for &epoch in numbered("history-", ".toml")?.iter().rev() {
         if RECORDS
             .iter()
             .all(|name| record_path(&checkpoints, name, epoch).is_file())
         {
-            let path = history_path(state, epoch);
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let history: History =
-                toml::from_str(&text).with_context(|| format!("corrupt {}", path.display()))?;
-            return Ok(Some((epoch, history.epochs)));
+            return Ok(Some(Kept {
+                history: read_history(&history_path(state, epoch))?,
+                model: record_path(&checkpoints, "model", epoch),
+                legacy: false,
+            }));
         }
     }
-    Ok(None)
+    match numbered("epoch-", "")?.last() {
+        Some(&epoch) => {
+            let dir = state.join(format!("epoch-{epoch:04}"));
+            Ok(Some(Kept {
+                history: read_history(&dir.join("history.toml"))?,
+                model: dir.join("network.bpk"),
+                legacy: true,
+            }))
+        }
+        None => Ok(None),
+    }
+}
+
+fn read_history(path: &Path) -> Result<Vec<EpochMetrics>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let history: History =
+        toml::from_str(&text).with_context(|| format!("corrupt {}", path.display()))?;
+    Ok(history.epochs)
 }
 
 /// Writes the history of `history.len()` epochs atomically and removes the one of the
