@@ -429,6 +429,7 @@ impl ClassifierFamily for Deit {
     type Config = DeitConfig;
     const NAME: &'static str = "DeiT";
     const HAS_CAM: bool = false;
+    const HAS_CLASS_ATTENTION: bool = true;
     const ARCHITECTURES: &'static [Architecture] =
         &[Architecture::new("deit_small_patch16_224", |k| {
             DeitConfig::deit_small(k).into()

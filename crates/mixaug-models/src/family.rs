@@ -77,6 +77,14 @@ pub trait ClassifierFamily: Module + PooledClassifier + CamModel + Sized {
         None
     }
 
+    /// Whether [`forward_with_mid`](Self::forward_with_mid) gives mid-level features, so
+    /// that experiments can check Baseline+ before building the network.
+    const HAS_MID_LEVEL: bool = false;
+
+    /// Whether [`forward_with_attention`](Self::forward_with_attention) gives a class
+    /// token's attention (TransMix), checked likewise.
+    const HAS_CLASS_ATTENTION: bool = false;
+
     /// Logits and the mid-level features (SnapMix's Baseline+ head); `None` without them.
     ///
     /// # Shapes
@@ -155,6 +163,22 @@ macro_rules! families {
                 pub fn has_cam(self) -> bool {
                     match self {
                         $(Self::$variant => $net::HAS_CAM,)+
+                    }
+                }
+
+                /// Whether the networks give mid-level features (SnapMix's Baseline+,
+                /// [`ClassifierFamily::HAS_MID_LEVEL`]).
+                pub fn has_mid_level(self) -> bool {
+                    match self {
+                        $(Self::$variant => $net::HAS_MID_LEVEL,)+
+                    }
+                }
+
+                /// Whether the networks give a class token's attention (TransMix,
+                /// [`ClassifierFamily::HAS_CLASS_ATTENTION`]).
+                pub fn has_class_attention(self) -> bool {
+                    match self {
+                        $(Self::$variant => $net::HAS_CLASS_ATTENTION,)+
                     }
                 }
 

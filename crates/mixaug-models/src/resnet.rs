@@ -412,6 +412,7 @@ impl ClassifierFamily for ResNet {
     type Config = ResNetConfig;
     const NAME: &'static str = "ResNet family";
     const HAS_CAM: bool = true;
+    const HAS_MID_LEVEL: bool = true;
     const ARCHITECTURES: &'static [Architecture] = &[
         Architecture::new("resnet18", |k| ResNetConfig::resnet18(k).into()),
         Architecture::new("resnet34", |k| ResNetConfig::resnet34(k).into()),

@@ -49,7 +49,7 @@ use mixaug_data::{
     Sample, Split,
 };
 use mixaug_masks::{MixConfig, Needs};
-use mixaug_models::{Family, ModelSpec};
+use mixaug_models::ModelSpec;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -274,7 +274,7 @@ impl Experiment {
         );
         if self.mixer.needs() == Needs::ClassAttention {
             ensure!(
-                family == Family::Deit,
+                family.has_class_attention(),
                 "mixer: {} re-weights its target by a class token's attention: it needs a DeiT \
                  (model.arch = \"deit_small_patch16_224\"), not the {family}",
                 self.mixer.name()
@@ -287,8 +287,9 @@ impl Experiment {
         }
         if self.train.mid_level_head {
             ensure!(
-                family == Family::ResNet,
-                "train.mid_level_head needs a ResNet-family model"
+                family.has_mid_level(),
+                "train.mid_level_head needs a network with mid-level features (the ResNet \
+                 family), not the {family}"
             );
         }
         Ok(())

@@ -99,7 +99,8 @@ struct ReproduceArgs {
     #[arg(long)]
     quiet: bool,
     /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda or cuda:INDEX; several devices
-    /// separated by commas (e.g. cuda:0,cuda:1) share every batch (data parallelism).
+    /// separated by commas (e.g. cuda:0,cuda:1) each take a batch per step (burn-train's
+    /// multi-device strategy, docs/training.md).
     #[arg(long, default_value = "flex")]
     device: String,
 }
@@ -118,7 +119,8 @@ struct TrainArgs {
     #[arg(long)]
     quiet: bool,
     /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda or cuda:INDEX; several devices
-    /// separated by commas (e.g. cuda:0,cuda:1) share every batch (data parallelism).
+    /// separated by commas (e.g. cuda:0,cuda:1) each take a batch per step (burn-train's
+    /// multi-device strategy, docs/training.md).
     #[arg(long, default_value = "flex")]
     device: String,
 }

@@ -114,6 +114,11 @@ fn run(
         },
     )?;
     assert_eq!(seen, epochs);
+    // No clean training prefix was given: no train top-1.
+    assert!(
+        history.iter().all(|m| m.train_top1.is_none()),
+        "{history:?}"
+    );
     Ok(history)
 }
 
@@ -267,8 +272,11 @@ fn computed(history: &[mixaug_runner::train::EpochMetrics]) -> Vec<(usize, f64, 
 fn a_run_stopped_mid_epoch_resumes_exactly() {
     let _serial = serial();
     let device = Device::flex().autodiff();
+    // The classifier's own rate too: its group must survive the resume (burn-train puts
+    // back the checkpoint's parameter ids).
     let opts = TrainOptions {
         momentum: 0.9,
+        new_layers_lr: Some(0.2),
         ..options(LossKind::SoftCe, 3, 0.05)
     };
     let mixer = MixConfig::from_name("cutmix").unwrap().init().unwrap();

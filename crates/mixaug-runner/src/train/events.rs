@@ -22,6 +22,7 @@ use burn::train::renderer::{
 
 use super::metrics::{MIX_LOSS, RATIO, RatioStats, TOP1, TOP5, TRAIN_TOP1};
 use super::state::save_history;
+use super::step::Failure;
 use super::{EpochMetrics, StepProgress};
 
 /// What the renderer tells the thread that calls the caller's event handler.
@@ -30,28 +31,48 @@ pub(crate) enum Message {
     Step(StepProgress),
     /// An epoch ended: every epoch so far.
     Epoch(Vec<EpochMetrics>),
-    /// The history could not be kept: the run must stop.
-    Failed(String),
 }
 
 /// The values of the epoch under way.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Epoch {
     started: Option<Instant>,
     seconds: f64,
     images: usize,
+    /// The last progress count seen: with several devices burn-train reports each
+    /// optimiser step once per device, with the same count.
+    last_items: usize,
     loss_sum: f64,
     mix_loss: f64,
     lr: f64,
     top1: f64,
     top5: f64,
-    train_top1: f64,
+    train_top1: Option<f64>,
     ratio: Option<RatioStats>,
+}
+
+impl Default for Epoch {
+    fn default() -> Self {
+        Self {
+            started: None,
+            seconds: 0.0,
+            images: 0,
+            last_items: 0,
+            loss_sum: 0.0,
+            mix_loss: f64::NAN,
+            lr: f64::NAN,
+            top1: f64::NAN,
+            top5: f64::NAN,
+            train_top1: None,
+            ratio: None,
+        }
+    }
 }
 
 /// The renderer of one run.
 pub(crate) struct RunRenderer {
     sender: Sender<Message>,
+    failure: Failure,
     names: HashMap<MetricId, String>,
     lr_name: String,
     history: Vec<EpochMetrics>,
@@ -59,7 +80,8 @@ pub(crate) struct RunRenderer {
     epochs: usize,
     batch_size: usize,
     steps: usize,
-    split: &'static str,
+    /// Whether the split under way is the training split.
+    training: bool,
     epoch: usize,
     current: Epoch,
     started: Instant,
@@ -73,6 +95,7 @@ impl RunRenderer {
     /// `state`.
     pub(crate) fn new(
         sender: Sender<Message>,
+        failure: Failure,
         history: Vec<EpochMetrics>,
         state: Option<PathBuf>,
         epochs: usize,
@@ -82,6 +105,7 @@ impl RunRenderer {
         let done = history.len();
         Self {
             sender,
+            failure,
             names: HashMap::new(),
             lr_name: LearningRateMetric::new().name().to_string(),
             history,
@@ -89,7 +113,7 @@ impl RunRenderer {
             epochs,
             batch_size,
             steps,
-            split: Split::Train.into(),
+            training: false,
             epoch: done + 1,
             current: Epoch::default(),
             started: Instant::now(),
@@ -144,7 +168,7 @@ impl MetricsRendererTraining for RunRenderer {
             match self.name(&entry.metric_id) {
                 TOP1 => self.current.top1 = value,
                 TOP5 => self.current.top5 = value,
-                TRAIN_TOP1 => self.current.train_top1 = value,
+                TRAIN_TOP1 => self.current.train_top1 = (!value.is_nan()).then_some(value),
                 _ => {}
             }
         }
@@ -164,42 +188,44 @@ impl TrainingProgressLogger for RunRenderer {
 
     fn update_epoch(&mut self, epoch: usize) {
         let current = std::mem::take(&mut self.current);
-        let not_nan = |v: f64| (!v.is_nan()).then_some(v);
+        self.epoch = epoch + 1;
+        // A stopped run may have cut the epoch's evaluation short: it is not recorded (and
+        // the `Learner` does not checkpoint it).
+        if self.failure.interrupter().should_stop() {
+            return;
+        }
         self.history.push(EpochMetrics {
             epoch,
             mix_loss: current.mix_loss,
             lr: current.lr,
             top1: current.top1,
             top5: current.top5,
-            train_top1: not_nan(current.train_top1),
+            train_top1: current.train_top1,
             ratio: current.ratio,
             images_per_second: current.images as f64 / current.seconds.max(1e-9),
         });
-        self.epoch = epoch + 1;
         if let Some(state) = &self.state
-            && let Err(error) = save_history(state, &self.history)
+            && let Err(error) = save_history(state, &self.history, self.steps)
         {
-            self.send(Message::Failed(format!("{error:#}")));
+            // Before the `Learner`'s flush returns, so it stops before the checkpoint.
+            self.failure.fail(format!("{error:#}"));
             return;
         }
         self.send(Message::Epoch(self.history.clone()));
     }
 
     fn start_split(&mut self, split: &str, _total_items: usize) {
-        self.split = if split == <&str>::from(Split::Train) {
-            Split::Train.into()
-        } else {
-            Split::Valid.into()
-        };
-        if self.split == <&str>::from(Split::Train) {
+        self.training = split == <&str>::from(Split::Train);
+        if self.training {
             self.current.started = Some(Instant::now());
         }
     }
 
     fn update_split(&mut self, items_processed: usize) {
-        if self.split != <&str>::from(Split::Train) {
+        if !self.training || items_processed == self.current.last_items {
             return;
         }
+        self.current.last_items = items_processed;
         self.steps_done += 1;
         let epoch_seconds = self
             .current
@@ -219,7 +245,7 @@ impl TrainingProgressLogger for RunRenderer {
     }
 
     fn end_split(&mut self) {
-        if self.split == <&str>::from(Split::Train) {
+        if self.training {
             self.current.seconds = self
                 .current
                 .started

@@ -155,6 +155,16 @@ impl EvalBatches {
         }
     }
 
+    /// The same loader, sharing the epoch count.
+    fn shared(&self) -> Self {
+        Self {
+            eval: self.eval.clone(),
+            train_prefix: self.train_prefix.clone(),
+            next_epoch: self.next_epoch.clone(),
+            evaluates: self.evaluates.clone(),
+        }
+    }
+
     fn images(&self) -> usize {
         let count = |l: &Loader| l.num_batches() * l.batch_size();
         count(&self.eval) + self.train_prefix.as_ref().map_or(0, count)
@@ -184,17 +194,12 @@ impl DataLoader<EvalBatch> for EvalBatches {
     }
 
     fn to_device(&self, _device: &Device) -> Arc<dyn DataLoader<EvalBatch>> {
-        Arc::new(Self {
-            eval: self.eval.clone(),
-            train_prefix: self.train_prefix.clone(),
-            next_epoch: self.next_epoch.clone(),
-            evaluates: self.evaluates.clone(),
-        })
+        Arc::new(self.shared())
     }
 
     /// Evaluation is not split between devices: the whole split.
     fn slice(&self, _start: usize, _end: usize) -> Arc<dyn DataLoader<EvalBatch>> {
-        self.to_device(&Device::default())
+        Arc::new(self.shared())
     }
 }
 

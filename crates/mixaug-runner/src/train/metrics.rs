@@ -49,7 +49,7 @@ pub struct EpochMetrics {
 }
 
 /// Epoch means of how a loss re-weights the mixer's ratio λ — SUMix's corrected λ̃, SnapMix's
-/// semantic weights ρ — over the mixed samples of the training device's shard: what the
+/// semantic weights ρ — over the mixed samples of the epoch's batches (every device's): what the
 /// quick table's diagnosis reads (`docs/quick-table.md`). Unmixed samples (λ ∈ {0, 1}, a
 /// closed gate) are not counted.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -96,7 +96,7 @@ impl RatioStats {
 
 /// One step's sums over its mixed samples (0 < λ < 1), computed on the device without
 /// gradient: `[count, Σλ, Σweight_a, Σweight_b, Σ|weight_a − λ|, Σsaturated, main, γ·R]`
-/// (the last two 0 without SUMix). The training loop adds them up over an epoch and reads
+/// (the last two 0 without SUMix). [`RatioMetric`] adds them up over an epoch and reads
 /// them once at its end ([`RatioStats`]), so the step itself waits for nothing.
 ///
 /// # Shapes
@@ -442,8 +442,12 @@ impl Metric for RatioMetric {
     ) -> Result<SerializedEntry, TensorReadError> {
         if let Some(sums) = &item.ratio {
             self.steps += 1;
+            // With several devices each batch's sums are on its own device.
             self.sums = Some(match self.sums.take() {
-                Some(total) => total + sums.clone(),
+                Some(total) => {
+                    let device = total.device();
+                    total + sums.clone().to_device(&device)
+                }
                 None => sums.clone(),
             });
         }

@@ -22,7 +22,8 @@
 //! loader, mixing by [`mixaug_masks::MixRng`], and the backend's generator (dropout) is
 //! re-seeded at each epoch's first step — and the optimiser and schedule state come back
 //! from the checkpoint, so the continued run computes exactly what the uninterrupted one
-//! would have (same backend; only the measured throughput differs). One caveat, measured
+//! would have (same backend, one device; only the measured throughput differs: with
+//! several devices only the first device's generator is re-seeded). One caveat, measured
 //! on flex: two trainings running at the same time in one process compute slightly
 //! different numbers than each alone, so exactness holds for one training per process,
 //! which is how `mixaug train` and `mixaug reproduce` run.
@@ -193,43 +194,64 @@ pub fn train(
         options.epochs
     );
     let failure = Failure::default();
-    let scheduler = schedule::scheduler(
-        options,
-        batches / k,
-        options.new_layers_lr.map(|_| network.new_layers()),
-    )?;
-    let model = RunStep::new(
+    let mut model = RunStep::new(
         network,
         StepPlan {
             mixer: mixer.clone(),
             options: options.clone(),
             teacher: control.teacher.clone(),
+            teachers: Default::default(),
             devices: k,
             failure: failure.clone(),
         },
     );
-    if let Some(kept) = kept.as_ref().filter(|k| k.history.len() == options.epochs) {
-        let network = match kept.legacy {
-            true => model.network.try_load_file(&kept.model),
-            false => {
-                ModuleRecord::load(&kept.model).map(|record| model.load_record(record).network)
-            }
-        }
-        .map_err(|e| {
+    if let Some(kept) = &kept {
+        // The kept weights come back here and not only through burn-train's
+        // `checkpoint(epoch)`: a finished run returns them without training, and the
+        // parameter ids they bring back are those the `new_layers_lr` group must name.
+        let unreadable = |e: &dyn std::fmt::Display| {
             anyhow!(
                 "cannot read the network state {}: {e}",
                 kept.model.display()
             )
-        })?;
-        return Ok((network.valid(), history));
-    }
-    if let Some(kept) = kept.filter(|k| k.legacy) {
-        bail!(
-            "{} holds the state of an earlier mixaug, whose optimiser state cannot be continued: \
-             run without --resume to train it again",
-            kept.model.parent().unwrap_or(&kept.model).display()
+        };
+        match kept.legacy {
+            true => {
+                model.network = model
+                    .network
+                    .clone()
+                    .try_load_file(&kept.model)
+                    .map_err(|e| unreadable(&e))?;
+            }
+            false => {
+                let record = ModuleRecord::load(&kept.model).map_err(|e| unreadable(&e))?;
+                model = model.try_load_record(record).map_err(|e| unreadable(&e))?;
+            }
+        }
+        if kept.history.len() == options.epochs {
+            return Ok((model.network.valid(), history));
+        }
+        if kept.legacy {
+            bail!(
+                "{} holds the state of an earlier mixaug, whose optimiser state cannot be \
+                 continued: run without --resume to train it again",
+                kept.model.parent().unwrap_or(&kept.model).display()
+            );
+        }
+        ensure!(
+            kept.steps_per_epoch == Some(batches / k),
+            "the kept state was trained with {:?} optimiser steps per epoch, this run takes {} \
+             (another --device list or max_steps_per_epoch): its schedule cannot be continued",
+            kept.steps_per_epoch,
+            batches / k
         );
+        kept.check_records()?;
     }
+    let scheduler = schedule::scheduler(
+        options,
+        batches / k,
+        options.new_layers_lr.map(|_| model.network.new_layers()),
+    )?;
     let learner = Learner::new(model, options::optimizer(options), scheduler);
     let (every, epochs) = (options.eval_every, options.epochs);
     let train_loader = Arc::new(TrainBatches::new(train.clone(), batches, first_epoch));
@@ -242,6 +264,7 @@ pub fn train(
     let (sender, receiver) = mpsc::channel();
     let renderer = RunRenderer::new(
         sender,
+        failure.clone(),
         history.clone(),
         control.state_dir.clone(),
         options.epochs,
@@ -286,24 +309,21 @@ pub fn train(
     }
 
     let (result, events) = std::thread::scope(|scope| {
-        let stop = failure.clone();
+        let failure = failure.clone();
         let events = scope.spawn(move || -> Result<Vec<EpochMetrics>> {
+            // Stops the `Learner` if the caller's handler fails or panics.
+            let mut guard = StopOnDrop(Some(failure.clone()));
             let mut last = history;
             for message in receiver {
-                let handled = match message {
-                    Message::Step(progress) => on_event(Event::Step(&progress)),
+                match message {
+                    Message::Step(progress) => on_event(Event::Step(&progress))?,
                     Message::Epoch(history) => {
-                        let handled = on_event(Event::Epoch(&history));
+                        on_event(Event::Epoch(&history))?;
                         last = history;
-                        handled
                     }
-                    Message::Failed(error) => Err(anyhow::anyhow!(error)),
-                };
-                if let Err(error) = handled {
-                    stop.stop();
-                    return Err(error);
                 }
             }
+            guard.0 = None;
             Ok(last)
         });
         let mut result = training.launch(learner);
@@ -332,4 +352,16 @@ pub fn train(
         options.epochs
     );
     Ok((result.model.network, history))
+}
+
+/// Stops the `Learner` when dropped armed: by an early return or a panic of the event
+/// thread.
+struct StopOnDrop(Option<Failure>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(failure) = &self.0 {
+            failure.stop();
+        }
+    }
 }

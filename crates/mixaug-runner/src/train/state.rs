@@ -13,6 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use burn::optim::OptimizerRecord;
+use burn::optim::lr_scheduler::LrSchedulerRecord;
 use burn::train::checkpoint::{Checkpoint, Checkpointer, CheckpointerError};
 use serde::{Deserialize, Serialize};
 
@@ -22,9 +24,12 @@ use crate::files::atomically;
 /// The three checkpoints burn-train keeps per epoch.
 const RECORDS: [&str; 3] = ["model", "optim", "scheduler"];
 
-/// The epochs a history file records.
+/// What a history file records: the epochs, and the optimiser steps per epoch the kept
+/// schedule counts (absent in the earlier layout).
 #[derive(Debug, Serialize, Deserialize)]
 struct History {
+    #[serde(default)]
+    steps_per_epoch: Option<usize>,
     epochs: Vec<EpochMetrics>,
 }
 
@@ -55,10 +60,12 @@ fn record_path(directory: &Path, name: &str, epoch: usize) -> PathBuf {
 impl<R: Checkpoint> Checkpointer<R> for AtomicCheckpointer {
     fn save(&self, epoch: usize, record: R) -> Result<(), CheckpointerError> {
         std::fs::create_dir_all(&self.directory).map_err(CheckpointerError::IOError)?;
-        let path = self.path(epoch);
-        let partial = path.with_extension("bpk.partial");
-        record.save(partial.clone())?;
-        std::fs::rename(&partial, &path).map_err(CheckpointerError::IOError)
+        atomically(&self.path(epoch), |partial| {
+            record
+                .save(partial.to_path_buf())
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        })
+        .map_err(|e| CheckpointerError::Unknown(format!("{e:#}")))
     }
 
     fn restore(&self, epoch: usize) -> Result<R, CheckpointerError> {
@@ -86,6 +93,8 @@ pub(crate) struct Kept {
     pub history: Vec<EpochMetrics>,
     /// The model's weights after epoch N.
     pub model: PathBuf,
+    /// The optimiser steps per epoch its schedule counts (`None` in the earlier layout).
+    pub steps_per_epoch: Option<usize>,
     /// The state is in the layout of mixaug before it trained through burn-train
     /// (`epoch-NNNN/network.bpk`, the network's own record, an optimiser state burn-train
     /// cannot read): only a finished run's network and metrics can be taken from it.
@@ -117,8 +126,10 @@ pub(crate) fn last_complete(state: &Path) -> Result<Option<Kept>> {
             .iter()
             .all(|name| record_path(&checkpoints, name, epoch).is_file())
         {
+            let history = read_history(&history_path(state, epoch))?;
             return Ok(Some(Kept {
-                history: read_history(&history_path(state, epoch))?,
+                history: history.epochs,
+                steps_per_epoch: history.steps_per_epoch,
                 model: record_path(&checkpoints, "model", epoch),
                 legacy: false,
             }));
@@ -128,7 +139,8 @@ pub(crate) fn last_complete(state: &Path) -> Result<Option<Kept>> {
         Some(&epoch) => {
             let dir = state.join(format!("epoch-{epoch:04}"));
             Ok(Some(Kept {
-                history: read_history(&dir.join("history.toml"))?,
+                history: read_history(&dir.join("history.toml"))?.epochs,
+                steps_per_epoch: None,
                 model: dir.join("network.bpk"),
                 legacy: true,
             }))
@@ -137,21 +149,41 @@ pub(crate) fn last_complete(state: &Path) -> Result<Option<Kept>> {
     }
 }
 
-fn read_history(path: &Path) -> Result<Vec<EpochMetrics>> {
+fn read_history(path: &Path) -> Result<History> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let history: History =
-        toml::from_str(&text).with_context(|| format!("corrupt {}", path.display()))?;
-    Ok(history.epochs)
+    toml::from_str(&text).with_context(|| format!("corrupt {}", path.display()))
 }
 
-/// Writes the history of `history.len()` epochs atomically and removes the one of the
-/// epoch whose checkpoints burn-train now deletes (it keeps the last two).
-pub(crate) fn save_history(state: &Path, history: &[EpochMetrics]) -> Result<()> {
+impl Kept {
+    /// Reads the kept optimiser and scheduler records, so that a corrupt one is an error
+    /// here rather than a panic in burn-train's `load_checkpoint`.
+    pub(crate) fn check_records(&self) -> Result<()> {
+        let epoch = self.history.len();
+        let directory = self.model.parent().unwrap_or(Path::new("."));
+        let optim = record_path(directory, "optim", epoch);
+        OptimizerRecord::load(&optim)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", optim.display()))?;
+        let scheduler = record_path(directory, "scheduler", epoch);
+        LrSchedulerRecord::load(&scheduler)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", scheduler.display()))?;
+        Ok(())
+    }
+}
+
+/// Writes the history of `history.len()` epochs of `steps_per_epoch` optimiser steps
+/// atomically and removes the one of the epoch whose checkpoints burn-train now deletes
+/// (it keeps the last two).
+pub(crate) fn save_history(
+    state: &Path,
+    history: &[EpochMetrics],
+    steps_per_epoch: usize,
+) -> Result<()> {
     std::fs::create_dir_all(state).with_context(|| format!("cannot create {}", state.display()))?;
     let epoch = history.len();
     atomically(&history_path(state, epoch), |partial| {
         let text = toml::to_string(&History {
+            steps_per_epoch: Some(steps_per_epoch),
             epochs: history.to_vec(),
         })?;
         Ok(std::fs::write(partial, text)?)

@@ -69,12 +69,36 @@ pub(crate) struct StepPlan {
     pub options: TrainOptions,
     /// AttentiveMix's frozen teacher.
     pub teacher: Option<Teacher>,
+    /// Its copies on the other devices of a multi-device run, forked once each.
+    pub teachers: Mutex<Vec<Teacher>>,
     /// Devices sharing each optimiser step: each device's loss is divided by their number,
     /// so that the gradients burn-train sums are those of the mean loss of all the step's
     /// images.
     pub devices: usize,
     /// Where a failed step leaves its error.
     pub failure: Failure,
+}
+
+impl StepPlan {
+    /// The teacher on the step's `device`: the run's own when it lives there, else its copy
+    /// there (forked on the device's first step).
+    fn teacher_on(&self, device: &Device) -> Option<Teacher> {
+        let teacher = self.teacher.as_ref()?;
+        let lives_on = |t: &Teacher| t.network.devices().first() == Some(device);
+        if lives_on(teacher) {
+            return Some(teacher.clone());
+        }
+        let mut copies = self.teachers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(copy) = copies.iter().find(|t| lives_on(t)) {
+            return Some(copy.clone());
+        }
+        let copy = Teacher {
+            network: teacher.network.clone().fork(device),
+            attention: teacher.attention.clone(),
+        };
+        copies.push(copy.clone());
+        Some(copy)
+    }
 }
 
 impl std::fmt::Debug for StepPlan {
@@ -135,17 +159,7 @@ impl RunStep {
             step: item.step as u64,
             rank: 0,
         });
-        let inner = device.clone().inner();
-        let teacher = plan
-            .teacher
-            .as_ref()
-            .map(|t| match t.network.devices().first() {
-                Some(d) if *d != inner => Teacher {
-                    network: t.network.clone().fork(&inner),
-                    attention: t.attention.clone(),
-                },
-                _ => t.clone(),
-            });
+        let teacher = plan.teacher_on(&device);
         let (loss, ratio) = step_loss(
             &self.network,
             teacher.as_ref(),
@@ -168,15 +182,16 @@ impl RunStep {
     }
 
     /// Clean top-1/top-5 hits of an evaluation batch.
-    fn hits(&self, item: &EvalBatch) -> Result<EvalOutput> {
+    fn hits(&self, item: EvalBatch) -> Result<EvalOutput> {
         let device = self
             .network
             .devices()
             .into_iter()
             .next()
             .context("the network has no parameters")?;
-        let (images, labels) = to_device(item.batch.clone(), &device);
-        let logits = self.network.scores(images, item.epoch)?;
+        let (source, epoch) = (item.source, item.epoch);
+        let (images, labels) = to_device(item.batch, &device);
+        let logits = self.network.scores(images, epoch)?;
         let [n, k] = logits.dims();
         let (_, best) = logits.topk_with_indices(5.min(k), 1);
         let hits = best
@@ -189,7 +204,7 @@ impl RunStep {
             .try_into_vec_as()?;
         let any: Vec<i64> = hits.sum_dim(1).into_data().try_into_vec_as()?;
         Ok(EvalOutput {
-            source: item.source,
+            source,
             top1: first.iter().filter(|&&h| h > 0).count(),
             top5: any.iter().filter(|&&h| h > 0).count(),
             images: n,
@@ -252,12 +267,13 @@ impl InferenceStep for RunStep {
     type Output = EvalOutput;
 
     fn step(&self, item: EvalBatch) -> EvalOutput {
-        self.hits(&item).unwrap_or_else(|error| {
+        let (source, epoch) = (item.source, item.epoch);
+        self.hits(item).unwrap_or_else(|error| {
             self.plan
                 .failure
-                .fail(format!("evaluating after epoch {}: {error:#}", item.epoch));
+                .fail(format!("evaluating after epoch {epoch}: {error:#}"));
             EvalOutput {
-                source: item.source,
+                source,
                 top1: 0,
                 top5: 0,
                 images: 0,
