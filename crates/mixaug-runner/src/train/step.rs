@@ -129,6 +129,15 @@ impl RunStep {
         }
     }
 
+    /// The device the network lives on.
+    fn device(&self) -> Result<Device> {
+        self.network
+            .devices()
+            .into_iter()
+            .next()
+            .context("the network has no parameters")
+    }
+
     /// One training step's loss (with its graph), its value on the host and the ratio
     /// sums of SUMix/SnapMix.
     ///
@@ -138,12 +147,7 @@ impl RunStep {
     fn loss(&self, item: StepBatch) -> Result<(Tensor<1>, f64, Option<Tensor<1>>)> {
         let plan = &self.plan;
         let seed = plan.options.seed;
-        let device = self
-            .network
-            .devices()
-            .into_iter()
-            .next()
-            .context("the network has no parameters")?;
+        let device = self.device()?;
         if item.step == 0 {
             let mut backend = MixRng::new(StreamKey {
                 seed,
@@ -183,12 +187,7 @@ impl RunStep {
 
     /// Clean top-1/top-5 hits of an evaluation batch.
     fn hits(&self, item: EvalBatch) -> Result<EvalOutput> {
-        let device = self
-            .network
-            .devices()
-            .into_iter()
-            .next()
-            .context("the network has no parameters")?;
+        let device = self.device()?;
         let (source, epoch) = (item.source, item.epoch);
         let (images, labels) = to_device(item.batch, &device);
         let logits = self.network.scores(images, epoch)?;
