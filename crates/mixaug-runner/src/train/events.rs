@@ -39,9 +39,10 @@ struct Epoch {
     started: Option<Instant>,
     seconds: f64,
     images: usize,
-    /// The last progress count seen: with several devices burn-train reports each
-    /// optimiser step once per device, with the same count.
+    /// The last progress count seen, and how many times: with several devices
+    /// burn-train reports each optimiser step once per device, with the same count.
     last_items: usize,
+    seen: usize,
     loss_sum: f64,
     mix_loss: f64,
     lr: f64,
@@ -58,6 +59,7 @@ impl Default for Epoch {
             seconds: 0.0,
             images: 0,
             last_items: 0,
+            seen: 0,
             loss_sum: 0.0,
             mix_loss: f64::NAN,
             lr: f64::NAN,
@@ -78,8 +80,7 @@ pub(crate) struct RunRenderer {
     history: Vec<EpochMetrics>,
     state: Option<PathBuf>,
     epochs: usize,
-    batch_size: usize,
-    steps: usize,
+    pace: Pace,
     /// Whether the split under way is the training split.
     training: bool,
     epoch: usize,
@@ -89,18 +90,27 @@ pub(crate) struct RunRenderer {
     steps_left: usize,
 }
 
+/// How a run's epochs are cut: what the progress lines count.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pace {
+    /// Optimiser steps per epoch.
+    pub steps: usize,
+    /// Images per optimiser step (all devices').
+    pub images_per_step: usize,
+    /// Devices, each reporting every step.
+    pub devices: usize,
+}
+
 impl RunRenderer {
     /// A renderer continuing `history` (the epochs already done) for a run of `epochs`
-    /// epochs of `steps` steps of `batch_size` images, keeping each epoch's history in
-    /// `state`.
+    /// epochs cut as `pace` says, keeping each epoch's history in `state`.
     pub(crate) fn new(
         sender: Sender<Message>,
         failure: Failure,
         history: Vec<EpochMetrics>,
         state: Option<PathBuf>,
         epochs: usize,
-        steps: usize,
-        batch_size: usize,
+        pace: Pace,
     ) -> Self {
         let done = history.len();
         Self {
@@ -111,14 +121,13 @@ impl RunRenderer {
             history,
             state,
             epochs,
-            batch_size,
-            steps,
+            pace,
             training: false,
             epoch: done + 1,
             current: Epoch::default(),
             started: Instant::now(),
             steps_done: 0,
-            steps_left: (epochs - done) * steps,
+            steps_left: (epochs - done) * pace.steps,
         }
     }
 
@@ -205,7 +214,7 @@ impl TrainingProgressLogger for RunRenderer {
             images_per_second: current.images as f64 / current.seconds.max(1e-9),
         });
         if let Some(state) = &self.state
-            && let Err(error) = save_history(state, &self.history, self.steps)
+            && let Err(error) = save_history(state, &self.history, self.pace.steps)
         {
             // Before the `Learner`'s flush returns, so it stops before the checkpoint.
             self.failure.fail(format!("{error:#}"));
@@ -222,10 +231,18 @@ impl TrainingProgressLogger for RunRenderer {
     }
 
     fn update_split(&mut self, items_processed: usize) {
-        if !self.training || items_processed == self.current.last_items {
+        if !self.training {
             return;
         }
-        self.current.last_items = items_processed;
+        // One line per optimiser step, once every device's batch of it has been counted.
+        if items_processed == self.current.last_items {
+            self.current.seen += 1;
+        } else {
+            (self.current.last_items, self.current.seen) = (items_processed, 1);
+        }
+        if self.current.seen != self.pace.devices {
+            return;
+        }
         self.steps_done += 1;
         let epoch_seconds = self
             .current
@@ -236,8 +253,8 @@ impl TrainingProgressLogger for RunRenderer {
         self.send(Message::Step(StepProgress {
             epoch: self.epoch,
             epochs: self.epochs,
-            step: items_processed.div_ceil(self.batch_size.max(1)),
-            steps: self.steps,
+            step: items_processed.div_ceil(self.pace.images_per_step.max(1)),
+            steps: self.pace.steps,
             mix_loss: self.current.loss_sum / self.current.images.max(1) as f64,
             images_per_second: items_processed as f64 / epoch_seconds.max(1e-9),
             eta_seconds: elapsed / self.steps_done as f64 * left as f64,

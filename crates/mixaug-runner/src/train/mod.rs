@@ -55,7 +55,7 @@ pub use metrics::{EpochMetrics, EvalOutput, EvalSource, MixOutput, RatioStats, r
 pub use options::{LossKind, OptimizerKind, Schedule, TrainOptions};
 
 use crate::network::{Network, Teacher};
-use events::{Message, RunRenderer};
+use events::{Message, Pace, RunRenderer};
 use loader::{EvalBatches, TrainBatches};
 use metrics::{HitRateMetric, MixLossMetric, RatioMetric};
 use state::AtomicCheckpointer;
@@ -268,8 +268,11 @@ pub fn train(
         history.clone(),
         control.state_dir.clone(),
         options.epochs,
-        batches / k,
-        train.batch_size() * k,
+        Pace {
+            steps: batches / k,
+            images_per_step: train.batch_size() * k,
+            devices: k,
+        },
     );
     let directory = control
         .state_dir
