@@ -6,9 +6,8 @@ use plotters::prelude::*;
 use crate::tables::{CellResult, Table};
 
 use super::style::{
-    GRID, Header, NEUTRAL, PAPER_FILL, Swatch, Ticked, break_mark, capitalised, colour,
-    draw_legend, interval, left_text, legend_width, number, percent_range, row_y, seed_dot,
-    tick_label,
+    GRID, Header, NEUTRAL, PAPER_FILL, RowFrame, Swatch, break_mark, capitalised, colour, interval,
+    left_text, number, percent_range, row_y, seed_dot, tick_label,
 };
 use super::text::{PAD, PlotError, TEXT_SIZE, TICK_SIZE, font, load_font, render, widest};
 
@@ -126,25 +125,19 @@ pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> Result<RgbImage,
         .flatten()
         .collect();
     let right_w = widest(texts.iter().map(String::as_str), TEXT_SIZE)? + 2 * PAD;
-    let row_h = if any_paper { 46 } else { 34 };
-    let plot_w = 620;
-    let width = (PAD + label_w + 10 + plot_w + right_w)
-        .max(header.width()?)
-        .max(2 * PAD + legend_width(&legend)?);
-    let axis_h = 56;
-    let height = Header::HEIGHT + row_h * n as i32 + axis_h + PAD;
-    render(width as u32, height as u32, |root| {
-        let legend_y = header.draw(root)?;
-        draw_legend(root, &legend, legend_y)?;
-        let (_, body) = root.split_vertically(Header::HEIGHT);
-        let ticks: Vec<f64> = (0..n).map(|i| row_y(i, n)).collect();
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(PAD)
-            .margin_right(right_w)
-            .margin_bottom(PAD)
-            .y_label_area_size(label_w + 10)
-            .x_label_area_size(axis_h)
-            .build_cartesian_2d(lo..hi, Ticked::new(-0.5, n as f64 - 0.5, ticks))?;
+    let frame = RowFrame {
+        header,
+        legend: &legend,
+        rows: n,
+        row_h: if any_paper { 46 } else { 34 },
+        label_w,
+        plot_w: 620,
+        right_w,
+    };
+    let (width, height) = frame.size()?;
+    render(width, height, |root| {
+        let body = frame.top(root)?;
+        let mut chart = frame.chart(&body, lo..hi)?;
         chart
             .configure_mesh()
             .disable_y_mesh()

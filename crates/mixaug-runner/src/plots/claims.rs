@@ -7,8 +7,7 @@ use crate::claims::Verdict;
 use crate::tables::{ClaimResult, Table};
 
 use super::style::{
-    GRID, Header, Swatch, Ticked, draw_legend, interval, left_text, legend_width, nice_step,
-    number, row_y, tick_label,
+    GRID, Header, RowFrame, Swatch, interval, left_text, nice_step, number, row_y, tick_label,
 };
 use super::text::{PAD, PlotError, TEXT_SIZE, TICK_SIZE, font, load_font, render, widest};
 
@@ -85,24 +84,19 @@ pub fn claims_chart(table: &Table, claims: &[ClaimResult]) -> Result<RgbImage, P
     let interval_w = widest(intervals.iter().map(String::as_str), TEXT_SIZE)?;
     let verdict_w = widest(["holds", "not shown", "contradicted"], TEXT_SIZE)?;
     let right_w = PAD + interval_w + 16 + verdict_w + PAD;
-    let plot_w = 560;
-    let width = (PAD + label_w + 10 + plot_w + right_w)
-        .max(header.width()?)
-        .max(2 * PAD + legend_width(&legend)?);
-    let (row_h, axis_h) = (34, 56);
-    let height = Header::HEIGHT + row_h * n as i32 + axis_h + PAD;
-    render(width as u32, height as u32, |root| {
-        let legend_y = header.draw(root)?;
-        draw_legend(root, &legend, legend_y)?;
-        let (_, body) = root.split_vertically(Header::HEIGHT);
-        let ticks: Vec<f64> = (0..n).map(|i| row_y(i, n)).collect();
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(PAD)
-            .margin_right(right_w)
-            .margin_bottom(PAD)
-            .y_label_area_size(label_w + 10)
-            .x_label_area_size(axis_h)
-            .build_cartesian_2d(-reach..reach, Ticked::new(-0.5, n as f64 - 0.5, ticks))?;
+    let frame = RowFrame {
+        header,
+        legend: &legend,
+        rows: n,
+        row_h: 34,
+        label_w,
+        plot_w: 560,
+        right_w,
+    };
+    let (width, height) = frame.size()?;
+    render(width, height, |root| {
+        let body = frame.top(root)?;
+        let mut chart = frame.chart(&body, -reach..reach)?;
         chart
             .configure_mesh()
             .disable_y_mesh()

@@ -8,7 +8,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::text::{Area, PAD, PlotError, TEXT_SIZE, TITLE_SIZE, font, text_width};
+use super::text::{Area, Canvas, PAD, PlotError, TEXT_SIZE, TITLE_SIZE, font, text_width};
 
 /// Colours of the rows (Tableau 10, matplotlib's default cycle).
 const PALETTE: [RGBColor; 10] = [
@@ -310,4 +310,60 @@ pub(super) fn capitalised(text: &str) -> String {
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect()
     })
+}
+
+/// The frame of a chart with one row per item (the accuracy bars, the claims): the header
+/// and legend on top, the rows' labels on the left, their numbers in a column on the
+/// right, a value axis below.
+pub(super) struct RowFrame<'a> {
+    pub(super) header: Header<'a>,
+    pub(super) legend: &'a [(Swatch, String)],
+    /// Rows.
+    pub(super) rows: usize,
+    pub(super) row_h: i32,
+    /// Width of the widest row label.
+    pub(super) label_w: i32,
+    pub(super) plot_w: i32,
+    /// Width of the column on the right, its padding included.
+    pub(super) right_w: i32,
+}
+
+impl RowFrame<'_> {
+    /// Height of the value axis under the rows.
+    const AXIS_H: i32 = 56;
+
+    /// The picture's width and height.
+    pub(super) fn size(&self) -> Result<(u32, u32), PlotError> {
+        let width = (PAD + self.label_w + 10 + self.plot_w + self.right_w)
+            .max(self.header.width()?)
+            .max(2 * PAD + legend_width(self.legend)?);
+        let height = Header::HEIGHT + self.row_h * self.rows as i32 + Self::AXIS_H + PAD;
+        Ok((width as u32, height as u32))
+    }
+
+    /// Draws the header and legend on `root` and returns the area under them.
+    pub(super) fn top<'b>(&self, root: &Area<'b>) -> Result<Area<'b>, Box<dyn Error>> {
+        let legend_y = self.header.draw(root)?;
+        draw_legend(root, self.legend, legend_y)?;
+        Ok(root.split_vertically(Header::HEIGHT).1)
+    }
+
+    /// The chart of the rows on `body` (from [`Self::top`]), values `x` across, the first
+    /// row at the top.
+    pub(super) fn chart<'b, 'c>(
+        &self,
+        body: &'c Area<'b>,
+        x: std::ops::Range<f64>,
+    ) -> Result<ChartContext<'c, Canvas<'b>, Cartesian2d<RangedCoordf64, Ticked>>, Box<dyn Error>>
+    {
+        let n = self.rows;
+        let ticks: Vec<f64> = (0..n).map(|i| row_y(i, n)).collect();
+        Ok(ChartBuilder::on(body)
+            .margin_left(PAD)
+            .margin_right(self.right_w)
+            .margin_bottom(PAD)
+            .y_label_area_size(self.label_w + 10)
+            .x_label_area_size(Self::AXIS_H)
+            .build_cartesian_2d(x, Ticked::new(-0.5, n as f64 - 0.5, ticks))?)
+    }
 }
