@@ -84,6 +84,9 @@ impl StepPlan {
     /// there (forked on the device's first step).
     fn teacher_on(&self, device: &Device) -> Option<Teacher> {
         let teacher = self.teacher.as_ref()?;
+        if self.devices == 1 {
+            return Some(teacher.clone());
+        }
         let lives_on = |t: &Teacher| t.network.devices().first() == Some(device);
         if lives_on(teacher) {
             return Some(teacher.clone());
@@ -193,19 +196,18 @@ impl RunStep {
         let logits = self.network.scores(images, epoch)?;
         let [n, k] = logits.dims();
         let (_, best) = logits.topk_with_indices(5.min(k), 1);
-        let hits = best
-            .equal(labels.reshape([n, 1]).expand([n, 5.min(k)]))
-            .int();
-        let first: Vec<i64> = hits
-            .clone()
-            .slice(s![.., 0..1])
+        let top = 5.min(k);
+        // One read of the hit matrix: a row's first column is its top-1 hit.
+        let hits: Vec<i64> = best
+            .equal(labels.reshape([n, 1]).expand([n, top]))
+            .int()
             .into_data()
             .try_into_vec_as()?;
-        let any: Vec<i64> = hits.sum_dim(1).into_data().try_into_vec_as()?;
+        let rows = || hits.chunks(top);
         Ok(EvalOutput {
             source,
-            top1: first.iter().filter(|&&h| h > 0).count(),
-            top5: any.iter().filter(|&&h| h > 0).count(),
+            top1: rows().filter(|r| r[0] > 0).count(),
+            top5: rows().filter(|r| r.iter().any(|&h| h > 0)).count(),
             images: n,
         })
     }
