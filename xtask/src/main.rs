@@ -218,7 +218,9 @@ fn test(backends: Vec<String>, rest: Vec<String>) -> Result<()> {
 fn with_backend(cmd: &mut Command, backend: &str) -> Result<()> {
     check_backend(backend, BINARY_BACKENDS)?;
     if backend != "flex" {
-        cmd.args(["--no-default-features", "--features", backend]);
+        // Every default feature but flex: the terminal UI stays.
+        cmd.args(["--no-default-features", "--features"])
+            .arg(format!("{backend},tui"));
     }
     Ok(())
 }

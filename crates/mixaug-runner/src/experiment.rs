@@ -378,6 +378,10 @@ pub struct RunOptions {
     pub skip_pretrained: bool,
     /// Further devices sharing every batch (data parallelism; see [`crate::train::train`]).
     pub replicas: Vec<Device>,
+    /// Show burn-train's terminal UI while each seed trains
+    /// ([`RunControl::terminal_ui`]); each seed's epoch lines are printed when its UI
+    /// closes.
+    pub terminal_ui: bool,
 }
 
 fn metrics_csv(runs: &[(u64, Vec<EpochMetrics>)]) -> String {
@@ -580,9 +584,31 @@ pub fn run_experiment(
             replicas: options.replicas.clone(),
             teacher,
             train_eval,
+            terminal_ui: options.terminal_ui,
+            label: Some(format!(
+                "{} seed {seed} ({}/{seeds})",
+                experiment.name,
+                index + 1
+            )),
         };
-        let mut progress = Progress::new(options.quiet);
+        // The terminal UI owns the screen while it is up: the lines wait for it to close.
+        let lines = !options.quiet && !options.terminal_ui;
+        let mut progress = Progress::new(!lines);
         let name = &experiment.name;
+        let epoch_line = |m: &EpochMetrics| {
+            let accuracy = if m.top1.is_nan() {
+                "not evaluated".to_string()
+            } else {
+                let train = m
+                    .train_top1
+                    .map_or(String::new(), |t| format!(", train top-1 {t:.2}%"));
+                format!("top-1 {:.2}%, top-5 {:.2}%{train}", m.top1, m.top5)
+            };
+            format!(
+                "{name} seed {seed} epoch {}/{}: mix_loss {:.4}, {accuracy}, lr {:.4}, {:.0} img/s",
+                m.epoch, train_options.epochs, m.mix_loss, m.lr, m.images_per_second
+            )
+        };
         let (network, history) = train(
             network,
             &mixer,
@@ -609,17 +635,8 @@ pub fn run_experiment(
                     ),
                     Event::Epoch(history) => {
                         let m = history.last().expect("an epoch was just added");
-                        if !options.quiet {
-                            let accuracy = if m.top1.is_nan() {
-                                "not evaluated".to_string()
-                            } else {
-                                let train = m.train_top1.map_or(String::new(), |t| format!(", train top-1 {t:.2}%"));
-                                format!("top-1 {:.2}%, top-5 {:.2}%{train}", m.top1, m.top5)
-                            };
-                            println!(
-                                "{name} seed {seed} epoch {}/{}: mix_loss {:.4}, {accuracy}, lr {:.4}, {:.0} img/s",
-                                m.epoch, train_options.epochs, m.mix_loss, m.lr, m.images_per_second
-                            );
+                        if lines {
+                            println!("{}", epoch_line(m));
                         }
                         let mut runs = results.clone();
                         runs.push((seed, history.to_vec()));
@@ -630,6 +647,11 @@ pub fn run_experiment(
             },
         )
         .with_context(|| format!("{} (seed {seed})", experiment.name))?;
+        if options.terminal_ui && !options.quiet {
+            for m in &history {
+                println!("{}", epoch_line(m));
+            }
+        }
         save_checkpoint(&network, &out.join(format!("seed-{seed}.safetensors")))?;
         results.push((seed, history));
         write_metrics(out, &results)?;

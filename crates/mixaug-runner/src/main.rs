@@ -118,6 +118,11 @@ struct TrainArgs {
     /// No progress or per-epoch lines.
     #[arg(long)]
     quiet: bool,
+    /// Plain progress lines on a terminal too. Default there: burn-train's terminal UI
+    /// (curves and progress; `q` offers to stop the run, whose state --resume continues),
+    /// with each seed's epoch lines printed when it closes.
+    #[arg(long)]
+    plain: bool,
     /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda or cuda:INDEX; several devices
     /// separated by commas (e.g. cuda:0,cuda:1) each take a batch per step (burn-train's
     /// multi-device strategy, docs/training.md).
@@ -395,12 +400,23 @@ fn training_run(
     Ok((main, run))
 }
 
+/// Whether burn-train's terminal UI can be shown: built in, standard output and input
+/// on a terminal, and not under CI (`CI` set).
+fn terminal_ui_available() -> bool {
+    use std::io::IsTerminal;
+    cfg!(feature = "tui")
+        && std::io::stdout().is_terminal()
+        && std::io::stdin().is_terminal()
+        && std::env::var_os("CI").is_none()
+}
+
 fn train(args: TrainArgs) -> Result<()> {
     let text = std::fs::read_to_string(&args.config)
         .with_context(|| format!("cannot read {}", args.config.display()))?;
     let experiment =
         Experiment::from_toml(&text).with_context(|| format!("in {}", args.config.display()))?;
-    let (device, run) = training_run(&args.device, args.quiet, args.resume)?;
+    let (device, mut run) = training_run(&args.device, args.quiet, args.resume)?;
+    run.terminal_ui = !args.plain && !run.quiet && terminal_ui_available();
     let results = run_experiment(&experiment, &args.out, &device, &run)?;
     for (seed, history) in results {
         if let Some(last) = history.last() {

@@ -798,6 +798,7 @@ pub fn smoke_table(
             max_steps_per_epoch: Some(1),
             skip_pretrained: true,
             replicas: Vec::new(),
+            terminal_ui: false,
         };
         let run_dir = work.join("runs").join(&experiment.name);
         let runs = run_experiment(&experiment, &run_dir, device, &run)

@@ -5,13 +5,17 @@
 //!
 //! burn-train's own renderers are a terminal UI (its `tui` feature) and a plain one that
 //! prints a debug dump of its progress per batch without the metrics; the runner prints
-//! one line per step and per epoch as before, from the values burn-train computes.
+//! one line per step and per epoch as before, from the values burn-train computes. When
+//! the caller asks for the terminal UI ([`super::RunControl::terminal_ui`]), this renderer
+//! passes every update on to it as well: the history and the caller's events stay the
+//! same, only what the terminal shows changes.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 use std::time::Instant;
 
+use burn::train::LearnerSummary;
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
 use burn::train::metric::store::Split;
 use burn::train::metric::{LearningRateMetric, Metric, MetricDefinition, MetricId, NumericEntry};
@@ -88,6 +92,8 @@ pub(crate) struct RunRenderer {
     started: Instant,
     steps_done: usize,
     steps_left: usize,
+    /// burn-train's renderer that shows the run (its terminal UI), if any.
+    display: Option<Box<dyn MetricsRenderer>>,
 }
 
 /// How a run's epochs are cut: what the progress lines count.
@@ -103,7 +109,10 @@ pub(crate) struct Pace {
 
 impl RunRenderer {
     /// A renderer continuing `history` (the epochs already done) for a run of `epochs`
-    /// epochs cut as `pace` says, keeping each epoch's history in `state`.
+    /// epochs cut as `pace` says, keeping each epoch's history in `state`, and passing
+    /// every update on to `display` (burn-train's terminal UI) when there is one.
+    // Each input is a separate part of the run; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         sender: Sender<Message>,
         failure: Failure,
@@ -111,6 +120,7 @@ impl RunRenderer {
         state: Option<PathBuf>,
         epochs: usize,
         pace: Pace,
+        display: Option<Box<dyn MetricsRenderer>>,
     ) -> Self {
         let done = history.len();
         Self {
@@ -128,6 +138,7 @@ impl RunRenderer {
             started: Instant::now(),
             steps_done: 0,
             steps_left: (epochs - done) * pace.steps,
+            display,
         }
     }
 
@@ -141,13 +152,14 @@ impl RunRenderer {
     }
 }
 
-impl MetricsRendererTraining for RunRenderer {
-    fn update_train(&mut self, state: MetricState) {
+impl RunRenderer {
+    /// Counts a training metric update into the epoch under way.
+    fn read_train(&mut self, state: &MetricState) {
         match state {
             MetricState::Numeric(entry, Some(value)) => {
                 let name = self.name(&entry.metric_id).to_string();
                 match (name.as_str(), value) {
-                    (MIX_LOSS, NumericEntry::Final(v)) => self.current.mix_loss = v,
+                    (MIX_LOSS, NumericEntry::Final(v)) => self.current.mix_loss = *v,
                     (
                         MIX_LOSS,
                         NumericEntry::Aggregated {
@@ -155,7 +167,7 @@ impl MetricsRendererTraining for RunRenderer {
                             count,
                         },
                     ) => {
-                        self.current.loss_sum += aggregated_value * count as f64;
+                        self.current.loss_sum += aggregated_value * *count as f64;
                         self.current.images += count;
                     }
                     (_, NumericEntry::Final(_)) => {}
@@ -172,8 +184,10 @@ impl MetricsRendererTraining for RunRenderer {
         }
     }
 
-    fn update_valid(&mut self, state: MetricState) {
+    /// Counts an evaluation metric update into the epoch under way.
+    fn read_valid(&mut self, state: &MetricState) {
         if let MetricState::Numeric(entry, Some(NumericEntry::Final(value))) = state {
+            let value = *value;
             match self.name(&entry.metric_id) {
                 TOP1 => self.current.top1 = value,
                 TOP5 => self.current.top5 = value,
@@ -182,59 +196,9 @@ impl MetricsRendererTraining for RunRenderer {
             }
         }
     }
-}
 
-impl TrainingProgressLogger for RunRenderer {
-    fn start(
-        &mut self,
-        _total_epochs: usize,
-        _starting_epoch: usize,
-        _total_items: Option<usize>,
-        _label: Option<&str>,
-    ) {
-        self.started = Instant::now();
-    }
-
-    fn update_epoch(&mut self, epoch: usize) {
-        let current = std::mem::take(&mut self.current);
-        self.epoch = epoch + 1;
-        // A stopped run may have cut the epoch's evaluation short: it is not recorded (and
-        // the `Learner` does not checkpoint it).
-        if self.failure.interrupter().should_stop() {
-            return;
-        }
-        self.history.push(EpochMetrics {
-            epoch,
-            mix_loss: current.mix_loss,
-            lr: current.lr,
-            top1: current.top1,
-            top5: current.top5,
-            train_top1: current.train_top1,
-            ratio: current.ratio,
-            images_per_second: current.images as f64 / current.seconds.max(1e-9),
-        });
-        if let Some(state) = &self.state
-            && let Err(error) = save_history(state, &self.history, self.pace.steps)
-        {
-            // Before the `Learner`'s flush returns, so it stops before the checkpoint.
-            self.failure.fail(format!("{error:#}"));
-            return;
-        }
-        self.send(Message::Epoch(self.history.clone()));
-    }
-
-    fn start_split(&mut self, split: &str, _total_items: usize) {
-        self.training = split == <&str>::from(Split::Train);
-        if self.training {
-            self.current.started = Some(Instant::now());
-        }
-    }
-
-    fn update_split(&mut self, items_processed: usize) {
-        if !self.training {
-            return;
-        }
-        // One line per optimiser step, once every device's batch of it has been counted.
+    /// The step's progress line, once every device's batch of it has been counted.
+    fn step_done(&mut self, items_processed: usize) {
         if items_processed == self.current.last_items {
             self.current.seen += 1;
         } else {
@@ -261,6 +225,104 @@ impl TrainingProgressLogger for RunRenderer {
         }));
     }
 
+    /// Ends the epoch under way: its metrics join the history, kept in the state folder
+    /// and sent to the caller.
+    fn epoch_done(&mut self, epoch: usize) {
+        let current = std::mem::take(&mut self.current);
+        self.epoch = epoch + 1;
+        // A stopped run may have cut the epoch's evaluation short: it is not recorded (and
+        // the `Learner` does not checkpoint it).
+        if self.failure.interrupter().should_stop() {
+            return;
+        }
+        self.history.push(EpochMetrics {
+            epoch,
+            mix_loss: current.mix_loss,
+            lr: current.lr,
+            top1: current.top1,
+            top5: current.top5,
+            train_top1: current.train_top1,
+            ratio: current.ratio,
+            images_per_second: current.images as f64 / current.seconds.max(1e-9),
+        });
+        if let Some(state) = &self.state
+            && let Err(error) = save_history(state, &self.history, self.pace.steps)
+        {
+            // Before the `Learner`'s flush returns, so it stops before the checkpoint.
+            self.failure.fail(format!("{error:#}"));
+            return;
+        }
+        self.send(Message::Epoch(self.history.clone()));
+    }
+}
+
+impl MetricsRendererTraining for RunRenderer {
+    fn update_train(&mut self, state: MetricState) {
+        self.read_train(&state);
+        if let Some(display) = &mut self.display {
+            display.update_train(state);
+        }
+    }
+
+    fn update_valid(&mut self, state: MetricState) {
+        self.read_valid(&state);
+        if let Some(display) = &mut self.display {
+            display.update_valid(state);
+        }
+    }
+
+    fn on_train_end(
+        &mut self,
+        summary: Option<LearnerSummary>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        match &mut self.display {
+            Some(display) => display.on_train_end(summary),
+            // No summary is configured: nothing to print.
+            None => Ok(()),
+        }
+    }
+}
+
+impl TrainingProgressLogger for RunRenderer {
+    fn start(
+        &mut self,
+        total_epochs: usize,
+        starting_epoch: usize,
+        total_items: Option<usize>,
+        label: Option<&str>,
+    ) {
+        self.started = Instant::now();
+        if let Some(display) = &mut self.display {
+            display.start(total_epochs, starting_epoch, total_items, label);
+        }
+    }
+
+    fn update_epoch(&mut self, epoch: usize) {
+        self.epoch_done(epoch);
+        if let Some(display) = &mut self.display {
+            display.update_epoch(epoch);
+        }
+    }
+
+    fn start_split(&mut self, split: &str, total_items: usize) {
+        self.training = split == <&str>::from(Split::Train);
+        if self.training {
+            self.current.started = Some(Instant::now());
+        }
+        if let Some(display) = &mut self.display {
+            display.start_split(split, total_items);
+        }
+    }
+
+    fn update_split(&mut self, items_processed: usize) {
+        if self.training {
+            self.step_done(items_processed);
+        }
+        if let Some(display) = &mut self.display {
+            display.update_split(items_processed);
+        }
+    }
+
     fn end_split(&mut self) {
         if self.training {
             self.current.seconds = self
@@ -268,13 +330,26 @@ impl TrainingProgressLogger for RunRenderer {
                 .started
                 .map_or(0.0, |s| s.elapsed().as_secs_f64());
         }
+        if let Some(display) = &mut self.display {
+            display.end_split();
+        }
     }
 
-    fn end(&mut self) {}
+    fn end(&mut self) {
+        if let Some(display) = &mut self.display {
+            TrainingProgressLogger::end(display.as_mut());
+        }
+    }
 
-    fn log_event_training(&mut self, _event: String) {}
+    fn log_event_training(&mut self, event: String) {
+        if let Some(display) = &mut self.display {
+            display.log_event_training(event);
+        }
+    }
 }
 
+// The runner evaluates through the training's validation split; burn-train's separate
+// evaluation (test) runs are not used, so these updates have nothing to count or show.
 impl MetricsRendererEvaluation for RunRenderer {
     fn update_test(&mut self, _name: EvaluationName, _state: MetricState) {}
 }
@@ -294,10 +369,17 @@ impl EvaluationProgressLogger for RunRenderer {
 }
 
 impl MetricsRenderer for RunRenderer {
-    fn manual_close(&mut self) {}
+    fn manual_close(&mut self) {
+        if let Some(display) = &mut self.display {
+            display.manual_close();
+        }
+    }
 
     fn register_metric(&mut self, definition: MetricDefinition) {
         self.names
-            .insert(definition.metric_id, definition.name.to_string());
+            .insert(definition.metric_id.clone(), definition.name.to_string());
+        if let Some(display) = &mut self.display {
+            display.register_metric(definition);
+        }
     }
 }

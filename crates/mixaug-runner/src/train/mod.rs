@@ -36,6 +36,7 @@ mod schedule;
 mod state;
 mod step;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -46,6 +47,9 @@ use burn::store::ModuleRecord;
 use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::logger::{FileMetricLogger, InMemoryMetricLogger};
 use burn::train::metric::LearningRateMetric;
+use burn::train::renderer::MetricsRenderer;
+#[cfg(feature = "tui")]
+use burn::train::renderer::tui::TuiMetricsRendererWrapper;
 use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
 use mixaug_data::Loader;
 use mixaug_masks::{MixMethod, Mixer, Needs};
@@ -107,6 +111,13 @@ pub struct RunControl {
     /// Clean, unshuffled training images evaluated after each epoch like the evaluation
     /// set ([`EpochMetrics::train_top1`]). `None`: not measured.
     pub train_eval: Option<Loader>,
+    /// Show burn-train's terminal UI while training (curves, progress, `q` to stop the run
+    /// and keep its state): needs the `tui` feature (default) and standard output and
+    /// input attached to a terminal, else [`train`] refuses. The events and results are
+    /// the same either way; a caller showing the UI should print nothing meanwhile.
+    pub terminal_ui: bool,
+    /// The run's name in the terminal UI and burn-train's summary. `None`: none.
+    pub label: Option<String>,
 }
 
 /// Trains `network` on `train` with `mixer` for `options.epochs` epochs on the autodiff
@@ -165,6 +176,16 @@ pub fn train(
         network.mid.is_some() == options.mid_level_head,
         "the network's mid-level head does not match train.mid_level_head"
     );
+    if control.terminal_ui {
+        ensure!(
+            cfg!(feature = "tui"),
+            "the terminal UI needs mixaug-runner's `tui` feature, left out of this build"
+        );
+        ensure!(
+            std::io::stdout().is_terminal() && std::io::stdin().is_terminal(),
+            "the terminal UI needs standard output and input attached to a terminal"
+        );
+    }
     let devices: Vec<Device> = std::iter::once(device.clone())
         .chain(control.replicas.iter().map(|d| match d.is_autodiff() {
             true => d.clone(),
@@ -273,6 +294,9 @@ pub fn train(
             images_per_step: train.batch_size() * k,
             devices: k,
         },
+        control
+            .terminal_ui
+            .then(|| terminal_ui(&failure, first_epoch)),
     );
     let directory = control
         .state_dir
@@ -285,7 +309,6 @@ pub fn train(
     let mut training = SupervisedTraining::new(directory, train_loader, eval_loader)
         .metric_train_numeric(MixLossMetric::default())
         .metric_train_numeric(LearningRateMetric::new())
-        .metric_train(RatioMetric::default())
         .metric_valid_numeric(HitRateMetric::top1())
         .metric_valid_numeric(HitRateMetric::top5())
         .num_epochs(options.epochs)
@@ -293,8 +316,14 @@ pub fn train(
         .with_interrupter(failure.interrupter())
         .with_application_logger(None)
         .with_training_strategy(strategy.into());
+    if step::reports_ratio(mixer, &options.loss) {
+        training = training.metric_train(RatioMetric::default());
+    }
     if control.train_eval.is_some() {
         training = training.metric_valid_numeric(HitRateMetric::train_top1());
+    }
+    if let Some(label) = &control.label {
+        training = training.label(label);
     }
     training = match &control.state_dir {
         Some(state) => training
@@ -348,13 +377,37 @@ pub fn train(
     if let Some(error) = result.error {
         bail!("training stopped: {error}");
     }
-    ensure!(
-        history.len() == options.epochs,
-        "training stopped after {} of {} epochs",
-        history.len(),
-        options.epochs
-    );
+    if history.len() < options.epochs {
+        let kept = match (&control.state_dir, history.len()) {
+            (Some(state), done @ 1..) => format!(
+                "; its state after epoch {done} is kept in {}, where a resumed run continues",
+                state.display()
+            ),
+            _ => String::new(),
+        };
+        bail!(
+            "training stopped after {} of {} epochs (stopped by the terminal UI or the caller){kept}",
+            history.len(),
+            options.epochs
+        );
+    }
     Ok((result.model.network, history))
+}
+
+/// burn-train's terminal UI, continuing after `first_epoch` epochs; its `q` menu stops
+/// the run through `failure`'s interrupter.
+#[cfg(feature = "tui")]
+fn terminal_ui(failure: &Failure, first_epoch: usize) -> Box<dyn MetricsRenderer> {
+    Box::new(TuiMetricsRendererWrapper::new(
+        failure.interrupter(),
+        (first_epoch > 0).then_some(first_epoch),
+    ))
+}
+
+/// Never called: [`train`] refuses the terminal UI in a build without it.
+#[cfg(not(feature = "tui"))]
+fn terminal_ui(_failure: &Failure, _first_epoch: usize) -> Box<dyn MetricsRenderer> {
+    unreachable!("train() refuses the terminal UI without the `tui` feature")
 }
 
 /// Stops the `Learner` when dropped armed: by an early return or a panic of the event

@@ -283,6 +283,12 @@ impl InferenceStep for RunStep {
     }
 }
 
+/// Whether the steps of `mixer` under `loss` give ratio statistics ([`ratio_sums`]):
+/// SUMix's loss and SnapMix's label weights do, nothing else.
+pub(crate) fn reports_ratio(mixer: &MixMethod, loss: &LossKind) -> bool {
+    matches!(loss, LossKind::Sumix(_)) || matches!(mixer, MixMethod::SnapMix(_))
+}
+
 /// The loss of one step (and its graph) on the host batch `batch`, trained on the
 /// autodiff `device`.
 ///
@@ -355,6 +361,7 @@ fn step_loss(
         );
         return Ok((step.loss.total, Some(sums)));
     }
+    // `reports_ratio` names the cases that give ratios: SUMix above and SnapMix here.
     let ratio = match &params {
         MixParams::SnapMix(p) => {
             let n = mixed.target.batch_size();
