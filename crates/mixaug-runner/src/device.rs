@@ -91,3 +91,29 @@ pub fn parse_device(name: &str) -> Result<Device> {
         }
     }
 }
+
+/// The most CUDA device indices [`is_cuda`] looks through.
+#[cfg(feature = "cuda")]
+const MAX_CUDA_DEVICES: usize = 256;
+
+/// Whether `device` (plain or autodiff) is a CUDA device; always `false` in a build
+/// without the `cuda` feature. burn 0.22's collective operations, which distributed data
+/// parallel training needs, exist for CUDA alone.
+///
+/// ```
+/// let flex = mixaug_runner::device::parse_device("flex").unwrap();
+/// assert!(!mixaug_runner::device::is_cuda(&flex.autodiff()));
+/// ```
+pub fn is_cuda(device: &Device) -> bool {
+    #[cfg(feature = "cuda")]
+    {
+        // Devices compare by what they name (nothing is opened): the same backend and index.
+        let plain = device.clone().inner();
+        (0..MAX_CUDA_DEVICES).any(|index| plain == Device::cuda(index))
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        let _ = device;
+        false
+    }
+}

@@ -55,7 +55,7 @@ use sha2::{Digest, Sha256};
 
 use crate::files::{atomically, write_atomically};
 use crate::network::{Network, Teacher, materialize};
-use crate::train::{EpochMetrics, Event, LossKind, RunControl, TrainOptions, train};
+use crate::train::{DataParallel, EpochMetrics, Event, LossKind, RunControl, TrainOptions, train};
 
 /// One experiment: data, model, mixer, training, seeds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -376,8 +376,11 @@ pub struct RunOptions {
     pub max_steps_per_epoch: Option<usize>,
     /// Build the model without its pretrained checkpoint (smoke runs).
     pub skip_pretrained: bool,
-    /// Further devices sharing every batch (data parallelism; see [`crate::train::train`]).
+    /// Further devices, each taking a batch per step (data parallelism; see
+    /// [`crate::train::train`]).
     pub replicas: Vec<Device>,
+    /// How the devices train together when there are several.
+    pub data_parallel: DataParallel,
     /// Show burn-train's terminal UI while each seed trains
     /// ([`RunControl::terminal_ui`]); each seed's epoch lines are printed when its UI
     /// closes.
@@ -582,6 +585,7 @@ pub fn run_experiment(
             state_dir: Some(state_root.join(format!("seed-{seed}"))),
             max_steps_per_epoch: options.max_steps_per_epoch,
             replicas: options.replicas.clone(),
+            data_parallel: options.data_parallel,
             teacher,
             train_eval,
             terminal_ui: options.terminal_ui,

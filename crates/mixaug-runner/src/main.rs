@@ -11,8 +11,9 @@ use mixaug_runner::experiment::{Experiment, RunOptions, run_experiment};
 use mixaug_runner::tables::{
     TableOverrides, find_table, list_line, load_tables, report_markdown, run_table, smoke_table,
 };
+use mixaug_runner::train::DataParallel;
 use mixaug_runner::{
-    device::parse_device,
+    device::{is_cuda, parse_device},
     gallery::{GalleryOptions, render_gallery},
     render::{Normalization, save_png},
     saliency::saliency_picture,
@@ -100,9 +101,14 @@ struct ReproduceArgs {
     quiet: bool,
     /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda or cuda:INDEX; several devices
     /// separated by commas (e.g. cuda:0,cuda:1) each take a batch per step (burn-train's
-    /// multi-device strategy, docs/training.md).
+    /// data parallel strategies, --data-parallel, docs/training.md).
     #[arg(long, default_value = "flex")]
     device: String,
+    /// How several --device train together: `ddp` (burn-train's distributed data parallel,
+    /// NCCL all-reduce; CUDA only), `multi-device` (gradients summed on the first device;
+    /// any backend) or `auto` (ddp when every device is CUDA).
+    #[arg(long, value_enum, default_value_t = ParallelArg::Auto)]
+    data_parallel: ParallelArg,
 }
 
 #[derive(clap::Args, Debug)]
@@ -125,9 +131,14 @@ struct TrainArgs {
     plain: bool,
     /// Backend: flex, ndarray, wgpu, vulkan, metal, tch, cuda or cuda:INDEX; several devices
     /// separated by commas (e.g. cuda:0,cuda:1) each take a batch per step (burn-train's
-    /// multi-device strategy, docs/training.md).
+    /// data parallel strategies, --data-parallel, docs/training.md).
     #[arg(long, default_value = "flex")]
     device: String,
+    /// How several --device train together: `ddp` (burn-train's distributed data parallel,
+    /// NCCL all-reduce; CUDA only), `multi-device` (gradients summed on the first device;
+    /// any backend) or `auto` (ddp when every device is CUDA).
+    #[arg(long, value_enum, default_value_t = ParallelArg::Auto)]
+    data_parallel: ParallelArg,
 }
 
 #[derive(clap::Args, Debug)]
@@ -379,10 +390,22 @@ fn cam(args: CamArgs) -> Result<()> {
     Ok(())
 }
 
+/// `--data-parallel`: burn-train's strategy for several devices.
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+enum ParallelArg {
+    /// Distributed data parallel when every device is CUDA, else multi-device.
+    Auto,
+    /// Distributed data parallel (CUDA only).
+    Ddp,
+    /// Multi-device (any backend).
+    MultiDevice,
+}
+
 /// The autodiff training device of a comma-separated `--device` list, and run options
-/// with the others as replicas.
+/// with the others as replicas, trained together as `parallel` says.
 fn training_run(
     list: &str,
+    parallel: ParallelArg,
     quiet: bool,
     resume: bool,
 ) -> Result<(burn::prelude::Device, RunOptions)> {
@@ -390,11 +413,23 @@ fn training_run(
         .split(',')
         .map(|name| Ok(parse_device(name.trim())?.autodiff()))
         .collect::<Result<Vec<_>>>()?;
+    let data_parallel = match parallel {
+        ParallelArg::Auto if devices.iter().all(is_cuda) => DataParallel::Ddp,
+        ParallelArg::Auto | ParallelArg::MultiDevice => DataParallel::MultiDevice,
+        ParallelArg::Ddp => DataParallel::Ddp,
+    };
+    if data_parallel == DataParallel::Ddp && !devices.iter().all(is_cuda) {
+        bail!(
+            "--data-parallel ddp needs CUDA devices (burn 0.22's all-reduce is NCCL's), not \
+             `{list}`: use --data-parallel multi-device"
+        );
+    }
     let main = devices.remove(0);
     let run = RunOptions {
         quiet,
         resume,
         replicas: devices,
+        data_parallel,
         ..RunOptions::default()
     };
     Ok((main, run))
@@ -415,7 +450,8 @@ fn train(args: TrainArgs) -> Result<()> {
         .with_context(|| format!("cannot read {}", args.config.display()))?;
     let experiment =
         Experiment::from_toml(&text).with_context(|| format!("in {}", args.config.display()))?;
-    let (device, mut run) = training_run(&args.device, args.quiet, args.resume)?;
+    let (device, mut run) =
+        training_run(&args.device, args.data_parallel, args.quiet, args.resume)?;
     run.terminal_ui = !args.plain && !run.quiet && terminal_ui_available();
     let results = run_experiment(&experiment, &args.out, &device, &run)?;
     for (seed, history) in results {
@@ -439,7 +475,7 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let (device, run) = training_run(&args.device, args.quiet, args.resume)?;
+    let (device, run) = training_run(&args.device, args.data_parallel, args.quiet, args.resume)?;
     let start = std::time::Instant::now();
     if args.smoke {
         // Every table unless one was named.

@@ -49,7 +49,7 @@ use crate::experiment::{Experiment, RunOptions, Statistic, mean_std, run_experim
 use crate::files::{git_commit, write_atomically};
 use crate::plots::{accuracy_chart, claims_chart, curves_chart, load_font};
 use crate::render::save_png;
-use crate::train::{EpochMetrics, Schedule};
+use crate::train::{DataParallel, EpochMetrics, Schedule};
 
 /// A paper table as written in `configs/tables/`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -798,6 +798,7 @@ pub fn smoke_table(
             max_steps_per_epoch: Some(1),
             skip_pretrained: true,
             replicas: Vec::new(),
+            data_parallel: DataParallel::default(),
             terminal_ui: false,
         };
         let run_dir = work.join("runs").join(&experiment.name);

@@ -14,7 +14,9 @@ use mixaug_masks::MixConfig;
 use mixaug_models::Classifier;
 use mixaug_models::{BlockKind, ResNetConfig, Stem};
 use mixaug_runner::network::{Network, Teacher};
-use mixaug_runner::train::{Event, LossKind, RunControl, Schedule, TrainOptions, train};
+use mixaug_runner::train::{
+    DataParallel, Event, LossKind, RunControl, Schedule, TrainOptions, train,
+};
 
 fn data(n: usize, seed: u64) -> InMemoryDataset {
     let (h, w) = (8, 10);
@@ -531,6 +533,33 @@ fn two_devices_average_the_gradients_of_their_batches() {
             "{name}: {history:?}"
         );
     }
+
+    // Distributed data parallel is refused off CUDA, with an error instead of burn's
+    // panic ("Distributed operations are not supported for device").
+    let ddp = RunControl {
+        data_parallel: DataParallel::Ddp,
+        ..control.clone()
+    };
+    let err = fit(
+        tiny_network(&device, LossKind::SoftCe, false),
+        &mixer,
+        &opts,
+        &ddp,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("needs CUDA devices"), "{err}");
+    // On one device there is nothing to distribute: the strategy does not apply.
+    let alone = RunControl {
+        replicas: Vec::new(),
+        ..ddp
+    };
+    fit(
+        tiny_network(&device, LossKind::SoftCe, false),
+        &mixer,
+        &opts,
+        &alone,
+    )
+    .unwrap();
 
     // Fewer batches than devices are refused.
     let nine = RunControl {

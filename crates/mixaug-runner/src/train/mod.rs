@@ -44,6 +44,7 @@ use std::sync::mpsc;
 use anyhow::{Result, anyhow, bail, ensure};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
+use burn::tensor::distributed::{DistributedConfig, ReduceOperation};
 use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::logger::{FileMetricLogger, InMemoryMetricLogger};
 use burn::train::metric::LearningRateMetric;
@@ -106,6 +107,8 @@ pub struct RunControl {
     /// Further devices training beside the main one (data parallelism, see [`train`]). Empty: the
     /// training device alone.
     pub replicas: Vec<Device>,
+    /// How the devices train together when there are several.
+    pub data_parallel: DataParallel,
     /// The frozen network of AttentiveMix (required by it, unused otherwise).
     pub teacher: Option<Teacher>,
     /// Clean, unshuffled training images evaluated after each epoch like the evaluation
@@ -120,6 +123,24 @@ pub struct RunControl {
     pub label: Option<String>,
 }
 
+/// How several devices ([`RunControl::replicas`]) train together: burn-train's two
+/// strategies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DataParallel {
+    /// burn-train's multi-device strategy, on any backend: each device computes its
+    /// batch's gradients, the main device sums them and steps the model, which goes back
+    /// to every device. Each device's loss is divided by their number.
+    #[default]
+    MultiDevice,
+    /// burn-train's distributed data parallel strategy: a model on each device, whose
+    /// gradients an all-reduce (NCCL) averages during the backward pass, and each device
+    /// steps its own copy. CUDA only (burn 0.22 has collective operations for CUDA alone),
+    /// each GPU once (NCCL runs one rank per GPU); only the main device evaluates and keeps
+    /// checkpoints. BatchNorm's running averages are shared as with the multi-device
+    /// strategy (burn's `RunningState` is one for all the forks of a module).
+    Ddp,
+}
+
 /// Trains `network` on `train` with `mixer` for `options.epochs` epochs on the autodiff
 /// `device` through burn-train's `Learner`, evaluating on `eval` after each epoch (or each
 /// [`TrainOptions::eval_every`]-th); `on_event` sees each step and epoch (progress lines,
@@ -130,12 +151,15 @@ pub struct RunControl {
 /// and the metrics of every epoch.
 ///
 /// # Several devices
-/// With [`RunControl::replicas`], burn-train's multi-device strategy trains on all the
-/// devices: each optimiser step takes one batch per device (the epoch's batches split
-/// between the devices, a remainder dropped), each device's loss divided by their number,
-/// and the summed gradients step the model on the main device. BatchNorm statistics are
-/// per batch and their running averages shared (burn's `RunningState`). This differs
-/// from one device's run of the same seed (`k` batches per step, so `1/k` as many steps).
+/// With [`RunControl::replicas`], burn-train trains on all the devices with the strategy
+/// [`RunControl::data_parallel`] names: each optimiser step takes one batch per device
+/// (the epoch's batches split between the devices, a remainder dropped), and the step
+/// follows the mean loss of all its images. With the multi-device strategy each device's
+/// loss is divided by their number and the summed gradients step the model on the main
+/// device; BatchNorm statistics are per batch and their running averages shared (burn's
+/// `RunningState`). For distributed data parallel (CUDA only) see [`DataParallel::Ddp`].
+/// Either differs from one device's run of the same seed (`k` batches per step, so `1/k`
+/// as many steps).
 // The eight inputs are independent and each documented; a struct would only rename them.
 #[allow(clippy::too_many_arguments)]
 pub fn train(
@@ -202,6 +226,19 @@ pub fn train(
         "an epoch of {batches} batches cannot be shared by {k} devices (one batch each per step)"
     );
     let batches = batches / k * k;
+    let ddp = k > 1 && control.data_parallel == DataParallel::Ddp;
+    if ddp {
+        ensure!(
+            devices.iter().all(crate::device::is_cuda),
+            "distributed data parallel training needs CUDA devices (burn 0.22's all-reduce is \
+             NCCL's), not {devices:?}: train these with the multi-device strategy"
+        );
+        ensure!(
+            (1..k).all(|i| !devices[..i].contains(&devices[i])),
+            "distributed data parallel training takes each GPU once (NCCL runs one rank per \
+             GPU), not {devices:?}"
+        );
+    }
     let kept = match &control.state_dir {
         Some(state) => state::last_complete(state)?,
         None => None,
@@ -223,6 +260,9 @@ pub fn train(
             teacher: control.teacher.clone(),
             teachers: Default::default(),
             devices: k,
+            // The all-reduce averages the devices' gradients; burn-train's multi-device
+            // strategy adds them up.
+            loss_divisor: if ddp { 1 } else { k },
             failure: failure.clone(),
         },
     );
@@ -302,9 +342,15 @@ pub fn train(
         .state_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("."));
-    let strategy = match k {
-        1 => ExecutionStrategy::SingleDevice(device.clone()),
-        _ => ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimMainDevice),
+    let strategy = match (k, ddp) {
+        (1, _) => ExecutionStrategy::SingleDevice(device.clone()),
+        (_, false) => ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimMainDevice),
+        (_, true) => ExecutionStrategy::ddp(
+            devices,
+            DistributedConfig {
+                all_reduce_op: ReduceOperation::Mean,
+            },
+        ),
     };
     let mut training = SupervisedTraining::new(directory, train_loader, eval_loader)
         .metric_train_numeric(MixLossMetric::default())

@@ -71,10 +71,12 @@ pub(crate) struct StepPlan {
     pub teacher: Option<Teacher>,
     /// Its copies on the other devices of a multi-device run, forked once each.
     pub teachers: Mutex<Vec<Teacher>>,
-    /// Devices sharing each optimiser step: each device's loss is divided by their number,
-    /// so that the gradients burn-train sums are those of the mean loss of all the step's
-    /// images.
+    /// Devices sharing each optimiser step.
     pub devices: usize,
+    /// What each device's loss is divided by: their number when burn-train sums their
+    /// gradients (so that the sum is that of the mean loss of all the step's images), 1
+    /// when an all-reduce averages them.
+    pub loss_divisor: usize,
     /// Where a failed step leaves its error.
     pub failure: Failure,
 }
@@ -221,7 +223,7 @@ impl TrainStep for RunStep {
         let images = item.batch.labels.len();
         match self.loss(item) {
             Ok((loss, value, ratio)) => {
-                let loss = match self.plan.devices {
+                let loss = match self.plan.loss_divisor {
                     1 => loss,
                     k => loss.div_scalar(k as f64),
                 };
