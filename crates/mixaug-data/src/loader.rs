@@ -167,6 +167,13 @@ impl Loader {
         }
     }
 
+    /// Images per epoch: every batch's, the last one's included (without drop-last it
+    /// may hold fewer than [`Self::batch_size`]).
+    pub fn num_images(&self) -> usize {
+        let (n, b) = (self.dataset.len(), self.config.batch_size);
+        if self.config.drop_last { n / b * b } else { n }
+    }
+
     /// The sample order of `epoch`.
     pub fn order(&self, epoch: u64) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.dataset.len()).collect();

@@ -69,6 +69,11 @@ fn keep_last_no_shuffle_and_rgb() {
         .with_to_rgb(true);
     let loader = Loader::new(data(), Pipeline::default(), IDENTITY, config).unwrap();
     assert_eq!(loader.num_batches(), 3);
+    // 10 images: 4 + 4 + 2 kept, 4 + 4 with drop-last.
+    assert_eq!(loader.num_images(), 10);
+    let dropping =
+        Loader::new(data(), Pipeline::default(), IDENTITY, LoaderConfig::new(4)).unwrap();
+    assert_eq!(dropping.num_images(), 8);
     let batches: Vec<_> = loader.epoch(0).collect::<Result<_, _>>().unwrap();
     assert_eq!(batches[2].shape, [2, 3, 4, 4]);
     assert_eq!(batches[2].indices, vec![8, 9]);

@@ -165,9 +165,9 @@ impl EvalBatches {
         }
     }
 
+    /// Images of one evaluation (every batch's, short last ones included).
     fn images(&self) -> usize {
-        let count = |l: &Loader| l.num_batches() * l.batch_size();
-        count(&self.eval) + self.train_prefix.as_ref().map_or(0, count)
+        self.eval.num_images() + self.train_prefix.as_ref().map_or(0, Loader::num_images)
     }
 }
 
