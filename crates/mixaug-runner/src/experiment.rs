@@ -613,7 +613,9 @@ pub fn run_experiment(
                 m.epoch, train_options.epochs, m.mix_loss, m.lr, m.images_per_second
             )
         };
-        let (network, history) = train(
+        // The epochs trained while the terminal UI was up, printed once it closes.
+        let mut shown_later = Vec::new();
+        let trained = train(
             network,
             &mixer,
             &train_loader,
@@ -641,6 +643,8 @@ pub fn run_experiment(
                         let m = history.last().expect("an epoch was just added");
                         if lines {
                             println!("{}", epoch_line(m));
+                        } else if options.terminal_ui && !options.quiet {
+                            shown_later.push(epoch_line(m));
                         }
                         let mut runs = results.clone();
                         runs.push((seed, history.to_vec()));
@@ -649,13 +653,12 @@ pub fn run_experiment(
                 }
                 Ok(())
             },
-        )
-        .with_context(|| format!("{} (seed {seed})", experiment.name))?;
-        if options.terminal_ui && !options.quiet {
-            for m in &history {
-                println!("{}", epoch_line(m));
-            }
+        );
+        for line in &shown_later {
+            println!("{line}");
         }
+        let (network, history) =
+            trained.with_context(|| format!("{} (seed {seed})", experiment.name))?;
         save_checkpoint(&network, &out.join(format!("seed-{seed}.safetensors")))?;
         results.push((seed, history));
         write_metrics(out, &results)?;

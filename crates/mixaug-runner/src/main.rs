@@ -104,10 +104,10 @@ struct ReproduceArgs {
     /// data parallel strategies, --data-parallel, docs/training.md).
     #[arg(long, default_value = "flex")]
     device: String,
-    /// How several --device train together: `ddp` (burn-train's distributed data parallel,
-    /// NCCL all-reduce; CUDA only), `multi-device` (gradients summed on the first device;
-    /// any backend) or `auto` (ddp when every device is CUDA).
-    #[arg(long, value_enum, default_value_t = ParallelArg::Auto)]
+    /// How several --device train together: `multi-device` (gradients summed on the first
+    /// device; any backend) or `ddp` (burn-train's distributed data parallel, NCCL
+    /// all-reduce; CUDA only, experimental: not yet run on two GPUs, docs/training.md).
+    #[arg(long, value_enum, default_value_t = ParallelArg::MultiDevice)]
     data_parallel: ParallelArg,
 }
 
@@ -134,10 +134,10 @@ struct TrainArgs {
     /// data parallel strategies, --data-parallel, docs/training.md).
     #[arg(long, default_value = "flex")]
     device: String,
-    /// How several --device train together: `ddp` (burn-train's distributed data parallel,
-    /// NCCL all-reduce; CUDA only), `multi-device` (gradients summed on the first device;
-    /// any backend) or `auto` (ddp when every device is CUDA).
-    #[arg(long, value_enum, default_value_t = ParallelArg::Auto)]
+    /// How several --device train together: `multi-device` (gradients summed on the first
+    /// device; any backend) or `ddp` (burn-train's distributed data parallel, NCCL
+    /// all-reduce; CUDA only, experimental: not yet run on two GPUs, docs/training.md).
+    #[arg(long, value_enum, default_value_t = ParallelArg::MultiDevice)]
     data_parallel: ParallelArg,
 }
 
@@ -393,12 +393,10 @@ fn cam(args: CamArgs) -> Result<()> {
 /// `--data-parallel`: burn-train's strategy for several devices.
 #[derive(clap::ValueEnum, Debug, Clone, Copy)]
 enum ParallelArg {
-    /// Distributed data parallel when every device is CUDA, else multi-device.
-    Auto,
-    /// Distributed data parallel (CUDA only).
-    Ddp,
     /// Multi-device (any backend).
     MultiDevice,
+    /// Distributed data parallel (CUDA only; experimental).
+    Ddp,
 }
 
 /// The autodiff training device of a comma-separated `--device` list, and run options
@@ -414,11 +412,11 @@ fn training_run(
         .map(|name| Ok(parse_device(name.trim())?.autodiff()))
         .collect::<Result<Vec<_>>>()?;
     let data_parallel = match parallel {
-        ParallelArg::Auto if devices.iter().all(is_cuda) => DataParallel::Ddp,
-        ParallelArg::Auto | ParallelArg::MultiDevice => DataParallel::MultiDevice,
+        ParallelArg::MultiDevice => DataParallel::MultiDevice,
         ParallelArg::Ddp => DataParallel::Ddp,
     };
-    if data_parallel == DataParallel::Ddp && !devices.iter().all(is_cuda) {
+    // One device trains alone whatever the strategy (see `train`).
+    if data_parallel == DataParallel::Ddp && devices.len() > 1 && !devices.iter().all(is_cuda) {
         bail!(
             "--data-parallel ddp needs CUDA devices (burn 0.22's all-reduce is NCCL's), not \
              `{list}`: use --data-parallel multi-device"

@@ -271,15 +271,14 @@ impl MetricsRendererTraining for RunRenderer {
         }
     }
 
+    /// Not passed on to the terminal UI: it would reset the run's interrupter, erasing the
+    /// error or stop reason that [`super::train`] reports after the `Learner` returns. No
+    /// summary is configured, so there is nothing to show either way.
     fn on_train_end(
         &mut self,
-        summary: Option<LearnerSummary>,
+        _summary: Option<LearnerSummary>,
     ) -> Result<(), Box<dyn std::error::Error>> {
-        match &mut self.display {
-            Some(display) => display.on_train_end(summary),
-            // No summary is configured: nothing to print.
-            None => Ok(()),
-        }
+        Ok(())
     }
 }
 

@@ -138,6 +138,10 @@ pub enum DataParallel {
     /// each GPU once (NCCL runs one rank per GPU); only the main device evaluates and keeps
     /// checkpoints. BatchNorm's running averages are shared as with the multi-device
     /// strategy (burn's `RunningState` is one for all the forks of a module).
+    ///
+    /// Experimental: it has not run on two GPUs, and burn-train 0.22.1's workers do not
+    /// stop together, so a stop or a failed step can leave the other devices waiting in
+    /// the all-reduce (docs/training.md lists the cases).
     Ddp,
 }
 
@@ -236,7 +240,7 @@ pub fn train(
         ensure!(
             (1..k).all(|i| !devices[..i].contains(&devices[i])),
             "distributed data parallel training takes each GPU once (NCCL runs one rank per \
-             GPU), not {devices:?}"
+             GPU), not {devices:?}: train these with the multi-device strategy"
         );
     }
     let kept = match &control.state_dir {
@@ -424,15 +428,24 @@ pub fn train(
         bail!("training stopped: {error}");
     }
     if history.len() < options.epochs {
-        let kept = match (&control.state_dir, history.len()) {
-            (Some(state), done @ 1..) => format!(
-                "; its state after epoch {done} is kept in {}, where a resumed run continues",
-                state.display()
-            ),
-            _ => String::new(),
+        let reason = failure
+            .interrupter()
+            .interruption()
+            .and_then(|stop| stop.reason)
+            .map_or(String::new(), |reason| format!(" ({reason})"));
+        let kept = match &control.state_dir {
+            Some(state) => match state::last_complete(state)? {
+                Some(kept) => format!(
+                    "; its state after epoch {} is kept in {}, where a resumed run continues",
+                    kept.history.len(),
+                    state.display()
+                ),
+                None => String::new(),
+            },
+            None => String::new(),
         };
         bail!(
-            "training stopped after {} of {} epochs (stopped by the terminal UI or the caller){kept}",
+            "training stopped after {} of {} epochs{reason}{kept}",
             history.len(),
             options.epochs
         );
