@@ -31,16 +31,22 @@ fn computed_metrics(run: &Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_run_killed_mid_epoch_resumes_to_the_same_metrics() {
-    let work = tempfile::tempdir().unwrap();
+/// A generated Fashion-MNIST of 10 classes in `work`: `train_per_class` training images
+/// and 2 test images per class.
+fn fashion_mnist(work: &Path, train_per_class: usize) -> PathBuf {
     let spec = SyntheticSpec {
         classes: 10,
-        train_per_class: 12,
+        train_per_class,
         test_per_class: 2,
         ..SyntheticSpec::default()
     };
-    let data = write_synthetic(DatasetId::FashionMnist, work.path(), &spec).unwrap();
+    write_synthetic(DatasetId::FashionMnist, work, &spec).unwrap()
+}
+
+#[test]
+fn a_run_killed_mid_epoch_resumes_to_the_same_metrics() {
+    let work = tempfile::tempdir().unwrap();
+    let data = fashion_mnist(work.path(), 12);
     let config = work.path().join("run.toml");
     std::fs::write(&config, experiment(&data)).unwrap();
     let train = |out: &Path, resume: bool| {
@@ -156,13 +162,7 @@ fn last_complete_epoch(state: &Path) -> usize {
 #[test]
 fn on_a_terminal_train_shows_the_terminal_ui_whose_stop_keeps_the_state() {
     let work = tempfile::tempdir().unwrap();
-    let spec = SyntheticSpec {
-        classes: 10,
-        train_per_class: 4,
-        test_per_class: 2,
-        ..SyntheticSpec::default()
-    };
-    let data = write_synthetic(DatasetId::FashionMnist, work.path(), &spec).unwrap();
+    let data = fashion_mnist(work.path(), 4);
     let config = work.path().join("run.toml");
     // More epochs than the keys below take to arrive: the run must still be training.
     std::fs::write(
