@@ -421,11 +421,14 @@ impl Numeric for HitRateMetric {
 
 /// The epoch's [`RatioStats`]: the steps' [`ratio_sums`] added on the device and read once
 /// at the epoch's end, so the steps wait for nothing. Its entry is the statistics'
-/// comma-separated fields (`N/A` for losses that do not re-weight λ).
+/// comma-separated fields (`N/A` for losses that do not re-weight λ, and for each step);
+/// a step's entry shows the last epoch's statistics (the terminal UI's text).
 #[derive(Debug, Clone, Default)]
 pub struct RatioMetric {
     sums: Option<Tensor<1>>,
     steps: usize,
+    /// The last epoch's statistics as shown.
+    last: Option<String>,
 }
 
 impl Metric for RatioMetric {
@@ -451,7 +454,13 @@ impl Metric for RatioMetric {
                 None => sums.clone(),
             });
         }
-        Ok(SerializedEntry::not_available(None))
+        Ok(match &self.last {
+            Some(last) => SerializedEntry::new(
+                format!("last epoch {last}"),
+                SerializedEntry::NOT_AVAILABLE.into(),
+            ),
+            None => SerializedEntry::not_available(None),
+        })
     }
 
     fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
@@ -460,13 +469,15 @@ impl Metric for RatioMetric {
         };
         let sums: Vec<f64> = sums.try_into_data()?.try_into_vec_as()?;
         let stats = RatioStats::from_sums(&sums, self.steps);
+        let shown = format!(
+            "λ {:.3} → weight {:.3} ({:.0} % saturated)",
+            stats.lam,
+            stats.weight_a,
+            100.0 * stats.saturated
+        );
+        self.last = Some(shown.clone());
         Ok(SerializedEntry::new(
-            format!(
-                "λ {:.3} → weight {:.3} ({:.0} % saturated)",
-                stats.lam,
-                stats.weight_a,
-                100.0 * stats.saturated
-            ),
+            format!("epoch {shown}"),
             stats.serialize(),
         ))
     }
@@ -509,5 +520,48 @@ mod tests {
         assert!(close(s.abs_change, 0.60 / 3.0), "{s:?}");
         assert!(close(s.saturated, 1.0 / 3.0), "{s:?}");
         assert!(close(s.main, 1.5) && close(s.regulariser, 0.3), "{s:?}");
+    }
+
+    #[test]
+    fn ratio_entries_show_the_last_epoch_while_the_next_runs() {
+        // The two steps of `ratio_statistics_by_hand`: λ 0.82/3 = 0.273, weight 1.40/3 =
+        // 0.467, one of three samples saturated.
+        let device = Device::flex();
+        let t = |v: &[f32]| Tensor::<1>::from_floats(v, &device);
+        let step = |ratio| MixOutput {
+            loss: 1.0,
+            images: 3,
+            ratio: Some(ratio),
+        };
+        let one = step(ratio_sums(
+            t(&[0.5, 0.3, 1.0]),
+            t(&[0.99, 0.4, 1.0]),
+            t(&[0.01, 0.6, 0.0]),
+            Some((t(&[2.0]), t(&[0.5]))),
+        ));
+        let two = step(ratio_sums(
+            t(&[0.02]),
+            t(&[0.01]),
+            t(&[0.99]),
+            Some((t(&[1.0]), t(&[0.1]))),
+        ));
+        let meta = MetricMetadata {
+            progress: burn::data::dataloader::Progress::new(1, 2, None),
+            iteration: Some(1),
+            lr: None,
+        };
+        let mut metric = RatioMetric::default();
+        let first = metric.update(&one, &meta).unwrap();
+        assert_eq!(first.formatted, "epoch N/A - batch N/A");
+        metric.update(&two, &meta).unwrap();
+        let epoch = metric.compute().unwrap();
+        let shown = "λ 0.273 → weight 0.467 (33 % saturated)";
+        assert_eq!(epoch.formatted, format!("epoch {shown}"));
+        assert_eq!(RatioStats::parse(&epoch.serialized).unwrap().steps, 2);
+        metric.clear();
+        let next = metric.update(&one, &meta).unwrap();
+        assert_eq!(next.formatted, format!("last epoch {shown}"));
+        assert_eq!(next.serialized, SerializedEntry::NOT_AVAILABLE);
+        assert!(RatioStats::parse(&next.serialized).is_none());
     }
 }
