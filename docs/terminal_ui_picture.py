@@ -67,7 +67,7 @@ def paint(screen, path):
             if bg != BACKGROUND:
                 draw.rectangle([left, top, left + CELL_W - 1, top + CELL_H - 1], fill=bg)
             code = ord(cell.data[0]) if cell.data else 32
-            if 0x2800 < code <= 0x28FF:
+            if 0x2800 <= code <= 0x28FF:
                 for bit, (col, row) in enumerate(DOTS):
                     if (code - 0x2800) >> bit & 1:
                         cx, cy = left + 2 + 4 * col, top + 2 + 4 * row
@@ -78,10 +78,18 @@ def paint(screen, path):
     image.save(path)
 
 
+def ended(process, screen, start):
+    """Stops with what mixaug's terminal showed when it ended before the picture."""
+    process.wait()
+    shown = "\n".join(line.rstrip() for line in screen.display).strip()
+    sys.exit(f"mixaug ended after {time.time() - start:.0f} s, before the picture:\n{shown}")
+
+
 def main():
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 28.0
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = tempfile.mkdtemp(prefix="mixaug-ui-")
+    work = tempfile.TemporaryDirectory(prefix="mixaug-ui-")
+    out = work.name
     command = [
         os.path.join(root, "target/release/mixaug"), "train",
         os.path.join(root, "configs/examples/fashion_mnist_cutmix.toml"), "--out", out,
@@ -99,7 +107,12 @@ def main():
     while time.time() - start < seconds:
         ready, _, _ = select.select([master], [], [], 0.05)
         if ready:
-            data = os.read(master, 65536)
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the program closed its terminal.
+                data = b""
+            if not data:
+                ended(process, screen, start)
             # pyte has no alternate screen: the UI's screen starts blank, as in a terminal.
             while ENTER_ALTERNATE in data:
                 before, data = data.split(ENTER_ALTERNATE, 1)
@@ -107,10 +120,11 @@ def main():
                 screen.reset()
             stream.feed(data)
         elif process.poll() is not None:
-            sys.exit(f"mixaug ended after {time.time() - start:.0f} s, before the picture")
+            ended(process, screen, start)
     paint(screen, os.path.join(root, "docs/terminal-ui.png"))
     process.terminate()
     process.wait()
+    work.cleanup()
     print(f"docs/terminal-ui.png: the screen after {seconds:.0f} s")
 
 

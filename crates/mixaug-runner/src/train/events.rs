@@ -7,7 +7,8 @@
 //! prints a debug dump of its progress per batch without the metrics; the runner prints
 //! one line per step and per epoch as before, from the values burn-train computes. When
 //! the caller asks for the terminal UI ([`super::RunControl::terminal_ui`]), this renderer
-//! passes every update on to it as well: the history and the caller's events stay the
+//! passes every training and validation update on to it as well (not the end of training,
+//! see [`RunRenderer::on_train_end`]): the history and the caller's events stay the
 //! same, only what the terminal shows changes.
 
 use std::collections::HashMap;
@@ -110,7 +111,8 @@ pub(crate) struct Pace {
 impl RunRenderer {
     /// A renderer continuing `history` (the epochs already done) for a run of `epochs`
     /// epochs cut as `pace` says, keeping each epoch's history in `state`, and passing
-    /// every update on to `display` (burn-train's terminal UI) when there is one.
+    /// every training and validation update on to `display` (burn-train's terminal UI)
+    /// when there is one.
     // Each input is a separate part of the run; a struct would only rename them.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(

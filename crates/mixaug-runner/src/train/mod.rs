@@ -434,7 +434,8 @@ pub fn train(
             .and_then(|stop| stop.reason)
             .map_or(String::new(), |reason| format!(" ({reason})"));
         let kept = match &control.state_dir {
-            Some(state) => match state::last_complete(state)? {
+            // An unreadable state folder must not hide why the run stopped.
+            Some(state) => match state::last_complete(state).ok().flatten() {
                 Some(kept) => format!(
                     "; its state after epoch {} is kept in {}, where a resumed run continues",
                     kept.history.len(),

@@ -8,6 +8,8 @@ mod cli;
 mod experiment;
 mod gallery;
 mod tables;
+#[cfg(target_os = "linux")]
+mod terminal;
 
 use std::path::Path;
 
