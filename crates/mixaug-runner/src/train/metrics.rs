@@ -76,6 +76,17 @@ pub struct RatioStats {
 }
 
 impl RatioStats {
+    /// One line for the terminal UI: mean λ, the first image's weight and the saturated
+    /// share.
+    fn shown(&self) -> String {
+        format!(
+            "λ {:.3} → weight {:.3} ({:.0} % saturated)",
+            self.lam,
+            self.weight_a,
+            100.0 * self.saturated
+        )
+    }
+
     /// The epoch's means from the sum of its steps' [`ratio_sums`] (read once) over `steps`.
     fn from_sums(sums: &[f64], steps: usize) -> Self {
         let n = sums[0].max(1.0);
@@ -431,6 +442,17 @@ pub struct RatioMetric {
     last: Option<String>,
 }
 
+impl RatioMetric {
+    /// The metric of a run continuing after an epoch with the statistics `last` (a resumed
+    /// run shows them during its first epoch).
+    pub(crate) fn continuing(last: Option<&RatioStats>) -> Self {
+        Self {
+            last: last.map(RatioStats::shown),
+            ..Self::default()
+        }
+    }
+}
+
 impl Metric for RatioMetric {
     type Input = MixOutput;
 
@@ -469,12 +491,7 @@ impl Metric for RatioMetric {
         };
         let sums: Vec<f64> = sums.try_into_data()?.try_into_vec_as()?;
         let stats = RatioStats::from_sums(&sums, self.steps);
-        let shown = format!(
-            "λ {:.3} → weight {:.3} ({:.0} % saturated)",
-            stats.lam,
-            stats.weight_a,
-            100.0 * stats.saturated
-        );
+        let shown = stats.shown();
         self.last = Some(shown.clone());
         Ok(SerializedEntry::new(
             format!("epoch {shown}"),
@@ -563,5 +580,11 @@ mod tests {
         assert_eq!(next.formatted, format!("last epoch {shown}"));
         assert_eq!(next.serialized, SerializedEntry::NOT_AVAILABLE);
         assert!(RatioStats::parse(&next.serialized).is_none());
+
+        // A resumed run shows its kept epoch's statistics from its first step.
+        let kept = RatioStats::parse(&epoch.serialized).unwrap();
+        let mut resumed = RatioMetric::continuing(Some(&kept));
+        let first = resumed.update(&one, &meta).unwrap();
+        assert_eq!(first.formatted, format!("last epoch {shown}"));
     }
 }

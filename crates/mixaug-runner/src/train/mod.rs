@@ -367,7 +367,9 @@ pub fn train(
         .with_application_logger(None)
         .with_training_strategy(strategy.into());
     if step::reports_ratio(mixer, &options.loss) {
-        training = training.metric_train(RatioMetric::default());
+        training = training.metric_train(RatioMetric::continuing(
+            history.last().and_then(|m| m.ratio.as_ref()),
+        ));
     }
     if control.train_eval.is_some() {
         training = training.metric_valid_numeric(HitRateMetric::train_top1());
