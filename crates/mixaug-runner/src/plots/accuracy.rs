@@ -6,10 +6,10 @@ use plotters::prelude::*;
 use crate::tables::{CellResult, Table};
 
 use super::style::{
-    GRID, Header, NEUTRAL, PAPER_FILL, RowFrame, Swatch, break_mark, capitalised, colour, interval,
-    left_text, number, percent_range, row_y, seed_dot, tick_label,
+    Header, NEUTRAL, PAPER_FILL, RowFrame, Swatch, break_mark, capitalised, colour, interval,
+    left_text, number, percent_range, row_y, seed_dot,
 };
-use super::text::{PAD, PlotError, TEXT_SIZE, TICK_SIZE, font, load_font, render, widest};
+use super::text::{PAD, PlotError, TEXT_SIZE, font, load_font, widest};
 
 /// One bar of [`accuracy_chart`], in the table's unit (top-1 accuracy, or top-1 error
 /// when the table reports errors).
@@ -118,44 +118,23 @@ pub fn accuracy_chart(table: &Table, results: &[CellResult]) -> Result<RgbImage,
         }
     };
     let paper_text = |p: f64| format!("paper {}", number(p, false));
-    let label_w = widest(bars.iter().map(|b| b.label.as_str()), TICK_SIZE)?;
     let texts: Vec<String> = bars
         .iter()
         .flat_map(|b| [Some(value_text(b)), b.paper.map(paper_text)])
         .flatten()
         .collect();
-    let right_w = widest(texts.iter().map(String::as_str), TEXT_SIZE)? + 2 * PAD;
+    let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
     let frame = RowFrame {
         header,
         legend: &legend,
-        rows: n,
+        labels: &labels,
         row_h: if any_paper { 46 } else { 34 },
-        label_w,
         plot_w: 620,
-        right_w,
+        right_w: widest(texts.iter().map(String::as_str), TEXT_SIZE)? + 2 * PAD,
+        x_labels: 8,
+        x_desc: unit,
     };
-    let (width, height) = frame.size()?;
-    render(width, height, |root| {
-        let body = frame.top(root)?;
-        let mut chart = frame.chart(&body, lo..hi)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .x_labels(8)
-            .x_label_formatter(&|v| tick_label(*v))
-            .y_label_formatter(&|y| {
-                let i = n as i64 - 1 - y.round() as i64;
-                usize::try_from(i)
-                    .ok()
-                    .and_then(|i| bars.get(i))
-                    .map_or(String::new(), |b| b.label.clone())
-            })
-            .x_desc(unit)
-            .label_style(font(TICK_SIZE))
-            .axis_desc_style(font(TEXT_SIZE))
-            .draw()?;
+    frame.draw(lo..hi, |root, chart| {
         for (i, b) in bars.iter().enumerate() {
             let y = row_y(i, n);
             // Ours above the paper's when there is one, centred otherwise.

@@ -6,10 +6,8 @@ use plotters::prelude::*;
 use crate::claims::Verdict;
 use crate::tables::{ClaimResult, Table};
 
-use super::style::{
-    GRID, Header, RowFrame, Swatch, interval, left_text, nice_step, number, row_y, tick_label,
-};
-use super::text::{PAD, PlotError, TEXT_SIZE, TICK_SIZE, font, load_font, render, widest};
+use super::style::{Header, RowFrame, Swatch, interval, left_text, nice_step, number, row_y};
+use super::text::{PAD, PlotError, TEXT_SIZE, font, load_font, widest};
 
 /// The colour of a verdict: green holds, grey not shown, red contradicted.
 pub(super) fn verdict_colour(verdict: Verdict) -> RGBColor {
@@ -80,42 +78,19 @@ pub fn claims_chart(table: &Table, claims: &[ClaimResult]) -> Result<RgbImage, P
         })
         .collect();
     let intervals: Vec<String> = claims.iter().map(interval_text).collect();
-    let label_w = widest(labels.iter().map(String::as_str), TICK_SIZE)?;
     let interval_w = widest(intervals.iter().map(String::as_str), TEXT_SIZE)?;
     let verdict_w = widest(["holds", "not shown", "contradicted"], TEXT_SIZE)?;
-    let right_w = PAD + interval_w + 16 + verdict_w + PAD;
     let frame = RowFrame {
         header,
         legend: &legend,
-        rows: n,
+        labels: &labels,
         row_h: 34,
-        label_w,
         plot_w: 560,
-        right_w,
+        right_w: PAD + interval_w + 16 + verdict_w + PAD,
+        x_labels: 9,
+        x_desc: "better − than (accuracy points)",
     };
-    let (width, height) = frame.size()?;
-    render(width, height, |root| {
-        let body = frame.top(root)?;
-        let mut chart = frame.chart(&body, -reach..reach)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .bold_line_style(GRID)
-            .light_line_style(TRANSPARENT)
-            .x_labels(9)
-            .x_label_formatter(&|v| tick_label(*v))
-            .y_label_formatter(&|y| {
-                let i = n as i64 - 1 - y.round() as i64;
-                usize::try_from(i)
-                    .ok()
-                    .and_then(|i| labels.get(i))
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .x_desc("better − than (accuracy points)")
-            .label_style(font(TICK_SIZE))
-            .axis_desc_style(font(TEXT_SIZE))
-            .draw()?;
+    frame.draw(-reach..reach, |root, chart| {
         chart.draw_series([PathElement::new(
             [(0.0, -0.5), (0.0, n as f64 - 0.5)],
             BLACK.stroke_width(2),

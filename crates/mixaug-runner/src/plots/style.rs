@@ -1,6 +1,7 @@
 //! What the charts share: the palette, number formats, value ranges and ticks, the
 //! `Ticked` axis, the header, legend swatches, intervals, seed dots and the axis break mark.
 
+use image::RgbImage;
 use std::error::Error;
 
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
@@ -8,7 +9,10 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::text::{Area, Canvas, PAD, PlotError, TEXT_SIZE, TITLE_SIZE, font, text_width};
+use super::text::{
+    Area, Canvas, PAD, PlotError, TEXT_SIZE, TICK_SIZE, TITLE_SIZE, font, render, text_width,
+    widest,
+};
 
 /// Colours of the rows (Tableau 10, matplotlib's default cycle).
 const PALETTE: [RGBColor; 10] = [
@@ -312,58 +316,77 @@ pub(super) fn capitalised(text: &str) -> String {
     })
 }
 
-/// The frame of a chart with one row per item (the accuracy bars, the claims): the header
-/// and legend on top, the rows' labels on the left, their numbers in a column on the
-/// right, a value axis below.
+/// A chart with one row per item (the accuracy bars, the claims): the header and legend on
+/// top, the rows' labels on the left, their numbers in a column on the right, a value axis
+/// below with grid lines.
 pub(super) struct RowFrame<'a> {
     pub(super) header: Header<'a>,
     pub(super) legend: &'a [(Swatch, String)],
-    /// Rows.
-    pub(super) rows: usize,
+    /// The rows' labels, the top row's first.
+    pub(super) labels: &'a [String],
     pub(super) row_h: i32,
-    /// Width of the widest row label.
-    pub(super) label_w: i32,
     pub(super) plot_w: i32,
     /// Width of the column on the right, its padding included.
     pub(super) right_w: i32,
+    /// Tick labels on the value axis, about.
+    pub(super) x_labels: usize,
+    /// The value axis' description.
+    pub(super) x_desc: &'a str,
 }
+
+/// The chart [`RowFrame::draw`] hands its caller: values across, row `i` at [`row_y`].
+pub(super) type RowChart<'a, 'b> =
+    ChartContext<'a, Canvas<'b>, Cartesian2d<RangedCoordf64, Ticked>>;
 
 impl RowFrame<'_> {
     /// Height of the value axis under the rows.
     const AXIS_H: i32 = 56;
 
-    /// The picture's width and height.
-    pub(super) fn size(&self) -> Result<(u32, u32), PlotError> {
-        let width = (PAD + self.label_w + 10 + self.plot_w + self.right_w)
+    /// The picture: the frame with values `x` across, then `rows` draws the rows on the
+    /// chart (and beside it on the picture's area).
+    pub(super) fn draw(
+        &self,
+        x: std::ops::Range<f64>,
+        rows: impl FnOnce(&Area<'_>, &mut RowChart<'_, '_>) -> Result<(), Box<dyn Error>>,
+    ) -> Result<RgbImage, PlotError> {
+        let n = self.labels.len();
+        let label_w = widest(self.labels.iter().map(String::as_str), TICK_SIZE)?;
+        let width = (PAD + label_w + 10 + self.plot_w + self.right_w)
             .max(self.header.width()?)
             .max(2 * PAD + legend_width(self.legend)?);
-        let height = Header::HEIGHT + self.row_h * self.rows as i32 + Self::AXIS_H + PAD;
-        Ok((width as u32, height as u32))
-    }
-
-    /// Draws the header and legend on `root` and returns the area under them.
-    pub(super) fn top<'b>(&self, root: &Area<'b>) -> Result<Area<'b>, Box<dyn Error>> {
-        let legend_y = self.header.draw(root)?;
-        draw_legend(root, self.legend, legend_y)?;
-        Ok(root.split_vertically(Header::HEIGHT).1)
-    }
-
-    /// The chart of the rows on `body` (from [`Self::top`]), values `x` across, the first
-    /// row at the top.
-    pub(super) fn chart<'b, 'c>(
-        &self,
-        body: &'c Area<'b>,
-        x: std::ops::Range<f64>,
-    ) -> Result<ChartContext<'c, Canvas<'b>, Cartesian2d<RangedCoordf64, Ticked>>, Box<dyn Error>>
-    {
-        let n = self.rows;
-        let ticks: Vec<f64> = (0..n).map(|i| row_y(i, n)).collect();
-        Ok(ChartBuilder::on(body)
-            .margin_left(PAD)
-            .margin_right(self.right_w)
-            .margin_bottom(PAD)
-            .y_label_area_size(self.label_w + 10)
-            .x_label_area_size(Self::AXIS_H)
-            .build_cartesian_2d(x, Ticked::new(-0.5, n as f64 - 0.5, ticks))?)
+        let height = Header::HEIGHT + self.row_h * n as i32 + Self::AXIS_H + PAD;
+        render(width as u32, height as u32, |root| {
+            let legend_y = self.header.draw(root)?;
+            draw_legend(root, self.legend, legend_y)?;
+            let (_, body) = root.split_vertically(Header::HEIGHT);
+            let ticks: Vec<f64> = (0..n).map(|i| row_y(i, n)).collect();
+            let mut chart = ChartBuilder::on(&body)
+                .margin_left(PAD)
+                .margin_right(self.right_w)
+                .margin_bottom(PAD)
+                .y_label_area_size(label_w + 10)
+                .x_label_area_size(Self::AXIS_H)
+                .build_cartesian_2d(x, Ticked::new(-0.5, n as f64 - 0.5, ticks))?;
+            chart
+                .configure_mesh()
+                .disable_y_mesh()
+                .bold_line_style(GRID)
+                .light_line_style(TRANSPARENT)
+                .x_labels(self.x_labels)
+                .x_label_formatter(&|v| tick_label(*v))
+                .y_label_formatter(&|y| {
+                    let i = n as i64 - 1 - y.round() as i64;
+                    usize::try_from(i)
+                        .ok()
+                        .and_then(|i| self.labels.get(i))
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .x_desc(self.x_desc)
+                .label_style(font(TICK_SIZE))
+                .axis_desc_style(font(TEXT_SIZE))
+                .draw()?;
+            rows(root, &mut chart)
+        })
     }
 }
