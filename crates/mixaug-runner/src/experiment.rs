@@ -596,8 +596,7 @@ pub fn run_experiment(
             )),
         };
         // The terminal UI owns the screen while it is up: the lines wait for it to close.
-        let lines = !options.quiet && !options.terminal_ui;
-        let mut progress = Progress::new(!lines);
+        let mut progress = Progress::new(options.quiet || options.terminal_ui);
         let name = &experiment.name;
         let epoch_line = |m: &EpochMetrics| {
             let accuracy = if m.top1.is_nan() {
@@ -641,10 +640,10 @@ pub fn run_experiment(
                     ),
                     Event::Epoch(history) => {
                         let m = history.last().expect("an epoch was just added");
-                        if lines {
-                            println!("{}", epoch_line(m));
-                        } else if options.terminal_ui && !options.quiet {
-                            shown_later.push(epoch_line(m));
+                        match (options.quiet, options.terminal_ui) {
+                            (true, _) => {}
+                            (false, false) => println!("{}", epoch_line(m)),
+                            (false, true) => shown_later.push(epoch_line(m)),
                         }
                         let mut runs = results.clone();
                         runs.push((seed, history.to_vec()));

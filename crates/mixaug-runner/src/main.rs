@@ -11,9 +11,9 @@ use mixaug_runner::experiment::{Experiment, RunOptions, run_experiment};
 use mixaug_runner::tables::{
     TableOverrides, find_table, list_line, load_tables, report_markdown, run_table, smoke_table,
 };
-use mixaug_runner::train::DataParallel;
+use mixaug_runner::train::{DataParallel, terminal_ui_possible};
 use mixaug_runner::{
-    device::{is_cuda, parse_device},
+    device::parse_device,
     gallery::{GalleryOptions, render_gallery},
     render::{Normalization, save_png},
     saliency::saliency_picture,
@@ -104,11 +104,9 @@ struct ReproduceArgs {
     /// data parallel strategies, --data-parallel, docs/training.md).
     #[arg(long, default_value = "flex")]
     device: String,
-    /// How several --device train together: `multi-device` (gradients summed on the first
-    /// device; any backend) or `ddp` (burn-train's distributed data parallel, NCCL
-    /// all-reduce; CUDA only, experimental: not yet run on two GPUs, docs/training.md).
-    #[arg(long, value_enum, default_value_t = ParallelArg::MultiDevice)]
-    data_parallel: ParallelArg,
+    /// How several --device train together.
+    #[arg(long, value_enum, default_value_t = DataParallel::MultiDevice)]
+    data_parallel: DataParallel,
 }
 
 #[derive(clap::Args, Debug)]
@@ -134,11 +132,9 @@ struct TrainArgs {
     /// data parallel strategies, --data-parallel, docs/training.md).
     #[arg(long, default_value = "flex")]
     device: String,
-    /// How several --device train together: `multi-device` (gradients summed on the first
-    /// device; any backend) or `ddp` (burn-train's distributed data parallel, NCCL
-    /// all-reduce; CUDA only, experimental: not yet run on two GPUs, docs/training.md).
-    #[arg(long, value_enum, default_value_t = ParallelArg::MultiDevice)]
-    data_parallel: ParallelArg,
+    /// How several --device train together.
+    #[arg(long, value_enum, default_value_t = DataParallel::MultiDevice)]
+    data_parallel: DataParallel,
 }
 
 #[derive(clap::Args, Debug)]
@@ -390,20 +386,11 @@ fn cam(args: CamArgs) -> Result<()> {
     Ok(())
 }
 
-/// `--data-parallel`: burn-train's strategy for several devices.
-#[derive(clap::ValueEnum, Debug, Clone, Copy)]
-enum ParallelArg {
-    /// Multi-device (any backend).
-    MultiDevice,
-    /// Distributed data parallel (CUDA only; experimental).
-    Ddp,
-}
-
 /// The autodiff training device of a comma-separated `--device` list, and run options
-/// with the others as replicas, trained together as `parallel` says.
+/// with the others as replicas, trained together as `data_parallel` says.
 fn training_run(
     list: &str,
-    parallel: ParallelArg,
+    data_parallel: DataParallel,
     quiet: bool,
     resume: bool,
 ) -> Result<(burn::prelude::Device, RunOptions)> {
@@ -411,17 +398,8 @@ fn training_run(
         .split(',')
         .map(|name| Ok(parse_device(name.trim())?.autodiff()))
         .collect::<Result<Vec<_>>>()?;
-    let data_parallel = match parallel {
-        ParallelArg::MultiDevice => DataParallel::MultiDevice,
-        ParallelArg::Ddp => DataParallel::Ddp,
-    };
-    // One device trains alone whatever the strategy (see `train`).
-    if data_parallel == DataParallel::Ddp && devices.len() > 1 && !devices.iter().all(is_cuda) {
-        bail!(
-            "--data-parallel ddp needs CUDA devices (burn 0.22's all-reduce is NCCL's), not \
-             `{list}`: use --data-parallel multi-device"
-        );
-    }
+    // Refused before any data is read.
+    data_parallel.check_devices(&devices)?;
     let main = devices.remove(0);
     let run = RunOptions {
         quiet,
@@ -433,16 +411,6 @@ fn training_run(
     Ok((main, run))
 }
 
-/// Whether burn-train's terminal UI can be shown: built in, standard output and input
-/// on a terminal, and not under CI (`CI` set).
-fn terminal_ui_available() -> bool {
-    use std::io::IsTerminal;
-    cfg!(feature = "tui")
-        && std::io::stdout().is_terminal()
-        && std::io::stdin().is_terminal()
-        && std::env::var_os("CI").is_none()
-}
-
 fn train(args: TrainArgs) -> Result<()> {
     let text = std::fs::read_to_string(&args.config)
         .with_context(|| format!("cannot read {}", args.config.display()))?;
@@ -450,7 +418,8 @@ fn train(args: TrainArgs) -> Result<()> {
         Experiment::from_toml(&text).with_context(|| format!("in {}", args.config.display()))?;
     let (device, mut run) =
         training_run(&args.device, args.data_parallel, args.quiet, args.resume)?;
-    run.terminal_ui = !args.plain && !run.quiet && terminal_ui_available();
+    run.terminal_ui =
+        !args.plain && !run.quiet && std::env::var_os("CI").is_none() && terminal_ui_possible();
     let results = run_experiment(&experiment, &args.out, &device, &run)?;
     for (seed, history) in results {
         if let Some(last) = history.last() {

@@ -148,6 +148,13 @@ impl RunRenderer {
         self.names.get(id).map_or("", String::as_str)
     }
 
+    /// Passes an update on to the terminal UI when there is one.
+    fn show(&mut self, update: impl FnOnce(&mut dyn MetricsRenderer)) {
+        if let Some(display) = &mut self.display {
+            update(display.as_mut());
+        }
+    }
+
     fn send(&self, message: Message) {
         // A closed receiver means the caller stopped the run; the `Learner` stops too.
         let _ = self.sender.send(message);
@@ -261,16 +268,12 @@ impl RunRenderer {
 impl MetricsRendererTraining for RunRenderer {
     fn update_train(&mut self, state: MetricState) {
         self.read_train(&state);
-        if let Some(display) = &mut self.display {
-            display.update_train(state);
-        }
+        self.show(|d| d.update_train(state));
     }
 
     fn update_valid(&mut self, state: MetricState) {
         self.read_valid(&state);
-        if let Some(display) = &mut self.display {
-            display.update_valid(state);
-        }
+        self.show(|d| d.update_valid(state));
     }
 
     /// Not passed on to the terminal UI: it would reset the run's interrupter, erasing the
@@ -293,16 +296,12 @@ impl TrainingProgressLogger for RunRenderer {
         label: Option<&str>,
     ) {
         self.started = Instant::now();
-        if let Some(display) = &mut self.display {
-            display.start(total_epochs, starting_epoch, total_items, label);
-        }
+        self.show(|d| d.start(total_epochs, starting_epoch, total_items, label));
     }
 
     fn update_epoch(&mut self, epoch: usize) {
         self.epoch_done(epoch);
-        if let Some(display) = &mut self.display {
-            display.update_epoch(epoch);
-        }
+        self.show(|d| d.update_epoch(epoch));
     }
 
     fn start_split(&mut self, split: &str, total_items: usize) {
@@ -310,18 +309,14 @@ impl TrainingProgressLogger for RunRenderer {
         if self.training {
             self.current.started = Some(Instant::now());
         }
-        if let Some(display) = &mut self.display {
-            display.start_split(split, total_items);
-        }
+        self.show(|d| d.start_split(split, total_items));
     }
 
     fn update_split(&mut self, items_processed: usize) {
         if self.training {
             self.step_done(items_processed);
         }
-        if let Some(display) = &mut self.display {
-            display.update_split(items_processed);
-        }
+        self.show(|d| d.update_split(items_processed));
     }
 
     fn end_split(&mut self) {
@@ -331,21 +326,15 @@ impl TrainingProgressLogger for RunRenderer {
                 .started
                 .map_or(0.0, |s| s.elapsed().as_secs_f64());
         }
-        if let Some(display) = &mut self.display {
-            display.end_split();
-        }
+        self.show(|d| d.end_split());
     }
 
     fn end(&mut self) {
-        if let Some(display) = &mut self.display {
-            TrainingProgressLogger::end(display.as_mut());
-        }
+        self.show(|d| TrainingProgressLogger::end(d));
     }
 
     fn log_event_training(&mut self, event: String) {
-        if let Some(display) = &mut self.display {
-            display.log_event_training(event);
-        }
+        self.show(|d| d.log_event_training(event));
     }
 }
 
@@ -371,16 +360,12 @@ impl EvaluationProgressLogger for RunRenderer {
 
 impl MetricsRenderer for RunRenderer {
     fn manual_close(&mut self) {
-        if let Some(display) = &mut self.display {
-            display.manual_close();
-        }
+        self.show(|d| d.manual_close());
     }
 
     fn register_metric(&mut self, definition: MetricDefinition) {
         self.names
             .insert(definition.metric_id.clone(), definition.name.to_string());
-        if let Some(display) = &mut self.display {
-            display.register_metric(definition);
-        }
+        self.show(|d| d.register_metric(definition));
     }
 }

@@ -116,7 +116,7 @@ pub struct RunControl {
     pub train_eval: Option<Loader>,
     /// Show burn-train's terminal UI while training (curves, progress, `q` to stop the run
     /// and keep its state): needs the `tui` feature (default) and standard output and
-    /// input attached to a terminal, else [`train`] refuses. The events and results are
+    /// input attached to a terminal ([`terminal_ui_possible`]), else [`train`] refuses. The events and results are
     /// the same either way; a caller showing the UI should print nothing meanwhile.
     pub terminal_ui: bool,
     /// The run's name in the terminal UI and burn-train's summary. `None`: none.
@@ -124,13 +124,14 @@ pub struct RunControl {
 }
 
 /// How several devices ([`RunControl::replicas`]) train together: burn-train's two
-/// strategies.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// strategies (`mixaug`'s `--data-parallel multi-device|ddp`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum DataParallel {
     /// burn-train's multi-device strategy, on any backend: each device computes its
     /// batch's gradients, the main device sums them and steps the model, which goes back
     /// to every device. Each device's loss is divided by their number.
     #[default]
+    #[value(help = "gradients summed on the first device; any backend")]
     MultiDevice,
     /// burn-train's distributed data parallel strategy: a model on each device, whose
     /// gradients an all-reduce (NCCL) averages during the backward pass, and each device
@@ -142,7 +143,32 @@ pub enum DataParallel {
     /// Experimental: it has not run on two GPUs, and burn-train 0.22.1's workers do not
     /// stop together, so a stop or a failed step can leave the other devices waiting in
     /// the all-reduce (docs/training.md lists the cases).
+    #[value(
+        help = "burn-train's distributed data parallel, NCCL all-reduce; CUDA only, \
+                    experimental: not yet run on two GPUs (docs/training.md)"
+    )]
     Ddp,
+}
+
+impl DataParallel {
+    /// Whether `devices` (the main one first) can train together this way: distributed
+    /// data parallel needs distinct CUDA devices; one device trains alone either way.
+    pub fn check_devices(self, devices: &[Device]) -> Result<()> {
+        if self == Self::MultiDevice || devices.len() < 2 {
+            return Ok(());
+        }
+        ensure!(
+            devices.iter().all(crate::device::is_cuda),
+            "distributed data parallel training needs CUDA devices (burn 0.22's all-reduce is \
+             NCCL's): train other devices with the multi-device strategy"
+        );
+        ensure!(
+            (1..devices.len()).all(|i| !devices[..i].contains(&devices[i])),
+            "distributed data parallel training takes each GPU once (NCCL runs one rank per \
+             GPU): train one GPU several times with the multi-device strategy"
+        );
+        Ok(())
+    }
 }
 
 /// Trains `network` on `train` with `mixer` for `options.epochs` epochs on the autodiff
@@ -204,16 +230,6 @@ pub fn train(
         network.mid.is_some() == options.mid_level_head,
         "the network's mid-level head does not match train.mid_level_head"
     );
-    if control.terminal_ui {
-        ensure!(
-            cfg!(feature = "tui"),
-            "the terminal UI needs mixaug-runner's `tui` feature, left out of this build"
-        );
-        ensure!(
-            std::io::stdout().is_terminal() && std::io::stdin().is_terminal(),
-            "the terminal UI needs standard output and input attached to a terminal"
-        );
-    }
     let devices: Vec<Device> = std::iter::once(device.clone())
         .chain(control.replicas.iter().map(|d| match d.is_autodiff() {
             true => d.clone(),
@@ -230,19 +246,8 @@ pub fn train(
         "an epoch of {batches} batches cannot be shared by {k} devices (one batch each per step)"
     );
     let batches = batches / k * k;
+    control.data_parallel.check_devices(&devices)?;
     let ddp = k > 1 && control.data_parallel == DataParallel::Ddp;
-    if ddp {
-        ensure!(
-            devices.iter().all(crate::device::is_cuda),
-            "distributed data parallel training needs CUDA devices (burn 0.22's all-reduce is \
-             NCCL's), not {devices:?}: train these with the multi-device strategy"
-        );
-        ensure!(
-            (1..k).all(|i| !devices[..i].contains(&devices[i])),
-            "distributed data parallel training takes each GPU once (NCCL runs one rank per \
-             GPU), not {devices:?}: train these with the multi-device strategy"
-        );
-    }
     let kept = match &control.state_dir {
         Some(state) => state::last_complete(state)?,
         None => None,
@@ -340,7 +345,8 @@ pub fn train(
         },
         control
             .terminal_ui
-            .then(|| terminal_ui(&failure, first_epoch)),
+            .then(|| terminal_ui(&failure, first_epoch))
+            .transpose()?,
     );
     let directory = control
         .state_dir
@@ -456,20 +462,30 @@ pub fn train(
     Ok((result.model.network, history))
 }
 
+/// Whether burn-train's terminal UI can be shown: built in (the `tui` feature) and
+/// standard output and input attached to a terminal.
+pub fn terminal_ui_possible() -> bool {
+    cfg!(feature = "tui") && std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
+}
+
 /// burn-train's terminal UI, continuing after `first_epoch` epochs; its `q` menu stops
 /// the run through `failure`'s interrupter.
 #[cfg(feature = "tui")]
-fn terminal_ui(failure: &Failure, first_epoch: usize) -> Box<dyn MetricsRenderer> {
-    Box::new(TuiMetricsRendererWrapper::new(
+fn terminal_ui(failure: &Failure, first_epoch: usize) -> Result<Box<dyn MetricsRenderer>> {
+    ensure!(
+        terminal_ui_possible(),
+        "the terminal UI needs standard output and input attached to a terminal"
+    );
+    Ok(Box::new(TuiMetricsRendererWrapper::new(
         failure.interrupter(),
         (first_epoch > 0).then_some(first_epoch),
-    ))
+    )))
 }
 
-/// Never called: [`train`] refuses the terminal UI in a build without it.
+/// The terminal UI is not in a build without the `tui` feature.
 #[cfg(not(feature = "tui"))]
-fn terminal_ui(_failure: &Failure, _first_epoch: usize) -> Box<dyn MetricsRenderer> {
-    unreachable!("train() refuses the terminal UI without the `tui` feature")
+fn terminal_ui(_failure: &Failure, _first_epoch: usize) -> Result<Box<dyn MetricsRenderer>> {
+    bail!("the terminal UI needs mixaug-runner's `tui` feature, left out of this build")
 }
 
 /// Stops the `Learner` when dropped armed: by an early return or a panic of the event
