@@ -534,44 +534,35 @@ fn two_devices_average_the_gradients_of_their_batches() {
         );
     }
 
+    // A one-step run of the plain network under `control`.
+    let one_step = |control: &RunControl| {
+        fit(
+            tiny_network(&device, LossKind::SoftCe, false),
+            &mixer,
+            &opts,
+            control,
+        )
+    };
     // Distributed data parallel is refused off CUDA, with an error instead of burn's
     // panic ("Distributed operations are not supported for device").
     let ddp = RunControl {
         data_parallel: DataParallel::Ddp,
         ..control.clone()
     };
-    let err = fit(
-        tiny_network(&device, LossKind::SoftCe, false),
-        &mixer,
-        &opts,
-        &ddp,
-    )
-    .unwrap_err();
+    let err = one_step(&ddp).unwrap_err();
     assert!(err.to_string().contains("needs CUDA devices"), "{err}");
     // On one device there is nothing to distribute: the strategy does not apply.
-    let alone = RunControl {
+    one_step(&RunControl {
         replicas: Vec::new(),
         ..ddp
-    };
-    fit(
-        tiny_network(&device, LossKind::SoftCe, false),
-        &mixer,
-        &opts,
-        &alone,
-    )
+    })
     .unwrap();
 
     // Fewer batches than devices are refused.
-    let nine = RunControl {
+    let err = one_step(&RunControl {
         replicas: vec![device.clone(); 8],
         ..control
-    };
-    let err = fit(
-        tiny_network(&device, LossKind::SoftCe, false),
-        &mixer,
-        &opts,
-        &nine,
-    )
+    })
     .unwrap_err();
     assert!(
         err.to_string().contains("cannot be shared by 9 devices"),
