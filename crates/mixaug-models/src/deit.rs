@@ -14,9 +14,10 @@ use mixaug_maps::{CamClassifier, CamModel};
 use thiserror::Error;
 
 use crate::drop_path::{DropPath, drop_path_rates, valid_rate};
+use crate::input::check_images;
 use crate::{
-    Architecture, ClassifierFamily, ImportError, ImportOptions, ImportReport, ModelError,
-    ModelSpec, PytorchLayout, SpecOption, load_pytorch,
+    Architecture, ClassifierFamily, ImageShapeError, ImportError, ImportOptions, ImportReport,
+    ModelError, ModelSpec, PytorchLayout, SpecOption, load_pytorch,
 };
 
 /// A [`DeitConfig`] that cannot be built.
@@ -172,6 +173,7 @@ impl DeitConfig {
             blocks,
             norm: norm(),
             head: linear(d, self.num_classes, device),
+            image_size: self.image_size,
         })
     }
 
@@ -309,27 +311,45 @@ pub struct Deit {
     pub norm: LayerNorm,
     /// Classifier on the class token (burn's `[in, out]` weight layout).
     pub head: Linear,
+    /// Side of the square images the network takes (the configuration's `image_size`):
+    /// the position embedding has one entry per patch of it.
+    pub image_size: usize,
 }
 
 impl Deit {
+    /// `[C, S, S]`: the images the network takes (the patch projection's input channels and
+    /// the configured image size).
+    fn image_shape(&self) -> [usize; 3] {
+        let proj = &self.patch_embed.proj;
+        let channels = proj.weight.lazy_shape().dims::<4>()[1] * proj.groups;
+        [channels, self.image_size, self.image_size]
+    }
+
+    /// Checks that the network takes `images`, on the host shape only (no device work):
+    /// `C` channels of `S × S`, the configured input channels and image size. Every forward
+    /// makes this check before burn sees the batch.
+    ///
+    /// # Errors
+    /// [`ImageShapeError`], naming the expected and the given shape.
+    pub fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
+        check_images(<Self as ClassifierFamily>::NAME, self.image_shape(), images)
+    }
+
     /// All tokens after the final norm, the class token first, then the patches in
     /// row-major order; and the last block's attention probabilities.
     ///
     /// # Panics
-    /// When the image is not the configured size.
+    /// When the images are not the configured size and channels ([`Self::check_images`]).
     ///
     /// # Shapes
     /// - `images`: `[N, C, S, S]` with `S` the configured image size; outputs
     ///   `[N, 1 + L, D]` and `[N, heads, 1 + L, 1 + L]`, `L = (S/p)²`
     fn tokens_and_attention(&self, images: Tensor<4>) -> (Tensor<3>, Tensor<4>) {
+        if let Err(e) = self.check_images(&images) {
+            panic!("{e}");
+        }
         let patches = self.patch_embed.forward(images);
-        let [n, l, d] = patches.dims();
-        let expected = self.pos_embed.shape().dims::<3>()[1] - 1;
-        assert_eq!(
-            l, expected,
-            "DeiT: {l} patches where the position embedding has {expected}: the image is not \
-             the configured size"
-        );
+        let [n, _, d] = patches.dims();
         let cls = self.cls_token.val().expand([n, 1, d]);
         let x = Tensor::cat(vec![cls, patches], 1) + self.pos_embed.val();
         let (last, rest) = self
@@ -344,6 +364,9 @@ impl Deit {
     /// All tokens after the final norm: the class token first, then the patches in
     /// row-major order.
     ///
+    /// # Panics
+    /// When the images are not the configured size and channels ([`Self::check_images`]).
+    ///
     /// # Shapes
     /// - `images`: `[N, C, S, S]`; output `[N, 1 + L, D]`, `L = (S/p)²`
     pub fn forward_features(&self, images: Tensor<4>) -> Tensor<3> {
@@ -354,6 +377,9 @@ impl Deit {
     /// (not averaged): row `[n, h, :]` is the softmax row of the class-token query without
     /// its entry for the class token itself, so it sums to 1 minus that entry; patch `l`
     /// is grid cell `(l / (S/p), l % (S/p))`. TransMix averages it over the heads.
+    ///
+    /// # Panics
+    /// When the images are not the configured size and channels ([`Self::check_images`]).
     ///
     /// # Shapes
     /// - `images`: `[N, C, S, S]`; outputs `[N, K]` and `[N, heads, L]`, `L = (S/p)²`
@@ -366,10 +392,28 @@ impl Deit {
 
     /// Logits.
     ///
+    /// # Panics
+    /// When the images are not the configured size and channels, with
+    /// [`ImageShapeError`]'s message, before burn sees them; [`try_forward`](Self::try_forward)
+    /// returns the error instead.
+    ///
     /// # Shapes
     /// - `images`: `[N, C, S, S]`; output `[N, K]`
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         self.classify(self.pooled(images))
+    }
+
+    /// Logits, or the error of [`check_images`](Self::check_images) for a batch of another
+    /// shape than the network takes.
+    ///
+    /// # Errors
+    /// [`ImageShapeError`].
+    ///
+    /// # Shapes
+    /// - `images`: `[N, C, S, S]`; output `[N, K]`
+    pub fn try_forward(&self, images: Tensor<4>) -> Result<Tensor<2>, ImageShapeError> {
+        self.check_images(&images)?;
+        Ok(self.forward(images))
     }
 
     /// Learnable parameters, as PyTorch's `parameters()` counts them (burn's `num_params`:
@@ -386,7 +430,8 @@ fn class_token(tokens: Tensor<3>) -> Tensor<2> {
 }
 
 impl PooledClassifier for Deit {
-    /// The class token after the final norm, `[N, D]`.
+    /// The class token after the final norm, `[N, D]`. Panics like [`Deit::forward`] on
+    /// images of another shape.
     fn pooled(&self, images: Tensor<4>) -> Tensor<2> {
         class_token(self.forward_features(images))
     }
@@ -453,6 +498,10 @@ impl ClassifierFamily for Deit {
 
     fn classifier(&self) -> &Linear {
         &self.head
+    }
+
+    fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
+        Deit::check_images(self, images)
     }
 
     fn forward_with_attention(&self, images: Tensor<4>) -> Option<(Tensor<2>, Tensor<3>)> {

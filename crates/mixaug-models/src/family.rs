@@ -29,7 +29,8 @@ use mixaug_loss::PooledClassifier;
 use mixaug_maps::CamModel;
 
 use crate::{
-    Architecture, ImportError, ImportOptions, ImportReport, ModelError, ModelSpec, SpecOption,
+    Architecture, ImageShapeError, ImportError, ImportOptions, ImportReport, ModelError, ModelSpec,
+    SpecOption,
 };
 
 /// A family of networks: what [`Classifier`](crate::Classifier) asks of each of its variants.
@@ -70,6 +71,19 @@ pub trait ClassifierFamily: Module + PooledClassifier + CamModel + Sized {
     /// The final linear classifier (burn's `[in, out]` weight layout): the layer a pretrained
     /// backbone is given anew.
     fn classifier(&self) -> &Linear;
+
+    /// Checks, on the host shape only, that the network takes `images`; every forward of a
+    /// network that refuses some shapes makes this check and panics with the error's
+    /// message, [`Classifier`](crate::Classifier)'s fallible forwards return it. Default:
+    /// any batch (the convolutional networks take images of any size).
+    ///
+    /// # Errors
+    /// [`ImageShapeError`] for a batch of another size or channel count than the network
+    /// was configured for (the vision transformers).
+    fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
+        let _ = images;
+        Ok(())
+    }
 
     /// Channels of the mid-level features of [`forward_with_mid`](Self::forward_with_mid);
     /// `None` without them.
@@ -268,12 +282,42 @@ macro_rules! families {
                     }
                 }
 
+                /// Checks, on the host shape only, that the network takes `images`
+                /// ([`ClassifierFamily::check_images`]: a vision transformer takes its
+                /// configured image size and channels, the other families any batch).
+                ///
+                /// # Errors
+                /// [`ModelError::ImageShape`].
+                pub fn check_images(&self, images: &Tensor<4>) -> Result<(), ModelError> {
+                    match self {
+                        $(Self::$variant(m) => ClassifierFamily::check_images(m, images)?,)+
+                    }
+                    Ok(())
+                }
+
                 /// Logits.
+                ///
+                /// # Panics
+                /// On images the network does not take ([`Self::check_images`]), with the
+                /// error's message, before burn sees them; [`Self::try_forward`] returns
+                /// the error instead.
                 ///
                 /// # Shapes
                 /// - `images`: `[N, 3, H, W]`; output `[N, K]`
                 pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
                     self.classify(self.pooled(images))
+                }
+
+                /// Logits, after [`Self::check_images`].
+                ///
+                /// # Errors
+                /// [`ModelError::ImageShape`] on images the network does not take.
+                ///
+                /// # Shapes
+                /// - `images`: `[N, 3, H, W]`; output `[N, K]`
+                pub fn try_forward(&self, images: Tensor<4>) -> Result<Tensor<2>, ModelError> {
+                    self.check_images(&images)?;
+                    Ok(self.forward(images))
                 }
 
                 /// `[D, K]`: pooled feature size and classes.
@@ -310,11 +354,13 @@ macro_rules! families {
                 /// - `images`: `[N, 3, H, W]`; output `([N, K], [N, C3, h, w])`
                 ///
                 /// # Errors
-                /// [`ModelError::Unsupported`] for a family without mid-level features.
+                /// [`ModelError::Unsupported`] for a family without mid-level features,
+                /// [`ModelError::ImageShape`] on images the network does not take.
                 pub fn forward_with_mid(
                     &self,
                     images: Tensor<4>,
                 ) -> Result<(Tensor<2>, Tensor<4>), ModelError> {
+                    self.check_images(&images)?;
                     match self {
                         $(Self::$variant(m) => ClassifierFamily::forward_with_mid(m, images)
                             .ok_or_else(|| Family::$variant.unsupported(MID_LEVEL)),)+
@@ -329,11 +375,13 @@ macro_rules! families {
                 ///   patches
                 ///
                 /// # Errors
-                /// [`ModelError::Unsupported`] for a network without a class token.
+                /// [`ModelError::Unsupported`] for a network without a class token,
+                /// [`ModelError::ImageShape`] on images the network does not take.
                 pub fn forward_with_attention(
                     &self,
                     images: Tensor<4>,
                 ) -> Result<(Tensor<2>, Tensor<3>), ModelError> {
+                    self.check_images(&images)?;
                     match self {
                         $(Self::$variant(m) => ClassifierFamily::forward_with_attention(m, images)
                             .ok_or_else(|| Family::$variant.unsupported(CLASS_ATTENTION)),)+

@@ -11,12 +11,19 @@
 //! `attn_mask`, which are computed from the window size and which the original Swin
 //! release's checkpoints contain). burn-store's PyTorch adapter transposes linear weights
 //! (`[out, in]` → `[in, out]`) and renames the norm parameters (`weight`/`bias` →
-//! `gamma`/`beta`).
+//! `gamma`/`beta`); [`ImportError::Mismatch`] undoes both (and the layout's remapping), so
+//! that its keys and shapes are those of the file.
 
+use std::collections::HashMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::store::{ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore};
+use burn::store::{
+    ApplyError, ApplyResult, BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, ModuleStore,
+    PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
+};
+use burn::tensor::DType;
 use thiserror::Error;
 
 /// Why a checkpoint could not be loaded.
@@ -36,29 +43,147 @@ pub enum ImportError {
         /// The reader's message.
         reason: String,
     },
-    /// Strict loading found keys the model lacks or parameters the checkpoint lacks.
+    /// The checkpoint does not fit the model: every problem at once, named by the
+    /// checkpoint's own keys (PyTorch's `norm.weight`, not burn's `norm.gamma`; the layout's
+    /// [`KEY_REMAPPING`](PytorchLayout::KEY_REMAPPING) undone) with shapes in its own layout
+    /// (a linear weight `(out, in)`). Missing and unexpected keys are errors only when
+    /// loading strictly (else they are empty here and in the [`ImportReport`]); a tensor that
+    /// does not fit its parameter always is.
     #[error(
-        "checkpoint {path} does not match the model:\n  missing from the checkpoint: {missing:?}\n  \
-         not in the model: {unexpected:?}\n(set `strict = false` to load what matches, or \
-         `replace_classifier` to start a new head)"
+        "checkpoint {path} does not fit the model (keys and shapes as the checkpoint writes \
+         them):{}",
+        MismatchLines { missing, unexpected, incompatible }
     )]
-    KeyMismatch {
+    Mismatch {
         /// The checkpoint.
         path: PathBuf,
-        /// Model parameters the checkpoint has no tensor for (burn's paths: a norm's
-        /// `weight`/`bias` are `gamma`/`beta`).
+        /// Checkpoint keys the model needs and the checkpoint lacks (strict loading only).
         missing: Vec<String>,
-        /// Checkpoint tensors the model has no parameter for.
+        /// Checkpoint keys the model has no parameter for (strict loading only).
         unexpected: Vec<String>,
+        /// Checkpoint tensors that do not fit their parameter.
+        incompatible: Vec<IncompatibleTensor>,
     },
-    /// A tensor has the wrong shape or type for its parameter.
-    #[error("checkpoint {path} has tensors that do not fit the model: {errors:?}")]
-    Incompatible {
-        /// The checkpoint.
-        path: PathBuf,
-        /// One message per tensor.
-        errors: Vec<String>,
+}
+
+/// A checkpoint tensor that does not fit the model's parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncompatibleTensor {
+    /// The checkpoint's key (PyTorch's name).
+    pub key: String,
+    /// What does not fit.
+    pub problem: TensorProblem,
+}
+
+impl fmt::Display for IncompatibleTensor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.problem)
+    }
+}
+
+/// Why a checkpoint tensor does not fit its parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TensorProblem {
+    /// Another shape. Both shapes are in the checkpoint's layout: a linear weight is
+    /// PyTorch's `[out, in]` (burn stores it `[in, out]`).
+    Shape {
+        /// The parameter's shape, in the checkpoint's layout.
+        expected: Vec<usize>,
+        /// The checkpoint tensor's shape, as the file writes it.
+        found: Vec<usize>,
     },
+    /// An element type of another kind (integers for a float parameter, …).
+    DType {
+        /// What the parameter takes.
+        expected: DType,
+        /// What the checkpoint holds.
+        found: DType,
+    },
+    /// The tensor could not be read or converted.
+    Unreadable {
+        /// burn-store's message.
+        reason: String,
+    },
+}
+
+impl fmt::Display for TensorProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Shape { expected, found } => write!(
+                f,
+                "shape {} in the checkpoint, the model expects {}",
+                PyShape(found),
+                PyShape(expected)
+            ),
+            Self::DType { expected, found } => write!(
+                f,
+                "element type {found:?} in the checkpoint, the model expects {expected:?}"
+            ),
+            Self::Unreadable { reason } => write!(f, "cannot be read: {reason}"),
+        }
+    }
+}
+
+/// A shape as Python writes a tuple: `(1536, 384)`, `(10,)`, `()`.
+struct PyShape<'a>(&'a [usize]);
+
+impl fmt::Display for PyShape<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [one] => write!(f, "({one},)"),
+            dims => {
+                let dims: Vec<String> = dims.iter().map(ToString::to_string).collect();
+                write!(f, "({})", dims.join(", "))
+            }
+        }
+    }
+}
+
+/// The body of [`ImportError::Mismatch`]'s message: one line per kind of problem found.
+struct MismatchLines<'a> {
+    missing: &'a [String],
+    unexpected: &'a [String],
+    incompatible: &'a [IncompatibleTensor],
+}
+
+impl fmt::Display for MismatchLines<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.missing.is_empty() {
+            let n = self.missing.len();
+            write!(
+                f,
+                "\n  missing from the checkpoint ({n}): {}",
+                self.missing.join(", ")
+            )?;
+        }
+        if !self.unexpected.is_empty() {
+            let n = self.unexpected.len();
+            write!(
+                f,
+                "\n  not in the model ({n}): {}",
+                self.unexpected.join(", ")
+            )?;
+        }
+        if !self.incompatible.is_empty() {
+            write!(
+                f,
+                "\n  not fitting the model ({}):",
+                self.incompatible.len()
+            )?;
+            for tensor in self.incompatible {
+                write!(f, "\n    {tensor}")?;
+            }
+        }
+        if !self.missing.is_empty() || !self.unexpected.is_empty() {
+            write!(
+                f,
+                "\n(set `strict = false` to load what matches, or `replace_classifier` to start a \
+                 new head)"
+            )
+        } else {
+            write!(f, "\n(set `replace_classifier` to start a new head)")
+        }
+    }
 }
 
 /// How a checkpoint is loaded.
@@ -109,6 +234,10 @@ pub trait PytorchLayout {
     /// Last key components of checkpoint buffers that have no burn counterpart: never
     /// loaded and never reported as unused.
     const IGNORED_BUFFERS: &'static [&'static str];
+    /// The inverse of [`KEY_REMAPPING`](Self::KEY_REMAPPING), `(regex, replacement)` from
+    /// burn's module paths back to checkpoint keys: how [`ImportError::Mismatch`] names the
+    /// keys (a missing key has no checkpoint name to look up). Default: none.
+    const INVERSE_KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[];
 }
 
 fn is_ignored_buffer<M: PytorchLayout>(key: &str) -> bool {
@@ -135,8 +264,9 @@ fn is_ignored_buffer<M: PytorchLayout>(key: &str) -> bool {
 /// ```
 ///
 /// # Errors
-/// [`ImportError::UnknownFormat`], [`ImportError::Read`], [`ImportError::KeyMismatch`]
-/// (strict) and [`ImportError::Incompatible`] (a tensor of the wrong shape, named).
+/// [`ImportError::UnknownFormat`], [`ImportError::Read`] and [`ImportError::Mismatch`]: every
+/// missing and unexpected key (strict) and every tensor that does not fit (always), in one
+/// error. On an error the model is left partly loaded.
 pub fn load_pytorch<M: Module + ModuleSnapshot + PytorchLayout>(
     model: &mut M,
     path: impl AsRef<Path>,
@@ -153,7 +283,9 @@ pub fn load_pytorch<M: Module + ModuleSnapshot + PytorchLayout>(
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let result = match extension.as_deref() {
+    // burn-store's PyTorch reader leaves enum variants out of module paths, its safetensors
+    // reader keeps them (their defaults); the error's names follow the reader.
+    let (loaded, skip_enum_variants) = match extension.as_deref() {
         Some("pth" | "pt") => {
             let mut store = PytorchStore::from_file(&path)
                 .map_indices_contiguous(false)
@@ -168,9 +300,8 @@ pub fn load_pytorch<M: Module + ModuleSnapshot + PytorchLayout>(
             if options.replace_classifier {
                 store = store.with_predicate(keeps_classifier);
             }
-            model
-                .load_from(&mut store)
-                .map_err(|e| read(e.to_string()))?
+            let loaded = load_from_store(model, &mut store).map_err(|e| read(e.to_string()))?;
+            (loaded, true)
         }
         Some("safetensors") => {
             let mut store = SafetensorsStore::from_file(&path)
@@ -184,18 +315,12 @@ pub fn load_pytorch<M: Module + ModuleSnapshot + PytorchLayout>(
             if options.replace_classifier {
                 store = store.with_predicate(keeps_classifier);
             }
-            model
-                .load_from(&mut store)
-                .map_err(|e| read(e.to_string()))?
+            let loaded = load_from_store(model, &mut store).map_err(|e| read(e.to_string()))?;
+            (loaded, false)
         }
         _ => return Err(ImportError::UnknownFormat { path }),
     };
-    if !result.errors.is_empty() {
-        return Err(ImportError::Incompatible {
-            path,
-            errors: result.errors.iter().map(ToString::to_string).collect(),
-        });
-    }
+    let (result, checkpoint_shapes) = loaded;
     let is_head = |k: &str| options.replace_classifier && k.starts_with(M::CLASSIFIER_PREFIX);
     // Parameters the filter kept from loading (a replaced head) count as left initialised.
     let missing: Vec<String> = result
@@ -211,11 +336,30 @@ pub fn load_pytorch<M: Module + ModuleSnapshot + PytorchLayout>(
         .cloned()
         .collect();
     let strict_missing: Vec<String> = missing.iter().filter(|k| !is_head(k)).cloned().collect();
-    if options.strict && (!strict_missing.is_empty() || !unused.is_empty()) {
-        return Err(ImportError::KeyMismatch {
+    let key_mismatch = options.strict && (!strict_missing.is_empty() || !unused.is_empty());
+    if key_mismatch || !result.errors.is_empty() {
+        let names = CheckpointNames::new::<M>(model, skip_enum_variants);
+        let (missing, unexpected) = if options.strict {
+            let mut missing: Vec<String> = strict_missing
+                .iter()
+                .map(|p| names.of_parameter(p))
+                .collect();
+            missing.sort();
+            let unexpected = unused.iter().map(|k| names.of_key(k)).collect();
+            (missing, unexpected)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let incompatible = result
+            .errors
+            .iter()
+            .map(|e| names.incompatible(e, &checkpoint_shapes))
+            .collect();
+        return Err(ImportError::Mismatch {
             path,
-            missing: strict_missing,
-            unexpected: unused,
+            missing,
+            unexpected,
+            incompatible,
         });
     }
     Ok(ImportReport {
@@ -223,4 +367,131 @@ pub fn load_pytorch<M: Module + ModuleSnapshot + PytorchLayout>(
         missing,
         unused,
     })
+}
+
+/// The shapes of a checkpoint's tensors as the file writes them, by key (after the layout's
+/// remapping).
+type CheckpointShapes = HashMap<String, Vec<usize>>;
+
+/// Loads `store` into `model`. When some tensor did not fit, also the checkpoint's tensor
+/// shapes as the file writes them (keys after the layout's remapping), for the error; only
+/// the file's metadata is read for them.
+fn load_from_store<M: ModuleSnapshot, S: ModuleStore>(
+    model: &mut M,
+    store: &mut S,
+) -> Result<(ApplyResult, CheckpointShapes), S::Error> {
+    let result = model.load_from(store)?;
+    let shapes = if result.errors.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .get_all_tensors()?
+            .iter()
+            .map(|(key, tensor)| (key.clone(), tensor.shape.to_vec()))
+            .collect()
+    };
+    Ok((result, shapes))
+}
+
+/// How the checkpoint names the model's parameters, for [`ImportError::Mismatch`]: burn's
+/// module path → the PyTorch name and shape (burn-store's [`BurnToPyTorchAdapter`]: norms'
+/// `gamma`/`beta` are `weight`/`bias`, linear weights `[out, in]`), then the layout's
+/// [`INVERSE_KEY_REMAPPING`](PytorchLayout::INVERSE_KEY_REMAPPING) back to the file's keys.
+struct CheckpointNames {
+    /// burn's path → (PyTorch path before the inverse remapping, PyTorch-layout shape).
+    parameters: HashMap<String, (String, Vec<usize>)>,
+    /// The inverse remapping.
+    remapper: KeyRemapper,
+}
+
+impl CheckpointNames {
+    /// Only on the error path: collecting creates the parameters that were not loaded.
+    fn new<M: ModuleSnapshot + PytorchLayout>(model: &M, skip_enum_variants: bool) -> Self {
+        let burn = model.collect(None, None, skip_enum_variants);
+        let pytorch = model.collect(
+            None,
+            Some(Box::new(BurnToPyTorchAdapter)),
+            skip_enum_variants,
+        );
+        let parameters = burn
+            .into_iter()
+            .zip(pytorch)
+            .map(|(b, p)| (b.name, (p.name, p.shape.to_vec())))
+            .collect();
+        // The patterns are constants of the layout; should one not compile, the keys are
+        // reported as remapped rather than not at all.
+        let remapper = KeyRemapper::from_patterns(M::INVERSE_KEY_REMAPPING.to_vec())
+            .unwrap_or_else(|_| KeyRemapper::new());
+        Self {
+            parameters,
+            remapper,
+        }
+    }
+
+    /// A key of the remapped checkpoint, as the file writes it.
+    fn of_key(&self, key: &str) -> String {
+        let mut key = key.to_string();
+        for (pattern, replacement) in self.remapper.to_regex_pairs() {
+            if pattern.is_match(&key) {
+                key = pattern.replace_all(&key, replacement.as_str()).into_owned();
+            }
+        }
+        key
+    }
+
+    /// The PyTorch name of a parameter (burn's path), before the inverse remapping.
+    fn pytorch_path<'a>(&'a self, parameter: &'a str) -> &'a str {
+        self.parameters
+            .get(parameter)
+            .map_or(parameter, |(name, _)| name.as_str())
+    }
+
+    /// The checkpoint key of a parameter (burn's path).
+    fn of_parameter(&self, parameter: &str) -> String {
+        self.of_key(self.pytorch_path(parameter))
+    }
+
+    /// One of burn-store's errors in the checkpoint's names and layout. `shapes` are the
+    /// checkpoint's, by remapped key: the applier looks a tensor up under burn's path first,
+    /// then under PyTorch's name.
+    fn incompatible(&self, error: &ApplyError, shapes: &CheckpointShapes) -> IncompatibleTensor {
+        let (ApplyError::ShapeMismatch { path, .. }
+        | ApplyError::DTypeMismatch { path, .. }
+        | ApplyError::AdapterError { path, .. }
+        | ApplyError::LoadError { path, .. }) = error;
+        let source = if shapes.contains_key(path.as_str()) {
+            path.as_str()
+        } else {
+            self.pytorch_path(path)
+        };
+        let problem = match error {
+            ApplyError::ShapeMismatch {
+                expected, found, ..
+            } => TensorProblem::Shape {
+                expected: self
+                    .parameters
+                    .get(path.as_str())
+                    .map_or_else(|| expected.to_vec(), |(_, shape)| shape.clone()),
+                found: shapes
+                    .get(source)
+                    .cloned()
+                    .unwrap_or_else(|| found.to_vec()),
+            },
+            ApplyError::DTypeMismatch {
+                expected, found, ..
+            } => TensorProblem::DType {
+                expected: *expected,
+                found: *found,
+            },
+            ApplyError::AdapterError { message, .. } | ApplyError::LoadError { message, .. } => {
+                TensorProblem::Unreadable {
+                    reason: message.clone(),
+                }
+            }
+        };
+        IncompatibleTensor {
+            key: self.of_key(source),
+            problem,
+        }
+    }
 }

@@ -35,11 +35,19 @@
 //! [`PooledClassifier`]: mixaug_loss::PooledClassifier
 //! [`CamModel`]: mixaug_maps::CamModel
 
+#![warn(missing_docs)]
+
+/// The README's example, run as a doctest (`cargo test --doc`).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 #[macro_use]
 mod family;
 mod deit;
 mod drop_path;
 mod import;
+mod input;
 mod preact;
 mod resnet;
 mod spec;
@@ -56,5 +64,9 @@ families! {
 
 pub use drop_path::DropPath;
 pub use family::ClassifierFamily;
-pub use import::{ImportError, ImportOptions, ImportReport, PytorchLayout, load_pytorch};
+pub use import::{
+    ImportError, ImportOptions, ImportReport, IncompatibleTensor, PytorchLayout, TensorProblem,
+    load_pytorch,
+};
+pub use input::ImageShapeError;
 pub use spec::{Architecture, ModelError, ModelSpec, SpecOption, architecture_names};

@@ -404,6 +404,10 @@ impl PytorchLayout for ResNet {
         (r"\.downsample\.0\.", ".downsample.conv."),
         (r"\.downsample\.1\.", ".downsample.bn."),
     ];
+    const INVERSE_KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[
+        (r"\.downsample\.conv\.", ".downsample.0."),
+        (r"\.downsample\.bn\.", ".downsample.1."),
+    ];
     const CLASSIFIER_PREFIX: &'static str = "fc.";
     const IGNORED_BUFFERS: &'static [&'static str] = &["num_batches_tracked"];
 }

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::{
-    ARCHITECTURES, ArchConfig, Classifier, DeitConfigError, Family, ImportError, ImportOptions,
-    Stem, SwinConfigError,
+    ARCHITECTURES, ArchConfig, Classifier, DeitConfigError, Family, ImageShapeError, ImportError,
+    ImportOptions, Stem, SwinConfigError,
 };
 
 /// One named architecture.
@@ -98,6 +98,10 @@ pub enum ModelError {
     /// The pretrained checkpoint could not be loaded.
     #[error("model.pretrained: {0}")]
     Import(#[from] ImportError),
+    /// A batch of images the network does not take (another size or channel count than a
+    /// vision transformer was configured for).
+    #[error(transparent)]
+    ImageShape(#[from] ImageShapeError),
 }
 
 /// A network by name, as experiment files write it:

@@ -17,9 +17,10 @@ use thiserror::Error;
 
 use crate::deit::{Mlp, linear};
 use crate::drop_path::{DropPath, drop_path_rates, valid_rate};
+use crate::input::check_images;
 use crate::{
-    Architecture, ClassifierFamily, ImportError, ImportOptions, ImportReport, ModelError,
-    ModelSpec, PytorchLayout, SpecOption, load_pytorch,
+    Architecture, ClassifierFamily, ImageShapeError, ImportError, ImportOptions, ImportReport,
+    ModelError, ModelSpec, PytorchLayout, SpecOption, load_pytorch,
 };
 
 /// A [`SwinConfig`] that cannot be built.
@@ -248,6 +249,7 @@ impl SwinConfig {
             head: SwinHead {
                 fc: linear(last, self.num_classes, device),
             },
+            image_size: self.image_size,
         })
     }
 
@@ -537,15 +539,43 @@ pub struct Swin {
     pub norm: LayerNorm,
     /// Classifier.
     pub head: SwinHead,
+    /// Side of the square images the network takes (the configuration's `image_size`):
+    /// the stages' windows and shifts are planned for it.
+    pub image_size: usize,
 }
 
 impl Swin {
+    /// `[C, S, S]`: the images the network takes (the patch projection's input channels and
+    /// the configured image size).
+    fn image_shape(&self) -> [usize; 3] {
+        let proj = &self.patch_embed.proj;
+        let channels = proj.weight.lazy_shape().dims::<4>()[1] * proj.groups;
+        [channels, self.image_size, self.image_size]
+    }
+
+    /// Checks that the network takes `images`, on the host shape only (no device work):
+    /// `C` channels of `S × S`, the configured input channels and image size (timm's
+    /// `strict_img_size`: the windows, their shifts and masks are planned for that size).
+    /// Every forward makes this check before burn sees the batch.
+    ///
+    /// # Errors
+    /// [`ImageShapeError`], naming the expected and the given shape.
+    pub fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
+        check_images(<Self as ClassifierFamily>::NAME, self.image_shape(), images)
+    }
+
     /// The last stage's tokens after the final norm, channels-last.
     ///
+    /// # Panics
+    /// When the images are not the configured size and channels ([`Self::check_images`]).
+    ///
     /// # Shapes
-    /// - `images`: `[N, C, S, S]` with `S` the configured image size (any size whose
-    ///   stage maps the windows tile); output `[N, h, w, D]`, `h = w = S/(p·2^(stages−1))`
+    /// - `images`: `[N, C, S, S]` with `S` the configured image size; output `[N, h, w, D]`,
+    ///   `h = w = S/(p·2^(stages−1))`
     pub fn forward_features(&self, images: Tensor<4>) -> Tensor<4> {
+        if let Err(e) = self.check_images(&images) {
+            panic!("{e}");
+        }
         let x = self.patch_embed.forward(images);
         self.norm
             .forward(self.layers.iter().fold(x, |x, l| l.forward(x)))
@@ -553,10 +583,28 @@ impl Swin {
 
     /// Logits.
     ///
+    /// # Panics
+    /// When the images are not the configured size and channels, with
+    /// [`ImageShapeError`]'s message, before burn sees them; [`try_forward`](Self::try_forward)
+    /// returns the error instead.
+    ///
     /// # Shapes
     /// - `images`: `[N, C, S, S]`; output `[N, K]`
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         self.classify(self.pooled(images))
+    }
+
+    /// Logits, or the error of [`check_images`](Self::check_images) for a batch of another
+    /// shape than the network takes.
+    ///
+    /// # Errors
+    /// [`ImageShapeError`].
+    ///
+    /// # Shapes
+    /// - `images`: `[N, C, S, S]`; output `[N, K]`
+    pub fn try_forward(&self, images: Tensor<4>) -> Result<Tensor<2>, ImageShapeError> {
+        self.check_images(&images)?;
+        Ok(self.forward(images))
     }
 
     /// Learnable parameters, as PyTorch's `parameters()` counts them (burn's `num_params`:
@@ -567,7 +615,8 @@ impl Swin {
 }
 
 impl PooledClassifier for Swin {
-    /// The average of the last stage's normed tokens, `[N, D]`.
+    /// The average of the last stage's normed tokens, `[N, D]`. Panics like
+    /// [`Swin::forward`] on images of another shape.
     fn pooled(&self, images: Tensor<4>) -> Tensor<2> {
         let f = self.forward_features(images);
         let [n, h, w, d] = f.dims();
@@ -631,6 +680,10 @@ impl ClassifierFamily for Swin {
 
     fn classifier(&self) -> &Linear {
         &self.head.fc
+    }
+
+    fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
+        Swin::check_images(self, images)
     }
 
     fn load_checkpoint(

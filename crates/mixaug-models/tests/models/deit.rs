@@ -1,11 +1,11 @@
 //! DeiT: parameter counts equal timm's, shapes, a training step, the class-token attention
-//! and the configuration errors.
+//! the configuration errors and the images of another shape.
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use mixaug_loss::PooledClassifier;
-use mixaug_models::{DeitConfig, DeitConfigError};
+use mixaug_models::{Classifier, DeitConfig, DeitConfigError, ImageShapeError, ModelError};
 
 fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_into_vec_as::<f32>().unwrap()
@@ -109,4 +109,53 @@ fn invalid_configurations_are_typed_errors() {
         Err(DeitConfigError::Depth)
     );
     assert_eq!(DeitConfig::deit_small(10).validate(), Ok(()));
+}
+
+#[test]
+fn images_of_another_shape_are_a_typed_error() {
+    let device = Device::flex();
+    let model = tiny(7).init(&device);
+    // The configured 3 × 32 × 32 works, through the checked path too.
+    let right = Tensor::<4>::zeros([2, 3, 32, 32], &device);
+    assert_eq!(model.try_forward(right.clone()).unwrap().dims(), [2, 7]);
+    // 40 × 40 makes a 5 × 5 grid of 25 patches for a position embedding of 1 + 16 entries
+    // (burn would fail adding them); one channel does not fit the 3-channel patch
+    // projection (burn's convolution would fail); 36 × 36 would even pass through burn,
+    // its 4.5 × 4.5 patches floored to the configured 4 × 4 grid, silently cropping.
+    for found in [[2, 3, 40, 40], [2, 1, 32, 32], [1, 3, 36, 36]] {
+        let images = Tensor::<4>::zeros(found, &device);
+        let expected = ImageShapeError {
+            network: "DeiT",
+            expected: [3, 32, 32],
+            found,
+        };
+        assert_eq!(model.check_images(&images), Err(expected.clone()));
+        assert_eq!(model.try_forward(images).err(), Some(expected));
+    }
+    // A `Classifier` gives the same error as a `ModelError`, from its fallible forwards.
+    let classifier = Classifier::Deit(model);
+    let wrong = Tensor::<4>::zeros([2, 3, 40, 40], &device);
+    let error = |e: ModelError| match e {
+        ModelError::ImageShape(e) => e.found,
+        other => panic!("expected an image shape error, got {other:?}"),
+    };
+    assert_eq!(
+        error(classifier.try_forward(wrong.clone()).unwrap_err()),
+        [2, 3, 40, 40]
+    );
+    assert_eq!(
+        error(classifier.forward_with_attention(wrong).unwrap_err()),
+        [2, 3, 40, 40]
+    );
+    assert_eq!(classifier.try_forward(right).unwrap().dims(), [2, 7]);
+}
+
+#[test]
+#[should_panic(
+    expected = "DeiT takes images of shape [N, 3, 32, 32], got a batch of shape [2, 3, 40, 40]"
+)]
+fn the_infallible_forward_panics_with_our_message() {
+    let device = Device::flex();
+    let model = tiny(7).init(&device);
+    model.forward(Tensor::<4>::zeros([2, 3, 40, 40], &device));
 }

@@ -6,7 +6,11 @@
 use std::path::PathBuf;
 
 use burn::prelude::*;
-use mixaug_models::{BlockKind, ImportError, ImportOptions, ResNet, ResNetConfig, load_pytorch};
+use mixaug_models::{
+    BlockKind, ImportError, ImportOptions, IncompatibleTensor, ResNet, ResNetConfig, TensorProblem,
+    load_pytorch,
+};
+use safetensors::tensor::{Dtype, TensorView};
 
 use crate::assert_matches;
 
@@ -160,7 +164,10 @@ fn a_new_classifier_keeps_the_backbone() {
         &ImportOptions::default(),
     )
     .unwrap_err();
-    assert!(matches!(err, ImportError::Incompatible { .. }), "{err}");
+    assert!(
+        matches!(&err, ImportError::Mismatch { incompatible, .. } if incompatible.len() == 2),
+        "{err}"
+    );
 }
 
 #[test]
@@ -175,9 +182,10 @@ fn strict_loading_names_missing_and_unexpected_keys() {
         fixture("resnet_basic_w4.pth"),
         &ImportOptions::default(),
     ) {
-        Err(ImportError::KeyMismatch {
+        Err(ImportError::Mismatch {
             missing,
             unexpected,
+            incompatible,
             ..
         }) => {
             assert!(
@@ -185,6 +193,7 @@ fn strict_loading_names_missing_and_unexpected_keys() {
                 "{missing:?}"
             );
             assert!(unexpected.is_empty(), "{unexpected:?}");
+            assert!(incompatible.is_empty(), "{incompatible:?}");
         }
         other => panic!("expected a key mismatch, got {other:?}"),
     }
@@ -223,4 +232,128 @@ fn bad_files_are_typed_errors() {
         load_pytorch(&mut model, &missing, &ImportOptions::default()),
         Err(ImportError::Read { .. })
     ));
+}
+
+fn shape_error(key: &str, expected: &[usize], found: &[usize]) -> IncompatibleTensor {
+    IncompatibleTensor {
+        key: key.to_string(),
+        problem: TensorProblem::Shape {
+            expected: expected.to_vec(),
+            found: found.to_vec(),
+        },
+    }
+}
+
+#[test]
+fn a_pth_mismatch_is_one_error_in_pytorchs_names_and_layout() {
+    let device = Device::flex();
+    // Two blocks in stage 1 and 3 classes: the checkpoint (one block per stage, 10 classes)
+    // lacks all of `layer1.1` and its classifier has the wrong shape.
+    let mut model = ResNetConfig::new(BlockKind::Basic, [2, 1, 1, 1], 3)
+        .with_base_width(4)
+        .init(&device);
+    let err = load_pytorch(
+        &mut model,
+        fixture("resnet_basic_w4.pth"),
+        &ImportOptions::default(),
+    )
+    .unwrap_err();
+    let message = err.to_string();
+    let ImportError::Mismatch {
+        missing,
+        unexpected,
+        incompatible,
+        ..
+    } = err
+    else {
+        panic!("expected a mismatch, got {err:?}");
+    };
+    // The block's two convolutions and two BatchNorms, named as torchvision's state dict
+    // names them: the norms' `weight`/`bias`, which burn calls `gamma`/`beta`. Sorted.
+    let block = |suffix: &str| format!("layer1.1.{suffix}");
+    let expected_missing: Vec<String> = [
+        "bn1.bias",
+        "bn1.running_mean",
+        "bn1.running_var",
+        "bn1.weight",
+        "bn2.bias",
+        "bn2.running_mean",
+        "bn2.running_var",
+        "bn2.weight",
+        "conv1.weight",
+        "conv2.weight",
+    ]
+    .map(block)
+    .to_vec();
+    assert_eq!(missing, expected_missing);
+    // `num_batches_tracked` is an ignored buffer, not unexpected.
+    assert!(unexpected.is_empty(), "{unexpected:?}");
+    // The classifier reads the 32 channels of stage 4 (4 · 8). PyTorch's `fc.weight` is
+    // `(classes, 32)`: (10, 32) in the file, (3, 32) in the model, although burn stores
+    // the model's as [32, 3] and loads the file's transposed to [32, 10].
+    assert_eq!(
+        incompatible,
+        [
+            shape_error("fc.weight", &[3, 32], &[10, 32]),
+            shape_error("fc.bias", &[3], &[10]),
+        ]
+    );
+    assert!(
+        message.contains("fc.weight: shape (10, 32) in the checkpoint, the model expects (3, 32)")
+            && message.contains("fc.bias: shape (10,) in the checkpoint, the model expects (3,)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn remapped_keys_are_reported_as_the_checkpoint_names_them() {
+    let device = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    // torchvision's downsample branch is `downsample.0` (convolution) and `downsample.1`
+    // (BatchNorm), burn's `downsample.conv` and `downsample.bn`. Remove one BatchNorm
+    // buffer and give the 1×1 convolution (8, 4, 1, 1) a 3×3 kernel: the error names both
+    // with torchvision's keys.
+    let bytes = std::fs::read(fixture("resnet_basic_w4.safetensors")).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let edited: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .tensors()
+        .into_iter()
+        .filter(|(name, _)| name != "layer2.0.downsample.1.running_mean")
+        .map(|(name, view)| {
+            if name == "layer2.0.downsample.0.weight" {
+                (name, vec![8, 4, 3, 3], vec![0u8; 4 * 8 * 4 * 9])
+            } else {
+                (name, view.shape().to_vec(), view.data().to_vec())
+            }
+        })
+        .collect();
+    let views = edited
+        .iter()
+        .map(|(name, shape, data)| {
+            let view = TensorView::new(Dtype::F32, shape.clone(), data).unwrap();
+            (name.clone(), view)
+        })
+        .collect::<Vec<_>>();
+    let path = dir.path().join("edited.safetensors");
+    std::fs::write(&path, safetensors::serialize(views, None).unwrap()).unwrap();
+    match load_pytorch(&mut basic(10, &device), &path, &ImportOptions::default()) {
+        Err(ImportError::Mismatch {
+            missing,
+            unexpected,
+            incompatible,
+            ..
+        }) => {
+            assert_eq!(missing, ["layer2.0.downsample.1.running_mean"]);
+            assert!(unexpected.is_empty(), "{unexpected:?}");
+            assert_eq!(
+                incompatible,
+                [shape_error(
+                    "layer2.0.downsample.0.weight",
+                    &[8, 4, 1, 1],
+                    &[8, 4, 3, 3]
+                )]
+            );
+        }
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
 }

@@ -1,11 +1,13 @@
 //! Swin: parameter counts equal timm's, shapes, a training step, the shifted-window mask
-//! by hand and the configuration errors.
+//! by hand, the configuration errors and the images of another shape.
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use mixaug_loss::PooledClassifier;
-use mixaug_models::{SwinConfig, SwinConfigError, shifted_window_mask};
+use mixaug_models::{
+    Classifier, ImageShapeError, ModelError, SwinConfig, SwinConfigError, shifted_window_mask,
+};
 
 fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_into_vec_as::<f32>().unwrap()
@@ -144,10 +146,39 @@ fn invalid_configurations_are_typed_errors() {
 }
 
 #[test]
-#[should_panic(expected = "is not tiled by windows of 4")]
+fn images_of_another_shape_are_a_typed_error() {
+    let device = Device::flex();
+    let model = tiny(7).init(&device);
+    let right = Tensor::<4>::zeros([1, 3, 32, 32], &device);
+    assert_eq!(model.try_forward(right.clone()).unwrap().dims(), [1, 7]);
+    // 36 × 36 with patch 2 is an 18 × 18 map, which windows of 4 do not tile; one channel
+    // does not fit the patch projection; 64 × 64 would tile, but the windows, shifts and
+    // masks were planned for 32 × 32 (timm's `strict_img_size`), so it is refused too.
+    for found in [[1, 3, 36, 36], [2, 1, 32, 32], [1, 3, 64, 64]] {
+        let images = Tensor::<4>::zeros(found, &device);
+        let expected = ImageShapeError {
+            network: "Swin",
+            expected: [3, 32, 32],
+            found,
+        };
+        assert_eq!(model.check_images(&images), Err(expected.clone()));
+        assert_eq!(model.try_forward(images).err(), Some(expected));
+    }
+    // A `Classifier` gives the same error as a `ModelError`.
+    let classifier = Classifier::Swin(model);
+    match classifier.try_forward(Tensor::<4>::zeros([1, 3, 36, 36], &device)) {
+        Err(ModelError::ImageShape(e)) => assert_eq!(e.found, [1, 3, 36, 36]),
+        other => panic!("expected an image shape error, got {other:?}"),
+    }
+    assert_eq!(classifier.try_forward(right).unwrap().dims(), [1, 7]);
+}
+
+#[test]
+#[should_panic(
+    expected = "Swin takes images of shape [N, 3, 32, 32], got a batch of shape [1, 3, 36, 36]"
+)]
 fn an_image_of_another_size_is_refused_with_our_message() {
-    // 36×36 with patch 2: an 18×18 map, which windows of 4 do not tile — refused before
-    // burn's reshape would fail on it.
+    // Refused before burn's reshape would fail on the untiled 18 × 18 map.
     let device = Device::flex();
     let model = tiny(7).init(&device);
     model.forward(Tensor::<4>::zeros([1, 3, 36, 36], &device));

@@ -2,14 +2,16 @@
 //! written by `make_timm_fixtures.py` (timm 1.0.31, torch 2.9.0, run by hand): small
 //! random-weight networks built by timm's own classes, a fixed 2×3×32×32 input, timm's
 //! eval-mode logits and DeiT's last-block class-token attention. The strict-loading cases
-//! rewrite the fixture with the `safetensors` crate (one key removed, one added, one shape
-//! changed).
+//! rewrite the fixture with the `safetensors` crate (keys removed, added, shapes changed).
 
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use mixaug_loss::PooledClassifier;
-use mixaug_models::{Deit, DeitConfig, ImportError, ImportOptions, Swin, SwinConfig, load_pytorch};
+use mixaug_models::{
+    Deit, DeitConfig, ImportError, ImportOptions, IncompatibleTensor, Swin, SwinConfig,
+    TensorProblem, load_pytorch,
+};
 use safetensors::tensor::{Dtype, TensorView};
 
 use crate::assert_matches;
@@ -153,20 +155,31 @@ fn replace_classifier_keeps_the_backbone_for_a_new_head() {
         "swin pooled",
     );
     assert_eq!(model.forward(x).dims(), [2, 3]);
-    // Without the option the 10-class head does not fit, and the error names it.
+    // Without the option the 10-class head does not fit, and the error names both its
+    // tensors (in module order) in PyTorch's layout: the weight is `(classes, 48)` (48 =
+    // 24 · 2 after the one patch merging), burn's own `[48, 3]` transposed back.
     let mut model = swin(3, &device);
     match load_pytorch(
         &mut model,
         fixture("swin_tiny_test.safetensors"),
         &ImportOptions::default(),
     ) {
-        Err(ImportError::Incompatible { errors, .. }) => {
-            assert!(
-                errors.iter().any(|e| e.contains("head.fc.weight")),
-                "{errors:?}"
+        Err(ImportError::Mismatch {
+            missing,
+            unexpected,
+            incompatible,
+            ..
+        }) => {
+            assert!(missing.is_empty() && unexpected.is_empty());
+            assert_eq!(
+                incompatible,
+                [
+                    shape_error("head.fc.weight", &[3, 48], &[10, 48]),
+                    shape_error("head.fc.bias", &[3], &[10]),
+                ]
             );
         }
-        other => panic!("expected a shape error, got {other:?}"),
+        other => panic!("expected a mismatch, got {other:?}"),
     }
 
     // DeiT: the head is `head.*`.
@@ -191,29 +204,41 @@ fn replace_classifier_keeps_the_backbone_for_a_new_head() {
     );
 }
 
-/// The DeiT fixture rewritten: `drop` removed, `add` added (a zero tensor of that shape),
-/// `reshape` given a new shape (zeros).
+/// A shape error as [`ImportError::Mismatch`] lists it (shapes in the checkpoint's layout).
+fn shape_error(key: &str, expected: &[usize], found: &[usize]) -> IncompatibleTensor {
+    IncompatibleTensor {
+        key: key.to_string(),
+        problem: TensorProblem::Shape {
+            expected: expected.to_vec(),
+            found: found.to_vec(),
+        },
+    }
+}
+
+/// The safetensors fixture `name` rewritten: the `drop` keys removed, the `add` keys added
+/// (zero tensors of those shapes), the `reshape` keys given new shapes (zeros).
 fn rewritten(
     dir: &Path,
-    drop: Option<&str>,
-    add: Option<(&str, Vec<usize>)>,
-    reshape: Option<(&str, Vec<usize>)>,
+    name: &str,
+    drop: &[&str],
+    add: &[(&str, Vec<usize>)],
+    reshape: &[(&str, Vec<usize>)],
 ) -> PathBuf {
-    let bytes = std::fs::read(fixture("deit_tiny_test.safetensors")).unwrap();
+    let bytes = std::fs::read(fixture(name)).unwrap();
     let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
     let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .tensors()
         .into_iter()
-        .filter(|(name, _)| Some(name.as_str()) != drop)
+        .filter(|(name, _)| !drop.contains(&name.as_str()))
         .map(|(name, view)| (name, view.shape().to_vec(), view.data().to_vec()))
         .collect();
     let zeros = |shape: &[usize]| vec![0u8; 4 * shape.iter().product::<usize>()];
-    if let Some((name, shape)) = add {
-        owned.push((name.to_string(), shape.clone(), zeros(&shape)));
+    for (name, shape) in add {
+        owned.push((name.to_string(), shape.clone(), zeros(shape)));
     }
-    if let Some((name, shape)) = reshape {
+    for (name, shape) in reshape {
         let entry = owned.iter_mut().find(|(n, _, _)| n == name).unwrap();
-        *entry = (name.to_string(), shape.clone(), zeros(&shape));
+        *entry = (name.to_string(), shape.clone(), zeros(shape));
     }
     let views = owned
         .iter()
@@ -229,59 +254,145 @@ fn rewritten(
     path
 }
 
+/// The DeiT fixture rewritten (see [`rewritten`]).
+fn rewritten_deit(
+    dir: &Path,
+    drop: &[&str],
+    add: &[(&str, Vec<usize>)],
+    reshape: &[(&str, Vec<usize>)],
+) -> PathBuf {
+    rewritten(dir, "deit_tiny_test.safetensors", drop, add, reshape)
+}
+
 #[test]
 fn strict_loading_names_the_missing_the_unexpected_and_the_misshapen() {
     let device = Device::flex();
     let dir = tempfile::tempdir().unwrap();
-    // One key missing: named by its burn path (LayerNorm's bias is burn's `beta`).
-    let path = rewritten(dir.path(), Some("blocks.1.norm2.bias"), None, None);
+    // One key missing: named as the checkpoint names it (LayerNorm's bias, burn's `beta`).
+    let path = rewritten_deit(dir.path(), &["blocks.1.norm2.bias"], &[], &[]);
     match load_pytorch(&mut deit(10, &device), &path, &ImportOptions::default()) {
-        Err(ImportError::KeyMismatch {
+        Err(ImportError::Mismatch {
             missing,
             unexpected,
+            incompatible,
             ..
         }) => {
-            assert_eq!(missing, ["blocks.1.norm2.beta"]);
+            assert_eq!(missing, ["blocks.1.norm2.bias"]);
             assert!(unexpected.is_empty(), "{unexpected:?}");
+            assert!(incompatible.is_empty(), "{incompatible:?}");
         }
         other => panic!("expected a key mismatch, got {other:?}"),
     }
-    // Not strict, the rest loads and the gap is reported.
+    // Not strict, the rest loads and the gap is reported (as burn's path).
     let options = ImportOptions {
         strict: false,
         ..ImportOptions::default()
     };
     let report = load_pytorch(&mut deit(10, &device), &path, &options).unwrap();
     assert_eq!((report.loaded, report.missing.len()), (31, 1));
+    assert_eq!(report.missing, ["blocks.1.norm2.beta"]);
 
     // One key the model lacks (timm's `q_norm` of a qk-normalised ViT).
-    let path = rewritten(
+    let path = rewritten_deit(
         dir.path(),
-        None,
-        Some(("blocks.0.attn.q_norm.weight", vec![16])),
-        None,
+        &[],
+        &[("blocks.0.attn.q_norm.weight", vec![16])],
+        &[],
     );
     match load_pytorch(&mut deit(10, &device), &path, &ImportOptions::default()) {
-        Err(ImportError::KeyMismatch {
+        Err(ImportError::Mismatch {
             missing,
             unexpected,
+            incompatible,
             ..
         }) => {
             assert!(missing.is_empty(), "{missing:?}");
             assert_eq!(unexpected, ["blocks.0.attn.q_norm.weight"]);
+            assert!(incompatible.is_empty(), "{incompatible:?}");
         }
         other => panic!("expected a key mismatch, got {other:?}"),
     }
 
     // One shape wrong: a position embedding for 8 patches where the model has 16.
-    let path = rewritten(dir.path(), None, None, Some(("pos_embed", vec![1, 9, 48])));
+    let path = rewritten_deit(dir.path(), &[], &[], &[("pos_embed", vec![1, 9, 48])]);
     match load_pytorch(&mut deit(10, &device), &path, &ImportOptions::default()) {
-        Err(ImportError::Incompatible { errors, .. }) => {
-            assert_eq!(errors.len(), 1, "{errors:?}");
-            assert!(
-                errors[0].contains("pos_embed") && errors[0].contains("9"),
-                "{errors:?}"
+        Err(ImportError::Mismatch {
+            missing,
+            unexpected,
+            incompatible,
+            ..
+        }) => {
+            assert!(missing.is_empty() && unexpected.is_empty());
+            assert_eq!(
+                incompatible,
+                [shape_error("pos_embed", &[1, 17, 48], &[1, 9, 48])]
             );
+        }
+        other => panic!("expected a shape error, got {other:?}"),
+    }
+}
+
+#[test]
+fn one_error_lists_every_problem_in_the_checkpoints_layout() {
+    let device = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    // A missing key, an unexpected key and two wrong-shaped tensors, among them a linear
+    // weight: PyTorch stores `blocks.0.mlp.fc1.weight` as `(out, in)` = (4 · 48, 48) =
+    // (192, 48); burn-store transposes it on loading (burn's `[in, out]` = [48, 191] here),
+    // but the error gives both shapes as the checkpoint writes them.
+    let path = rewritten_deit(
+        dir.path(),
+        &["blocks.1.norm2.bias"],
+        &[("blocks.0.attn.q_norm.weight", vec![16])],
+        &[
+            ("blocks.0.mlp.fc1.weight", vec![191, 48]),
+            ("pos_embed", vec![1, 9, 48]),
+        ],
+    );
+    let expected_incompatible = [
+        // In module order: the position embedding comes before the blocks.
+        shape_error("pos_embed", &[1, 17, 48], &[1, 9, 48]),
+        shape_error("blocks.0.mlp.fc1.weight", &[192, 48], &[191, 48]),
+    ];
+    let err = load_pytorch(&mut deit(10, &device), &path, &ImportOptions::default()).unwrap_err();
+    let message = err.to_string();
+    match err {
+        ImportError::Mismatch {
+            missing,
+            unexpected,
+            incompatible,
+            ..
+        } => {
+            assert_eq!(missing, ["blocks.1.norm2.bias"]);
+            assert_eq!(unexpected, ["blocks.0.attn.q_norm.weight"]);
+            assert_eq!(incompatible, expected_incompatible);
+        }
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
+    for part in [
+        "missing from the checkpoint (1): blocks.1.norm2.bias",
+        "not in the model (1): blocks.0.attn.q_norm.weight",
+        "blocks.0.mlp.fc1.weight: shape (191, 48) in the checkpoint, the model expects (192, 48)",
+        "pos_embed: shape (1, 9, 48) in the checkpoint, the model expects (1, 17, 48)",
+    ] {
+        assert!(message.contains(part), "{part:?} not in:\n{message}");
+    }
+
+    // Not strict: missing and unexpected keys are let through, the wrong shapes are still
+    // an error, both of them.
+    let options = ImportOptions {
+        strict: false,
+        ..ImportOptions::default()
+    };
+    match load_pytorch(&mut deit(10, &device), &path, &options) {
+        Err(ImportError::Mismatch {
+            missing,
+            unexpected,
+            incompatible,
+            ..
+        }) => {
+            assert!(missing.is_empty() && unexpected.is_empty());
+            assert_eq!(incompatible, expected_incompatible);
         }
         other => panic!("expected a shape error, got {other:?}"),
     }
