@@ -35,7 +35,8 @@ impl BatchShape {
         Ok(shape)
     }
 
-    /// The shape of `images`, after checking that there is one label per image.
+    /// The shape of `images`, after checking that there is one label per image and that
+    /// the images have at least one channel.
     ///
     /// # Shapes
     /// - `images`: `[N, C, H, W]`
@@ -49,15 +50,22 @@ impl BatchShape {
                 labels: l,
             });
         }
+        if c == 0 {
+            return Err(MixError::ShapeMismatch {
+                what: "images",
+                expected: "[N, C, H, W] with at least one channel".into(),
+                got: format!("{:?}", [n, c, h, w]),
+            });
+        }
         Ok(Self { n, c, h, w })
     }
 
-    /// Errors unless the batch holds at least two images.
+    /// Errors unless the batch holds at least two images of at least one pixel.
     pub fn require_mixable(&self) -> Result<(), MixError> {
         if self.n < 2 {
             return Err(MixError::BatchTooSmall { n: self.n });
         }
-        Ok(())
+        self.require_size("mixing", 1, 1)
     }
 
     /// Errors unless the images are at least `min_h × min_w`.

@@ -153,7 +153,14 @@ macro_rules! methods {
             ) -> Result<Mixed, MixError> {
                 match (self, params) {
                     (MixMethod::None, MixParams::None { perm }) => {
-                        BatchShape::of_batch(&images, &labels)?;
+                        let batch = BatchShape::of_batch(&images, &labels)?;
+                        if perm.len() != batch.n {
+                            return Err(MixError::ShapeMismatch {
+                                what: "none parameters",
+                                expected: format!("parameters for a batch of {}", batch.n),
+                                got: format!("a permutation of {}", perm.len()),
+                            });
+                        }
                         Ok(Mixed {
                             perm: perm.to_tensor(&images.device()),
                             target: MixedTarget::single(labels),

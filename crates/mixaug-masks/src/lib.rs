@@ -48,6 +48,13 @@
 //! assert!(sums.iter().all(|s| (s - 1.0).abs() < 1e-6));
 //! ```
 
+#![warn(missing_docs)]
+
+/// The README's example, run as a doctest (`cargo test --doc`).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 mod batch;
 mod config;
 mod error;

@@ -73,14 +73,18 @@ impl MixRng {
     ///
     /// `α = 0` returns `1.0` (no mixing), as the reference implementations do.
     /// Configurations reject a negative or non-finite `α` in `validate()`; here a
-    /// negative one also returns `1.0`.
+    /// negative one also returns `1.0`. An α so large that the sampler overflows (above
+    /// `f64::MAX / 2`) returns `0.5`, the distribution's value to double precision.
     pub fn beta(&mut self, alpha: f64) -> f64 {
         if alpha <= 0.0 {
             return 1.0;
         }
         // `Beta::new` only fails for non-positive or NaN parameters, excluded above.
         let dist = Beta::new(alpha, alpha).expect("α > 0 is a valid Beta parameter");
-        dist.sample(&mut self.inner)
+        let draw = dist.sample(&mut self.inner);
+        // For α above `f64::MAX / 2`, `α + α` overflows inside rand_distr's algorithm BB
+        // and the draw is NaN; Beta(α, α) is then ½ to double precision (sd 1/(2√(2α+1))).
+        if draw.is_nan() { 0.5 } else { draw }
     }
 
     /// A draw of `U(0, 1)` (half-open).
@@ -226,6 +230,17 @@ mod tests {
         let mut p = rng.permutation(50);
         p.sort_unstable();
         assert_eq!(p, (0..50).collect::<Vec<_>>());
+    }
+
+    /// α beyond the sampler's range (α + α overflows) gives ½, not NaN.
+    #[test]
+    fn huge_alpha_is_one_half() {
+        let mut rng = MixRng::from_seed(1);
+        for alpha in [1e200, 1e300, f64::MAX] {
+            assert_eq!(rng.beta(alpha), 0.5, "α = {alpha}");
+        }
+        let ordinary = rng.beta(1e6);
+        assert!((ordinary - 0.5).abs() < 1e-2, "{ordinary}");
     }
 
     #[test]

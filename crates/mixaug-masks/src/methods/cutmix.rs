@@ -127,8 +127,9 @@ impl Mixer for CutMix {
             params.cuts.len(),
         )?;
         let regions: Vec<CutBox> = params.cuts.iter().map(|c| c.region).collect();
-        let images = paste_boxes(images, pairs.partners(), &regions);
         let (h, w) = (pairs.batch.h, pairs.batch.w);
+        check_regions("cutmix boxes", &regions, h, w)?;
+        let images = paste_boxes(images, pairs.partners(), &regions);
         let w_a: Vec<f64> = params
             .cuts
             .iter()
@@ -141,5 +142,23 @@ impl Mixer for CutMix {
             })
             .collect();
         pairs.mixed(images, &w_a)
+    }
+}
+
+/// Errors unless every box lies inside the `h × w` image (boxes drawn for larger images
+/// would be clipped by the mask and give the target a negative weight).
+pub(crate) fn check_regions(
+    what: &'static str,
+    regions: &[CutBox],
+    h: usize,
+    w: usize,
+) -> Result<(), MixError> {
+    match regions.iter().find(|b| b.y1() > h || b.x1() > w) {
+        Some(b) => Err(MixError::ShapeMismatch {
+            what,
+            expected: format!("boxes inside {h}×{w}"),
+            got: format!("{b:?}"),
+        }),
+        None => Ok(()),
     }
 }

@@ -61,11 +61,12 @@ impl CutoutConfig {
     /// Rejects invalid hyper-parameters.
     pub fn validate(&self) -> Result<(), MixError> {
         check_probability("cutout.prob", self.prob)?;
-        if !self.fill.is_finite() {
+        // The fill is written into f32 images: beyond f32's range it would be ±∞.
+        if !(self.fill.is_finite() && (self.fill as f32).is_finite()) {
             return Err(MixError::InvalidHyperParameter {
                 name: "cutout.fill",
                 value: self.fill,
-                expected: "a finite value",
+                expected: "a finite value within f32's range (the images' element type)",
             });
         }
         match self.mode {
@@ -140,7 +141,8 @@ impl Mixer for Cutout {
             &identity,
             params.regions.len(),
         )?;
-        let images = if params.regions.iter().all(CutBox::is_empty) {
+        // An empty batch has nothing to erase (and a mask of no planes cannot be broadcast).
+        let images = if erased.batch.n == 0 || params.regions.iter().all(CutBox::is_empty) {
             images
         } else {
             let b = erased.batch;

@@ -232,26 +232,51 @@ impl MixedExample {
         batch: BatchShape,
     ) -> Result<Vec<f64>, MixError> {
         let (n, h, w) = (batch.n, batch.h, batch.w);
+        let name = self.config.kind.name();
         Ok(match &params.draws {
-            MixedExampleDraws::Quadrants { masks } => masks
-                .iter()
-                .map(|q| {
-                    if self.config.reference_lam
-                        && self.config.kind == MixedExampleKind::MixedConcat
-                    {
-                        // The reference divides the row split by W and the column split by H.
-                        let (la, lb) = (q.row as f64 / w as f64, q.col as f64 / h as f64);
-                        la * lb + (1.0 - la) * (1.0 - lb)
-                    } else {
-                        q.base_fraction(h, w)
-                    }
-                })
-                .collect(),
+            MixedExampleDraws::Quadrants { masks } => {
+                check_quadrants(name, masks, h, w)?;
+                masks
+                    .iter()
+                    .map(|q| {
+                        // A batch left unmixed (all four cells the base) has weight 1 either
+                        // way.
+                        if self.config.reference_lam
+                            && self.config.kind == MixedExampleKind::MixedConcat
+                            && q.weights != [1.0; 4]
+                        {
+                            // The reference divides the row split by W and the column split
+                            // by H (a drawn row split is below W, a column split below H).
+                            if q.row > w || q.col > h {
+                                return Err(MixError::ShapeMismatch {
+                                    what: name,
+                                    expected: format!("mixed-concat splits drawn for {h}×{w}"),
+                                    got: format!("{q:?}"),
+                                });
+                            }
+                            let (la, lb) = (q.row as f64 / w as f64, q.col as f64 / h as f64);
+                            Ok(la * lb + (1.0 - la) * (1.0 - lb))
+                        } else {
+                            Ok(q.base_fraction(h, w))
+                        }
+                    })
+                    .collect::<Result<_, _>>()?
+            }
             MixedExampleDraws::Interval { axis, strips } => {
                 let len = match axis {
                     Axis::Rows => h,
                     Axis::Columns => w,
                 };
+                if let Some(s) = strips
+                    .iter()
+                    .find(|s| s.start + s.len > len || s.source + s.len > len)
+                {
+                    return Err(MixError::ShapeMismatch {
+                        what: name,
+                        expected: format!("strips inside 0..{len}"),
+                        got: format!("{s:?}"),
+                    });
+                }
                 strips
                     .iter()
                     .map(|s| (len - s.len) as f64 / len as f64)

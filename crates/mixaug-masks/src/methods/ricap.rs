@@ -171,6 +171,34 @@ impl Mixer for Ricap {
         let [first, ..] = &params.patches;
         let (pairs, images) = Pairs::check("ricap parameters", images, labels, &first.perm, 1)?;
         let batch = pairs.batch;
+        // The four places must tile this image (parameters drawn for other sides would
+        // leave part of it black and the weights short of 1).
+        let (row, col) = (params.split_row, params.split_col);
+        let tiles = (row <= batch.h && col <= batch.w).then(|| {
+            Self::params(
+                batch,
+                row,
+                col,
+                [(0, 0); 4],
+                std::array::from_fn(|_| Permutation::identity(0)),
+            )
+        });
+        let tiled = tiles.is_some_and(|t| {
+            t.patches
+                .iter()
+                .zip(&params.patches)
+                .all(|(t, p)| p.place == t.place && (p.crop.h, p.crop.w) == (t.place.h, t.place.w))
+        });
+        if !tiled {
+            return Err(MixError::ShapeMismatch {
+                what: "ricap patches",
+                expected: format!(
+                    "four patches tiling a {}×{} image at its split",
+                    batch.h, batch.w
+                ),
+                got: format!("split ({row}, {col}), patches {:?}", params.patches),
+            });
+        }
         for p in &params.patches {
             if p.perm.len() != batch.n
                 || p.crop.y1() > batch.h

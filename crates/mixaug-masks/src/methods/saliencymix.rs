@@ -72,11 +72,19 @@ impl SaliencyMixConfig {
         check_alpha("saliencymix.beta", self.beta)?;
         check_probability("saliencymix.prob", self.prob)?;
         for (c, &s) in self.normalization.std.iter().enumerate() {
-            if !(s.is_finite() && s > 0.0 && self.normalization.mean[c].is_finite()) {
+            let mean = self.normalization.mean[c];
+            if !mean.is_finite() {
                 return Err(MixError::InvalidHyperParameter {
-                    name: "saliencymix.normalization",
+                    name: "saliencymix.normalization.mean",
+                    value: f64::from(mean),
+                    expected: "a finite mean",
+                });
+            }
+            if !(s.is_finite() && s > 0.0) {
+                return Err(MixError::InvalidHyperParameter {
+                    name: "saliencymix.normalization.std",
                     value: f64::from(s),
-                    expected: "finite means and positive finite standard deviations",
+                    expected: "a positive finite standard deviation",
                 });
             }
         }
@@ -143,7 +151,7 @@ impl SaliencyMix {
     /// The samples whose saliency places the boxes: `x_π(0)` only, or every `x_π(i)`.
     fn chosen(&self, perm: &Permutation) -> Vec<usize> {
         match self.config.peaks {
-            SaliencyPeaks::FirstPartner => vec![perm.as_slice()[0]],
+            SaliencyPeaks::FirstPartner => perm.as_slice().iter().copied().take(1).collect(),
             SaliencyPeaks::PerSample => perm.as_slice().to_vec(),
         }
     }
@@ -155,6 +163,14 @@ impl SaliencyMix {
     /// # Shapes
     /// - `images`: `[N, C, H, W]`
     pub fn peaks(&self, images: &Tensor<4>, perm: &Permutation) -> Result<Vec<Pixel>, MixError> {
+        let n = images.dims()[0];
+        if perm.len() != n {
+            return Err(MixError::ShapeMismatch {
+                what: "saliencymix partners",
+                expected: format!("a permutation of the batch's {n} images"),
+                got: format!("a permutation of {}", perm.len()),
+            });
+        }
         let partners = self.chosen(perm);
         let index = Tensor::<1, Int>::from_data(
             TensorData::new(

@@ -51,8 +51,15 @@ impl PairingSchedule {
 
     /// Whether pairing is on at `epoch`: `start ≤ e < end` and `(e − start) mod (on + off) < on`.
     pub fn is_on(&self, epoch: u64) -> bool {
-        (self.start..self.end).contains(&epoch)
-            && (epoch - self.start) % (self.on + self.off) < self.on
+        if !(self.start..self.end).contains(&epoch) {
+            return false;
+        }
+        let since = epoch - self.start;
+        match self.on.checked_add(self.off) {
+            Some(cycle) => since % cycle < self.on,
+            // A cycle longer than `u64::MAX` epochs: `since` is inside the first one.
+            None => since < self.on,
+        }
     }
 
     /// Rejects schedules that are never on or not ordered.
@@ -212,5 +219,19 @@ mod tests {
             ..PairingSchedule::default()
         };
         assert!(reversed.validate().is_err());
+    }
+
+    /// A cycle longer than `u64::MAX` epochs (`on + off` overflows) is on for its first
+    /// `on` epochs (it used to panic on the overflow).
+    #[test]
+    fn cycles_beyond_u64_do_not_overflow() {
+        let s = PairingSchedule {
+            start: 2,
+            end: u64::MAX,
+            on: u64::MAX - 1,
+            off: 5,
+        };
+        assert!(s.validate().is_ok());
+        assert!(!s.is_on(1) && s.is_on(2) && s.is_on(u64::MAX - 1) && !s.is_on(u64::MAX));
     }
 }

@@ -15,6 +15,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_alpha, check_probability};
+use crate::methods::cutmix::check_regions;
 use crate::mixer::configured;
 use crate::ops::nearest_indices;
 use crate::{
@@ -233,6 +234,7 @@ impl TransMix {
         let target_device = classes.device();
         let device = target_device.clone().inner();
         let boxes: Vec<CutBox> = params.cuts.iter().map(|c| c.region).collect();
+        check_regions("transmix boxes", &boxes, h, w)?;
         let (rows, cols) = (nearest_indices(h, gh), nearest_indices(w, gw));
         let inside: Vec<f32> = boxes
             .iter()
