@@ -49,13 +49,15 @@ use mixaug_data::{
     Sample, Split,
 };
 use mixaug_masks::{MixConfig, Needs};
-use mixaug_models::ModelSpec;
+use mixaug_models::{DeitConfigError, ModelError, ModelSpec, SwinConfigError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::files::{atomically, write_atomically};
 use crate::network::{Network, Teacher, materialize};
-use crate::train::{DataParallel, EpochMetrics, Event, LossKind, RunControl, TrainOptions, train};
+use crate::train::{
+    DataParallel, EpochMetrics, Event, LossKind, RunControl, TrainOptions, device_shares, train,
+};
 
 /// One experiment: data, model, mixer, training, seeds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,7 +99,12 @@ fn no_mixing() -> MixConfig {
 /// Which number of a run's clean top-1 curve is reported (papers differ, see
 /// `PAPER-TABLES.md` §0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    try_from = "StatisticKeys"
+)]
 pub enum Statistic {
     /// The last epoch.
     #[default]
@@ -114,6 +121,42 @@ pub enum Statistic {
         /// Epochs considered.
         k: usize,
     },
+}
+
+/// A [`Statistic`] as written, read as a plain table: serde's internally tagged enums lose
+/// the key of a value they refuse ("invalid type: string, expected usize"), a struct keeps it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatisticKeys {
+    kind: String,
+    #[serde(default)]
+    k: Option<usize>,
+}
+
+impl TryFrom<StatisticKeys> for Statistic {
+    type Error = String;
+
+    fn try_from(keys: StatisticKeys) -> Result<Self, String> {
+        let statistic = match (keys.kind.as_str(), keys.k) {
+            ("last", None) => Statistic::Last,
+            ("best", None) => Statistic::Best,
+            ("median_last", Some(k)) => Statistic::MedianLast { k },
+            ("best_last", Some(k)) => Statistic::BestLast { k },
+            ("last" | "best", Some(_)) => {
+                return Err(format!("statistic.k: `{}` takes no k", keys.kind));
+            }
+            ("median_last" | "best_last", None) => {
+                return Err(format!("missing field `k` (statistic `{}`)", keys.kind));
+            }
+            (kind, _) => {
+                return Err(format!(
+                    "statistic.kind: unknown variant `{kind}`, expected one of `last`, `best`, \
+                     `median_last`, `best_last`"
+                ));
+            }
+        };
+        Ok(statistic)
+    }
 }
 
 impl Statistic {
@@ -199,7 +242,14 @@ pub type ModelConfig = ModelSpec;
 impl Experiment {
     /// Parses and validates an experiment; errors name the offending key.
     pub fn from_toml(text: &str) -> Result<Self> {
-        let experiment: Experiment = toml::from_str(text).context("invalid experiment file")?;
+        let experiment: Experiment = toml::from_str(text)
+            .map_err(|e| {
+                let parse = |value: toml::Value| {
+                    Experiment::deserialize(value).err().map(|e| e.to_string())
+                };
+                with_refused_key(e.into(), text, parse)
+            })
+            .context("invalid experiment file")?;
         experiment.validate()?;
         Ok(experiment)
     }
@@ -252,7 +302,11 @@ impl Experiment {
         self.mixer
             .validate()
             .with_context(|| format!("mixer ({})", self.mixer.label()))?;
-        let family = self.model.config()?.family();
+        let family = self
+            .model
+            .config()
+            .map_err(|e| model_error(e, "model", &self.model))?
+            .family();
         match (&self.teacher, self.mixer.needs()) {
             (None, Needs::Attention) => bail!(
                 "teacher: {} reads attention from a frozen teacher network; add a [teacher] section",
@@ -262,7 +316,9 @@ impl Experiment {
                 bail!("teacher: only AttentiveMix uses a teacher network")
             }
             (Some(teacher), _) => {
-                teacher.config().context("teacher")?;
+                teacher
+                    .config()
+                    .map_err(|e| model_error(e, "teacher", teacher))?;
             }
             _ => {}
         }
@@ -309,6 +365,129 @@ impl Experiment {
 }
 
 const IMAGE_FOLDER: &str = "image-folder";
+
+/// `error` of the network `spec` (the experiment's `section`) naming the key it comes from
+/// where mixaug-models' message does not: a drop-path rate, or what the family of `arch`
+/// (perhaps the default one) does not take.
+fn model_error(error: ModelError, section: &str, spec: &ModelSpec) -> anyhow::Error {
+    let key = match &error {
+        ModelError::Deit(DeitConfigError::DropPath { .. })
+        | ModelError::Swin(SwinConfigError::DropPath { .. }) => {
+            format!("{section}.drop_path = {}", spec.drop_path)
+        }
+        ModelError::Unsupported { .. } | ModelError::Deit(_) | ModelError::Swin(_) => {
+            format!("{section}.arch = {:?}", spec.arch)
+        }
+        _ => section.to_string(),
+    };
+    anyhow::Error::new(error).context(key)
+}
+
+/// `error` (from parsing `text`) with the key of the value it refuses, when serde lost it.
+///
+/// serde's internally tagged enums (the mixer's `method`, the `kind` of losses, schedules
+/// and optimisers, the `op` of transforms) read their table whole and then refuse a value
+/// without its key: "invalid type: string "x", expected f64", pointing at the `[mixer]`
+/// line. `parse` deserializes a whole document as the file's type and gives its error.
+/// The key is found by taking values out: serde reports the first error in the document's
+/// order, so among the values the error describes ("string "x"", "map", …) whose removal
+/// changes the error, the refused one is the last (those before it end their own tables
+/// with another error once a value is taken out, those after it are not read).
+pub(crate) fn with_refused_key(
+    error: anyhow::Error,
+    text: &str,
+    parse: impl Fn(toml::Value) -> Option<String>,
+) -> anyhow::Error {
+    match refused_key(text, parse) {
+        Some(key) => error.context(format!("the value of `{key}` is refused")),
+        None => error,
+    }
+}
+
+/// The dotted path of the value the error of `parse` refuses (see [`with_refused_key`]).
+fn refused_key(text: &str, parse: impl Fn(toml::Value) -> Option<String>) -> Option<String> {
+    let root = toml::Value::Table(toml::from_str::<toml::Table>(text).ok()?);
+    let message = parse(root.clone())?;
+    let length = message
+        .strip_prefix("invalid length ")
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse::<usize>().ok());
+    if length.is_none()
+        && !["invalid type: ", "invalid value: ", "unknown variant `"]
+            .iter()
+            .any(|start| message.starts_with(start))
+    {
+        return None;
+    }
+    // What serde calls the value (its `Unexpected`), as the message would quote it.
+    let described = |value: &toml::Value| match value {
+        toml::Value::String(s) => {
+            message.contains(&format!("string {s:?}"))
+                || message.contains(&format!("variant `{s}`"))
+        }
+        toml::Value::Integer(i) => message.contains(&format!("integer `{i}`")),
+        toml::Value::Float(_) => message.contains("floating point `"),
+        toml::Value::Boolean(b) => message.contains(&format!("boolean `{b}`")),
+        toml::Value::Array(items) => length == Some(items.len()) || message.contains("sequence"),
+        toml::Value::Table(_) => message.contains("map"),
+        toml::Value::Datetime(_) => false,
+    };
+    #[derive(Clone)]
+    enum Step {
+        Key(String),
+        Index(usize),
+    }
+    fn walk(value: &toml::Value, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+        let children: Vec<(Step, &toml::Value)> = match value {
+            toml::Value::Table(t) => t.iter().map(|(k, v)| (Step::Key(k.clone()), v)).collect(),
+            toml::Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Step::Index(i), v))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (step, child) in children {
+            path.push(step);
+            out.push(path.clone());
+            walk(child, path, out);
+            path.pop();
+        }
+    }
+    fn at<'a>(value: &'a mut toml::Value, path: &[Step]) -> Option<&'a mut toml::Value> {
+        match path.split_first() {
+            None => Some(value),
+            Some((Step::Key(k), rest)) => at(value.as_table_mut()?.get_mut(k)?, rest),
+            Some((Step::Index(i), rest)) => at(value.as_array_mut()?.get_mut(*i)?, rest),
+        }
+    }
+    let mut paths = Vec::new();
+    walk(&root, &mut Vec::new(), &mut paths);
+    for path in paths.into_iter().rev() {
+        let mut value = root.clone();
+        if !described(at(&mut value, &path)?) {
+            continue;
+        }
+        let (last, parent) = path.split_last()?;
+        let holder = at(&mut value, parent)?;
+        match last {
+            Step::Key(k) => drop(holder.as_table_mut()?.remove(k)),
+            Step::Index(i) => drop(holder.as_array_mut()?.remove(*i)),
+        }
+        if parse(value).as_ref() == Some(&message) {
+            continue;
+        }
+        return Some(path.iter().fold(String::new(), |mut name, step| {
+            match step {
+                Step::Key(k) if name.is_empty() => name.push_str(k),
+                Step::Key(k) => name.push_str(&format!(".{k}")),
+                Step::Index(i) => name.push_str(&format!("[{i}]")),
+            }
+            name
+        }));
+    }
+    None
+}
 
 /// The first `len` samples of a data set.
 struct Prefix {
@@ -372,7 +551,8 @@ pub struct RunOptions {
     /// Continue the run kept in the folder (its `config.toml` must match); a folder
     /// without a run starts one.
     pub resume: bool,
-    /// Stop each epoch after this many steps (smoke runs).
+    /// Stop each epoch after this many batches (smoke runs; with several devices, all
+    /// the devices' batches together).
     pub max_steps_per_epoch: Option<usize>,
     /// Build the model without its pretrained checkpoint (smoke runs).
     pub skip_pretrained: bool,
@@ -595,6 +775,13 @@ pub fn run_experiment(
                 index + 1
             )),
         };
+        if index == 0 && !options.quiet && !control.replicas.is_empty() {
+            // E.g. "10 batches per epoch on 3 devices: 3 steps of 3, 1 batch dropped"; an
+            // epoch that cannot be shared is refused by `train` below.
+            if let Ok(shares) = device_shares(&train_loader, &control) {
+                println!("{}: {shares}", experiment.name);
+            }
+        }
         // The terminal UI owns the screen while it is up: the lines wait for it to close.
         let mut progress = Progress::new(options.quiet || options.terminal_ui);
         let name = &experiment.name;

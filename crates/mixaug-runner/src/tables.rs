@@ -388,8 +388,12 @@ impl TableOverrides {
         }
         if let Some(epochs) = self.epochs {
             ensure!(epochs > 0, "--epochs must be at least 1");
-            let old = experiment.train.epochs;
-            let scale = |e: usize| (e * epochs).div_ceil(old);
+            let old = experiment.train.epochs.max(1);
+            // In u128: a milestone far past the run must not overflow (it stays past it).
+            let scale = |e: usize| {
+                let scaled = (e as u128 * epochs as u128).div_ceil(old as u128);
+                usize::try_from(scaled).unwrap_or(usize::MAX)
+            };
             experiment.train.warmup_epochs = scale(experiment.train.warmup_epochs).min(epochs - 1);
             if let Schedule::MultiStep { milestones, .. } = &mut experiment.train.schedule {
                 for m in milestones.iter_mut() {
@@ -707,11 +711,21 @@ pub fn run_table(
     // The report's charts need a font: a missing one stops the run before any training.
     load_font()?;
     let commit = git_commit();
-    let cells = table.cells()?;
+    // Every cell as run, before any trains: an override a later cell refuses stops the run
+    // now, not after the cells before it trained.
+    let cells = table
+        .cells()?
+        .into_iter()
+        .map(|cell| {
+            let experiment = overrides
+                .apply(cell.experiment.clone())
+                .with_context(|| format!("table {}, cell {}", table.name, cell.experiment.name))?;
+            Ok((cell, experiment))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let start = Instant::now();
     let mut results = Vec::new();
-    for (i, cell) in cells.into_iter().enumerate() {
-        let experiment = overrides.apply(cell.experiment.clone())?;
+    for (i, (cell, experiment)) in cells.into_iter().enumerate() {
         if !run.quiet {
             println!(
                 "[{}/{}] {} ({:.0} s elapsed)",

@@ -55,7 +55,7 @@ use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraini
 use mixaug_data::Loader;
 use mixaug_masks::{MixMethod, Mixer, Needs};
 
-pub use loader::{EvalBatch, StepBatch};
+pub use loader::{DeviceShares, EvalBatch, StepBatch};
 pub use metrics::{EpochMetrics, EvalOutput, EvalSource, MixOutput, RatioStats, ratio_sums};
 pub use options::{LossKind, OptimizerKind, Schedule, TrainOptions};
 
@@ -102,7 +102,8 @@ pub struct RunControl {
     /// Folder of the per-epoch state; when it holds a complete epoch, training continues
     /// after it. `None`: nothing is kept.
     pub state_dir: Option<PathBuf>,
-    /// Stop each epoch after this many steps (smoke runs). `None`: the whole epoch.
+    /// Stop each epoch after this many batches (smoke runs; with several devices, all
+    /// the devices' batches together, see [`DeviceShares`]). `None`: the whole epoch.
     pub max_steps_per_epoch: Option<usize>,
     /// Further devices training beside the main one (data parallelism, see [`train`]). Empty: the
     /// training device alone.
@@ -237,15 +238,10 @@ pub fn train(
         }))
         .collect();
     let k = devices.len();
-    let batches = train
-        .num_batches()
-        .min(control.max_steps_per_epoch.unwrap_or(usize::MAX));
-    ensure!(batches > 0, "the training set gives no full batch");
-    ensure!(
-        batches >= k,
-        "an epoch of {batches} batches cannot be shared by {k} devices (one batch each per step)"
-    );
-    let batches = batches / k * k;
+    // Equal shares: burn-train's workers meet at every step, so a device with a batch more
+    // than the others would wait for them forever (see `DeviceShares`).
+    let shares = device_shares(train, control)?;
+    let batches = shares.used();
     control.data_parallel.check_devices(&devices)?;
     let ddp = k > 1 && control.data_parallel == DataParallel::Ddp;
     let kept = match &control.state_dir {
@@ -460,6 +456,18 @@ pub fn train(
         );
     }
     Ok((result.model.network, history))
+}
+
+/// How [`train`] shares each epoch of `train` between the main device and
+/// `control.replicas` (the batches after [`RunControl::max_steps_per_epoch`]).
+///
+/// # Errors
+/// When the epoch has no batch, or fewer batches than devices.
+pub fn device_shares(train: &Loader, control: &RunControl) -> Result<DeviceShares> {
+    let batches = train
+        .num_batches()
+        .min(control.max_steps_per_epoch.unwrap_or(usize::MAX));
+    DeviceShares::new(batches, 1 + control.replicas.len())
 }
 
 /// Whether burn-train's terminal UI can be shown: built in (the `tui` feature) and

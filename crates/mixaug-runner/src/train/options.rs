@@ -212,10 +212,12 @@ impl TrainOptions {
             self.epochs
         );
         if let OptimizerKind::AdamW { beta1, beta2, eps } = self.optimizer {
-            ensure!(
-                (0.0..1.0).contains(&beta1) && (0.0..1.0).contains(&beta2),
-                "train.optimizer: betas must be in [0, 1), got ({beta1}, {beta2})"
-            );
+            for (name, beta) in [("beta1", beta1), ("beta2", beta2)] {
+                ensure!(
+                    (0.0..1.0).contains(&beta),
+                    "train.optimizer.{name} must be in [0, 1), got {beta}"
+                );
+            }
             ensure!(
                 eps > 0.0 && eps.is_finite(),
                 "train.optimizer.eps must be positive, got {eps}"

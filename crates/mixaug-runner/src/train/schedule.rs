@@ -44,8 +44,16 @@ fn schedule(
     min_lr: f64,
     steps_per_epoch: usize,
 ) -> Result<LrSchedulerConfig> {
-    let total = (options.epochs * steps_per_epoch).max(1);
-    let warmup = options.warmup_epochs * steps_per_epoch;
+    let steps = |epochs: usize, name: &str| {
+        epochs.checked_mul(steps_per_epoch).ok_or_else(|| {
+            anyhow!(
+                "train.{name} = {epochs} epochs of {steps_per_epoch} steps are more steps than \
+                 the schedule can count"
+            )
+        })
+    };
+    let total = steps(options.epochs, "epochs")?.max(1);
+    let warmup = steps(options.warmup_epochs, "warmup_epochs")?;
     let bounded =
         options.schedule == Schedule::Cosine || (warmup > 0 && options.warmup_ratio.is_none());
     ensure!(
@@ -101,7 +109,11 @@ fn after_warmup(
         Schedule::MultiStep { milestones, gamma } => {
             // Drops at or before `start` apply from the first step; the others become the
             // sequence's milestones, counted from `start`.
-            let mut steps: Vec<usize> = milestones.iter().map(|m| m * steps_per_epoch).collect();
+            // A milestone too far to count in steps is past the run's end either way.
+            let mut steps: Vec<usize> = milestones
+                .iter()
+                .map(|m| m.saturating_mul(steps_per_epoch))
+                .collect();
             steps.sort_unstable();
             let early = steps.iter().filter(|&&s| s <= start).count();
             let mut rates = vec![lr * gamma.powi(early as i32)];
@@ -207,5 +219,29 @@ mod tests {
         };
         let error = format!("{error:#}");
         assert!(error.contains("(0, 1]") && error.contains("1.5"), "{error}");
+    }
+
+    #[test]
+    fn runs_too_long_to_count_are_refused_and_far_milestones_never_drop() {
+        // More steps than a usize counts: an error naming the key, not an overflow panic.
+        let long = TrainOptions {
+            epochs: usize::MAX / 2,
+            ..TrainOptions::default()
+        };
+        let Err(err) = scheduler(&long, 10, None) else {
+            panic!("a run of more steps than a usize counts was accepted");
+        };
+        assert!(err.to_string().contains("train.epochs"), "{err}");
+        // A milestone past the run (too far to count in steps) leaves the rate alone.
+        let far = TrainOptions {
+            epochs: 2,
+            schedule: Schedule::MultiStep {
+                milestones: vec![usize::MAX / 2],
+                gamma: 0.1,
+            },
+            ..TrainOptions::default()
+        };
+        let mut scheduler = scheduler(&far, 10, None).unwrap();
+        assert!((0..20).all(|_| (scheduler.step().base() - 0.1).abs() < 1e-12));
     }
 }

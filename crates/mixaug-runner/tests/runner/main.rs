@@ -7,6 +7,7 @@ mod cam;
 mod cli;
 mod experiment;
 mod gallery;
+mod mutants;
 mod tables;
 #[cfg(target_os = "linux")]
 mod terminal;
