@@ -21,6 +21,11 @@
 //! * `cargo xtask gpu-pack [--out DIR]` — builds (release, `cuda` + `wgpu`) and packs what
 //!   `gpu-check/run.sh` runs on a GPU machine into `gpu-check/pack/` (see `gpu_pack.rs`).
 //! * `cargo xtask lint` — `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
+//! * `cargo xtask doc` — the workspace's documentation with rustdoc's warnings (missing
+//!   docs of the library crates included) as errors.
+//! * `cargo xtask package [--no-verify] [--allow-dirty]` — `cargo package` of the library
+//!   crates in dependency order, each verified against the packages before it (see
+//!   `release.rs`).
 //! * `cargo xtask data fetch NAME [--from DIR] [--data-dir DIR] [--offline]` — find a local
 //!   copy of a data set (or download it; for Fashion-MNIST, else install Debian's package),
 //!   verify it and link it into the data directory, the same steps as `reproduce`'s;
@@ -34,6 +39,7 @@ use std::process::Command;
 
 mod data;
 mod gpu_pack;
+mod release;
 mod setup;
 
 use anyhow::{Context, Result, bail};
@@ -90,6 +96,17 @@ enum Task {
     },
     /// Check formatting and lints.
     Lint,
+    /// Build the documentation with rustdoc's warnings as errors.
+    Doc,
+    /// Package the library crates for crates.io, in dependency order.
+    Package {
+        /// Only pack (checks manifests and files; builds nothing).
+        #[arg(long)]
+        no_verify: bool,
+        /// Pack uncommitted changes too.
+        #[arg(long)]
+        allow_dirty: bool,
+    },
     /// Build and pack the GPU check (`gpu-check/run.sh` runs it on the GPU machine).
     GpuPack {
         /// The pack's folder (emptied first).
@@ -335,6 +352,11 @@ fn main() -> Result<()> {
             DataAction::List { data_dir } => data::list(data_dir),
         },
         Task::GpuPack { out } => gpu_pack::pack(out),
+        Task::Doc => release::doc(),
+        Task::Package {
+            no_verify,
+            allow_dirty,
+        } => release::package(!no_verify, allow_dirty),
         Task::Setup {
             target: SetupTarget::Cuda { llvm_config },
         } => setup::cuda(llvm_config),

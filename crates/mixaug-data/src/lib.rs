@@ -27,6 +27,13 @@
 //! assert_eq!(flipped.pixels, vec![3, 2, 1, 6, 5, 4]);
 //! ```
 
+#![warn(missing_docs)]
+
+/// The README's example, run as a doctest (`cargo test --doc`).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 mod catalog;
 mod cifar;
 mod dataset;

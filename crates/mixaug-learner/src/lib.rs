@@ -55,6 +55,13 @@
 //! `examples/learner/` in the repository is a whole program: a user's model and an
 //! ordinary `Learner`, and the same with CutMix and with SUMix a few lines apart.
 
+#![warn(missing_docs)]
+
+/// The README's example, run as a doctest (`cargo test --doc`).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 mod error;
 mod objective;
 mod teacher;

@@ -32,6 +32,13 @@
 //! assert!((soft - pair).abs() < 1e-6);
 //! ```
 
+#![warn(missing_docs)]
+
+/// The README's example, run as a doctest (`cargo test --doc`).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 mod snapmix;
 mod sumix;
 

@@ -27,6 +27,13 @@
 //! assert!(map.get(7, 13) > map.get(2, 2));
 //! ```
 
+#![warn(missing_docs)]
+
+/// The README's example, run as a doctest (`cargo test --doc`).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 mod attention;
 mod cam;
 mod error;
