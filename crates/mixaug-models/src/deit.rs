@@ -14,7 +14,7 @@ use mixaug_maps::{CamClassifier, CamModel};
 use thiserror::Error;
 
 use crate::drop_path::{DropPath, drop_path_rates, valid_rate};
-use crate::input::check_images;
+use crate::input::{check_images, input_channels};
 use crate::{
     Architecture, ClassifierFamily, ImageShapeError, ImportError, ImportOptions, ImportReport,
     ModelError, ModelSpec, PytorchLayout, SpecOption, load_pytorch,
@@ -317,14 +317,6 @@ pub struct Deit {
 }
 
 impl Deit {
-    /// `[C, S, S]`: the images the network takes (the patch projection's input channels and
-    /// the configured image size).
-    fn image_shape(&self) -> [usize; 3] {
-        let proj = &self.patch_embed.proj;
-        let channels = proj.weight.lazy_shape().dims::<4>()[1] * proj.groups;
-        [channels, self.image_size, self.image_size]
-    }
-
     /// Checks that the network takes `images`, on the host shape only (no device work):
     /// `C` channels of `S × S`, the configured input channels and image size. Every forward
     /// makes this check before burn sees the batch.
@@ -332,7 +324,12 @@ impl Deit {
     /// # Errors
     /// [`ImageShapeError`], naming the expected and the given shape.
     pub fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
-        check_images(<Self as ClassifierFamily>::NAME, self.image_shape(), images)
+        check_images(
+            <Self as ClassifierFamily>::NAME,
+            input_channels(&self.patch_embed.proj),
+            Some([self.image_size, self.image_size]),
+            images,
+        )
     }
 
     /// All tokens after the final norm, the class token first, then the patches in

@@ -75,11 +75,12 @@ pub trait ClassifierFamily: Module + PooledClassifier + CamModel + Sized {
     /// Checks, on the host shape only, that the network takes `images`; every forward of a
     /// network that refuses some shapes makes this check and panics with the error's
     /// message, [`Classifier`](crate::Classifier)'s fallible forwards return it. Default:
-    /// any batch (the convolutional networks take images of any size).
+    /// any batch; every family of this crate overrides it.
     ///
     /// # Errors
-    /// [`ImageShapeError`] for a batch of another size or channel count than the network
-    /// was configured for (the vision transformers).
+    /// [`ImageShapeError`] for an empty batch, or one of another channel count (every
+    /// network) or image size (the vision transformers) than the network was configured
+    /// for.
     fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
         let _ = images;
         Ok(())
@@ -283,8 +284,8 @@ macro_rules! families {
                 }
 
                 /// Checks, on the host shape only, that the network takes `images`
-                /// ([`ClassifierFamily::check_images`]: a vision transformer takes its
-                /// configured image size and channels, the other families any batch).
+                /// ([`ClassifierFamily::check_images`]: every network takes its stem's
+                /// channels, a vision transformer also its configured image size).
                 ///
                 /// # Errors
                 /// [`ModelError::ImageShape`].

@@ -1,41 +1,55 @@
 //! Checking a batch of images against what a network was built for, on the host shape only
-//! (no device work), before burn sees the batch: the vision transformers take one image
-//! size and one channel count (timm's `PatchEmbed` with `strict_img_size`), and a batch of
-//! another shape would otherwise fail deep inside burn's reshape or convolution.
+//! (no device work), before burn sees the batch: every network takes the channel count of
+//! its stem convolution, and the vision transformers one image size too (timm's
+//! `PatchEmbed` with `strict_img_size`); a batch of another shape, or an empty one, would
+//! otherwise fail deep inside burn's convolution or reshape.
 
+use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use thiserror::Error;
 
-/// A batch of images of another shape than the network was configured for.
+/// A batch of images of another shape than the network was configured for, or an empty
+/// one.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error(
-    "{network} takes images of shape [N, {}, {}, {}], got a batch of shape {found:?}",
-    expected[0], expected[1], expected[2]
+    "{network} takes images of shape [N, {channels}, {}] (N, H, W ≥ 1), got a batch of shape {found:?}",
+    match size { Some([h, w]) => format!("{h}, {w}"), None => "H, W".into() }
 )]
 pub struct ImageShapeError {
     /// The network ([`ClassifierFamily::NAME`](crate::ClassifierFamily::NAME): "DeiT",
-    /// "Swin").
+    /// "Swin", "ResNet family", …).
     pub network: &'static str,
-    /// `[C, H, W]` the network takes.
-    pub expected: [usize; 3],
+    /// The channels `C` the network takes.
+    pub channels: usize,
+    /// The `[H, W]` the network takes; `None`: any size (the convolutional networks).
+    pub size: Option<[usize; 2]>,
     /// `[N, C, H, W]` of the batch given.
     pub found: [usize; 4],
 }
 
-/// `Ok` when every image of `images` is `expected` (`[C, H, W]`).
+/// `Ok` when `images` is a non-empty batch of `channels`-channel images of `size` (any
+/// size for `None`).
 pub(crate) fn check_images(
     network: &'static str,
-    expected: [usize; 3],
+    channels: usize,
+    size: Option<[usize; 2]>,
     images: &Tensor<4>,
 ) -> Result<(), ImageShapeError> {
     let found = images.dims();
-    if found[1..] == expected {
+    let size_fits = size.is_none_or(|s| found[2..] == s);
+    if found[1] == channels && size_fits && !found.contains(&0) {
         Ok(())
     } else {
         Err(ImageShapeError {
             network,
-            expected,
+            channels,
+            size,
             found,
         })
     }
+}
+
+/// The input channels of a stem convolution (from its weight's shape; no device work).
+pub(crate) fn input_channels(conv: &Conv2d) -> usize {
+    conv.weight.lazy_shape().dims::<4>()[1] * conv.groups
 }

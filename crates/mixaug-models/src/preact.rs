@@ -11,8 +11,9 @@ use burn::tensor::activation::relu;
 use mixaug_loss::PooledClassifier;
 use mixaug_maps::{CamClassifier, CamModel};
 
+use crate::input::{check_images, input_channels};
 use crate::resnet::{conv, pool_flat, trainable_params};
-use crate::{Architecture, ClassifierFamily, ModelError, ModelSpec, SpecOption};
+use crate::{Architecture, ClassifierFamily, ImageShapeError, ModelError, ModelSpec, SpecOption};
 
 /// A pre-activation block: `BN → ReLU → conv(stride) → BN → ReLU → [dropout] → conv`, the
 /// shortcut a 1×1 convolution of the pre-activated input when the shape changes.
@@ -136,11 +137,33 @@ pub struct PreActNet {
 }
 
 impl PreActNet {
+    /// Checks that the network takes `images`, on the host shape only (no device work): a
+    /// non-empty batch of images of any size with the stem convolution's channels. Every
+    /// forward makes this check before burn sees the batch.
+    ///
+    /// # Errors
+    /// [`ImageShapeError`], naming the expected and the given shape.
+    pub fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
+        check_images(
+            <Self as ClassifierFamily>::NAME,
+            input_channels(&self.conv1),
+            None,
+            images,
+        )
+    }
+
     /// The last stage's feature map (after the final BN + ReLU where there is one).
+    ///
+    /// # Panics
+    /// On images the network does not take ([`Self::check_images`]), with the error's
+    /// message, before burn sees them.
     ///
     /// # Shapes
     /// - `images`: `[N, 3, H, W]`; output `[N, D, h, w]`
     pub fn features(&self, images: Tensor<4>) -> Tensor<4> {
+        if let Err(e) = self.check_images(&images) {
+            panic!("{e}");
+        }
         let mut x = self.conv1.forward(images);
         for block in &self.blocks {
             x = block.forward(x);
@@ -152,6 +175,10 @@ impl PreActNet {
     }
 
     /// Logits.
+    ///
+    /// # Panics
+    /// On images the network does not take ([`Self::check_images`]), with the error's
+    /// message, before burn sees them.
     ///
     /// # Shapes
     /// - `images`: `[N, 3, H, W]`; output `[N, K]`
@@ -214,5 +241,9 @@ impl ClassifierFamily for PreActNet {
 
     fn classifier(&self) -> &Linear {
         &self.fc
+    }
+
+    fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
+        PreActNet::check_images(self, images)
     }
 }

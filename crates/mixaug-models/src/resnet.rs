@@ -12,9 +12,10 @@ use mixaug_loss::PooledClassifier;
 use mixaug_maps::{CamClassifier, CamModel};
 use serde::{Deserialize, Serialize};
 
+use crate::input::{check_images, input_channels};
 use crate::{
-    Architecture, ClassifierFamily, ImportError, ImportOptions, ImportReport, ModelError,
-    ModelSpec, PytorchLayout, SpecOption, load_pytorch,
+    Architecture, ClassifierFamily, ImageShapeError, ImportError, ImportOptions, ImportReport,
+    ModelError, ModelSpec, PytorchLayout, SpecOption, load_pytorch,
 };
 
 /// The first layers of the network.
@@ -307,7 +308,26 @@ pub struct ResNet {
 }
 
 impl ResNet {
+    /// Checks that the network takes `images`, on the host shape only (no device work): a
+    /// non-empty batch of images of any size with the stem convolution's channels. Every
+    /// forward makes this check before burn sees the batch.
+    ///
+    /// # Errors
+    /// [`ImageShapeError`], naming the expected and the given shape.
+    pub fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
+        check_images(
+            <Self as ClassifierFamily>::NAME,
+            input_channels(&self.conv1),
+            None,
+            images,
+        )
+    }
+
     /// The last stage's feature map (what CAMs are computed from).
+    ///
+    /// # Panics
+    /// On images the network does not take ([`Self::check_images`]), with the error's
+    /// message, before burn sees them.
     ///
     /// # Shapes
     /// - `images`: `[N, 3, H, W]`; output `[N, D, h, w]`
@@ -318,10 +338,17 @@ impl ResNet {
     /// The output of `layer3`, where SnapMix's Baseline+ branch reads
     /// ([`MidLevelHead`](mixaug_loss::MidLevelHead)).
     ///
+    /// # Panics
+    /// On images the network does not take ([`Self::check_images`]), with the error's
+    /// message, before burn sees them.
+    ///
     /// # Shapes
     /// - `images`: `[N, 3, H, W]`; output `[N, 4·base_width·expansion, H/16, W/16]`
     ///   (ImageNet stem) or `[N, 4·base_width·expansion, H/4, W/4]` (CIFAR stem)
     pub fn mid_features(&self, images: Tensor<4>) -> Tensor<4> {
+        if let Err(e) = self.check_images(&images) {
+            panic!("{e}");
+        }
         let mut x = relu(self.bn1.forward(self.conv1.forward(images)));
         if let Some(pool) = &self.maxpool {
             x = pool.forward(x);
@@ -338,6 +365,10 @@ impl ResNet {
     }
 
     /// Logits and the `layer3` features of one forward pass (for Baseline+).
+    ///
+    /// # Panics
+    /// On images the network does not take ([`Self::check_images`]), with the error's
+    /// message, before burn sees them.
     ///
     /// # Shapes
     /// - `images`: `[N, 3, H, W]`; outputs `[N, K]` and `[N, 4·base_width·expansion, h, w]`
@@ -370,6 +401,10 @@ impl ResNet {
     }
 
     /// Logits.
+    ///
+    /// # Panics
+    /// On images the network does not take ([`Self::check_images`]), with the error's
+    /// message, before burn sees them.
     ///
     /// # Shapes
     /// - `images`: `[N, 3, H, W]`; output `[N, K]`
@@ -446,6 +481,10 @@ impl ClassifierFamily for ResNet {
 
     fn classifier(&self) -> &Linear {
         &self.fc
+    }
+
+    fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
+        ResNet::check_images(self, images)
     }
 
     /// The channels of `layer3`'s output (its last block's last BatchNorm).

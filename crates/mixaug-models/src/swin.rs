@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use crate::deit::{Mlp, linear};
 use crate::drop_path::{DropPath, drop_path_rates, valid_rate};
-use crate::input::check_images;
+use crate::input::{check_images, input_channels};
 use crate::{
     Architecture, ClassifierFamily, ImageShapeError, ImportError, ImportOptions, ImportReport,
     ModelError, ModelSpec, PytorchLayout, SpecOption, load_pytorch,
@@ -545,14 +545,6 @@ pub struct Swin {
 }
 
 impl Swin {
-    /// `[C, S, S]`: the images the network takes (the patch projection's input channels and
-    /// the configured image size).
-    fn image_shape(&self) -> [usize; 3] {
-        let proj = &self.patch_embed.proj;
-        let channels = proj.weight.lazy_shape().dims::<4>()[1] * proj.groups;
-        [channels, self.image_size, self.image_size]
-    }
-
     /// Checks that the network takes `images`, on the host shape only (no device work):
     /// `C` channels of `S × S`, the configured input channels and image size (timm's
     /// `strict_img_size`: the windows, their shifts and masks are planned for that size).
@@ -561,7 +553,12 @@ impl Swin {
     /// # Errors
     /// [`ImageShapeError`], naming the expected and the given shape.
     pub fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
-        check_images(<Self as ClassifierFamily>::NAME, self.image_shape(), images)
+        check_images(
+            <Self as ClassifierFamily>::NAME,
+            input_channels(&self.patch_embed.proj),
+            Some([self.image_size, self.image_size]),
+            images,
+        )
     }
 
     /// The last stage's tokens after the final norm, channels-last.

@@ -60,7 +60,7 @@ impl Network {
     /// - `images`: `[N, 3, H, W]`; output `[N, K]`
     pub fn scores(&self, images: Tensor<4>, epoch: usize) -> Result<Tensor<2>> {
         match &self.mid {
-            None => Ok(self.model.forward(images)),
+            None => Ok(self.model.try_forward(images)?),
             Some(mid) => {
                 let (logits, features) = self.model.forward_with_mid(images)?;
                 Ok(baseline_plus_scores(logits, mid.forward(features, epoch)))

@@ -126,7 +126,8 @@ fn images_of_another_shape_are_a_typed_error() {
         let images = Tensor::<4>::zeros(found, &device);
         let expected = ImageShapeError {
             network: "DeiT",
-            expected: [3, 32, 32],
+            channels: 3,
+            size: Some([32, 32]),
             found,
         };
         assert_eq!(model.check_images(&images), Err(expected.clone()));
@@ -152,7 +153,7 @@ fn images_of_another_shape_are_a_typed_error() {
 
 #[test]
 #[should_panic(
-    expected = "DeiT takes images of shape [N, 3, 32, 32], got a batch of shape [2, 3, 40, 40]"
+    expected = "DeiT takes images of shape [N, 3, 32, 32] (N, H, W ≥ 1), got a batch of shape [2, 3, 40, 40]"
 )]
 fn the_infallible_forward_panics_with_our_message() {
     let device = Device::flex();

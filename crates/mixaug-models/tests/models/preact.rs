@@ -40,3 +40,25 @@ fn forward_shapes_on_non_square_inputs() {
     let v: Vec<f32> = logits.into_data().try_into_vec_as::<f32>().unwrap();
     assert!(v.iter().all(|x| x.is_finite()));
 }
+
+#[test]
+fn a_batch_of_another_channel_count_is_a_typed_error() {
+    use mixaug_models::{Classifier, ImageShapeError, ModelError};
+    let device = Device::flex();
+    let model = PreActNetConfig::wide_resnet28(1, 4).init(&device);
+    assert_eq!(
+        model.check_images(&Tensor::<4>::zeros([3, 3, 5, 7], &device)),
+        Ok(())
+    );
+    let found = [3, 4, 5, 7];
+    let expected = ImageShapeError {
+        network: "pre-activation ResNet family",
+        channels: 3,
+        size: None,
+        found,
+    };
+    match Classifier::PreAct(model).try_forward(Tensor::<4>::zeros(found, &device)) {
+        Err(ModelError::ImageShape(e)) => assert_eq!(e, expected),
+        other => panic!("expected an image shape error, got {other:?}"),
+    }
+}

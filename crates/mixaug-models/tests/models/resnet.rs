@@ -60,3 +60,44 @@ fn zero_init_residual_silences_the_branches() {
     assert_eq!(gamma.len(), 256);
     assert!(gamma.iter().all(|g| *g == 0.0));
 }
+
+#[test]
+fn images_a_resnet_cannot_take_are_a_typed_error() {
+    use mixaug_models::{Classifier, ImageShapeError, ModelError};
+    let device = Device::flex();
+    let model = ResNetConfig::resnet18(5)
+        .with_stem(Stem::Cifar)
+        .with_base_width(4)
+        .init(&device);
+    // Any size of 3-channel images is taken, down to 1 × 1, non-square.
+    for shape in [[2, 3, 9, 13], [1, 3, 1, 1]] {
+        let images = Tensor::<4>::zeros(shape, &device);
+        assert_eq!(model.check_images(&images), Ok(()));
+    }
+    // A grey batch (the stem convolution has 3 input channels, burn's convolution would
+    // fail) and an empty one are refused, naming what the network takes.
+    let classifier = Classifier::ResNet(model);
+    for found in [[2, 1, 9, 13], [0, 3, 9, 13], [2, 3, 0, 13]] {
+        let images = Tensor::<4>::zeros(found, &device);
+        let expected = ImageShapeError {
+            network: "ResNet family",
+            channels: 3,
+            size: None,
+            found,
+        };
+        match classifier.try_forward(images) {
+            Err(ModelError::ImageShape(e)) => assert_eq!(e, expected),
+            other => panic!("expected an image shape error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+#[should_panic(
+    expected = "ResNet family takes images of shape [N, 3, H, W] (N, H, W ≥ 1), got a batch of shape [2, 1, 9, 13]"
+)]
+fn a_grey_batch_is_refused_with_our_message() {
+    let device = Device::flex();
+    let model = ResNetConfig::resnet18(5).with_base_width(4).init(&device);
+    let _ = model.forward(Tensor::<4>::zeros([2, 1, 9, 13], &device));
+}

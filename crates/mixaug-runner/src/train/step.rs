@@ -400,7 +400,7 @@ fn step_loss(
                     network.model.forward_with_attention(mixed.images.clone())?;
                 (logits, mixer.retarget(&params, &mixed, attention)?)
             } else {
-                (network.model.forward(mixed.images), mixed.target)
+                (network.model.try_forward(mixed.images)?, mixed.target)
             };
             match kind {
                 LossKind::PairCe => pair_cross_entropy(logits, &target, options.smoothing)?,
