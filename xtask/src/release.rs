@@ -39,7 +39,10 @@ pub fn doc() -> Result<()> {
 /// `allow_dirty` packs uncommitted changes.
 pub fn package(verify: bool, allow_dirty: bool) -> Result<()> {
     let mut cmd = cargo();
-    cmd.arg("package");
+    // Verification builds each package as its own workspace, without ours and its
+    // profiles: without debug information, as our dev profile, its burn builds are less
+    // than half the size on disk and quicker to link.
+    cmd.arg("package").env("CARGO_PROFILE_DEV_DEBUG", "false");
     for name in LIBRARY_CRATES {
         cmd.args(["--package", name]);
     }

@@ -15,6 +15,25 @@ const SIDE: usize = 32;
 const PLANE: usize = SIDE * SIDE;
 
 /// Which CIFAR and which labels.
+///
+/// ```
+/// use std::path::Path;
+/// use mixaug_data::{Cifar, ImageDataset, ImageU8, cifar_record};
+/// // One CIFAR-100 record: coarse label 3, fine label 42, a red image with a blue pixel.
+/// let mut pixels = [255, 0, 0].repeat(32 * 32);
+/// pixels[(5 * 32 + 7) * 3..][..3].copy_from_slice(&[0, 0, 255]);
+/// let record = cifar_record(&[3, 42], &ImageU8::new(32, 32, 3, pixels).unwrap());
+/// assert_eq!(record.len(), Cifar::HundredFine.record_len()); // 2 + 3·32·32
+/// let fine = Cifar::HundredFine.parse(&record, Path::new("train.bin"))?;
+/// let coarse = Cifar::HundredCoarse.parse(&record, Path::new("train.bin"))?;
+/// assert_eq!((fine.label(0)?, coarse.label(0)?), (42, 3));
+/// // The planar bytes come back interleaved (HWC).
+/// let image = fine.get(0)?.image;
+/// assert_eq!([image.at(5, 7, 0), image.at(5, 7, 2), image.at(0, 0, 0)], [0, 255, 255]);
+/// // A truncated file is an error that names it.
+/// assert!(Cifar::Ten.parse(&record[..100], Path::new("data_batch_1.bin")).is_err());
+/// # Ok::<(), mixaug_data::DataError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cifar {
     /// CIFAR-10, 10 classes.

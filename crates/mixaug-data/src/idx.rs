@@ -103,6 +103,25 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
 
 /// Reads an image file (`[N, rows, cols]`) and a label file (`[N]`) into a data set of
 /// grey images with `num_classes` classes.
+///
+/// ```
+/// use mixaug_data::{ImageDataset, idx_bytes, read_idx_pair};
+/// // Two 2×3 images and their labels, written as IDX files.
+/// let dir = std::env::temp_dir().join(format!("mixaug-idx-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let (images, labels) = (dir.join("images-idx3-ubyte"), dir.join("labels-idx1-ubyte"));
+/// std::fs::write(&images, idx_bytes(&[2, 2, 3], &(0..12).collect::<Vec<u8>>())).unwrap();
+/// std::fs::write(&labels, idx_bytes(&[2], &[7, 1])).unwrap();
+/// let data = read_idx_pair(&images, &labels, 10)?;
+/// assert_eq!((data.len(), data.num_classes(), data.labels()), (2, 10, &[7, 1][..]));
+/// let second = data.get(1)?.image;
+/// assert_eq!((second.height, second.width, second.channels), (2, 3, 1));
+/// assert_eq!(second.pixels, vec![6, 7, 8, 9, 10, 11]);
+/// // Label 7 is out of range for 5 classes.
+/// assert!(read_idx_pair(&images, &labels, 5).is_err());
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), mixaug_data::DataError>(())
+/// ```
 pub fn read_idx_pair(
     images: &Path,
     labels: &Path,

@@ -372,6 +372,19 @@ pub fn resize(
 }
 
 /// Per-channel mean and standard deviation, applied to values scaled to [0, 1].
+///
+/// ```
+/// use mixaug_data::{ImageU8, Normalize};
+/// // A 1×2 RGB image (HWC): (0, 51, 255) then (255, 102, 0).
+/// let image = ImageU8::new(1, 2, 3, vec![0, 51, 255, 255, 102, 0]).unwrap();
+/// let half = Normalize { mean: [0.5; 3], std: [0.5; 3] };
+/// let mut chw = Vec::new();
+/// half.to_chw(&image, &mut chw);
+/// // Planes R, G, B, each (v/255 − 0.5)/0.5 = 2v/255 − 1: 51/255 = 0.2 gives −0.6.
+/// let expected = [-1.0, 1.0, -0.6, -0.2, 1.0, -1.0];
+/// assert!(chw.iter().zip(expected).all(|(v, e)| (v - e).abs() < 1e-6));
+/// assert!(Normalize { std: [0.2, 0.0, 0.2], ..half }.validate().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Normalize {
     /// Channel means.
@@ -430,6 +443,30 @@ impl Normalize {
 }
 
 /// A list of steps, applied in order.
+///
+/// ```
+/// use mixaug_data::{DataRng, ImageU8, Pipeline, Transform};
+/// // A 4×5 grey image holding 0, 1, …, 19 row by row.
+/// let image = ImageU8::new(4, 5, 1, (0..20).collect()).unwrap();
+/// let pipeline = Pipeline {
+///     steps: vec![
+///         // Offsets ((4 − 2)/2, (5 − 3)/2) = (1, 1): rows 1–2, columns 1–3.
+///         Transform::CenterCrop { size: [2, 3] },
+///         Transform::HorizontalFlip { prob: 1.0 },
+///     ],
+/// };
+/// pipeline.validate().unwrap();
+/// let out = pipeline.apply(image, &mut DataRng::for_sample(0, 0, 0)).unwrap();
+/// assert_eq!((out.height, out.width), (2, 3));
+/// assert_eq!(out.pixels, vec![8, 7, 6, 13, 12, 11]);
+/// // Random steps draw from the sample's stream: the same (seed, epoch, index), the same crop.
+/// let cifar = ImageU8::new(32, 32, 1, (0..1024).map(|i| (i % 251) as u8).collect()).unwrap();
+/// let augment = |index| {
+///     Pipeline::cifar_train().apply(cifar.clone(), &mut DataRng::for_sample(7, 0, index))
+/// };
+/// assert_eq!(augment(3).unwrap(), augment(3).unwrap());
+/// assert_eq!(augment(3).unwrap().height, 32);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pipeline {
@@ -452,7 +489,8 @@ impl Pipeline {
         }
     }
 
-    /// The ImageNet training augmentation: RandomResizedCrop 224, flip 0.5.
+    /// The ImageNet training augmentation: RandomResizedCrop to `size`×`size` (224 in the
+    /// ImageNet recipes), flip 0.5.
     pub fn imagenet_train(size: usize) -> Self {
         Self {
             steps: vec![

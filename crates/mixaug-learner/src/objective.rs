@@ -423,6 +423,38 @@ impl<Model: CamModel> Objective<Model> for SnapMixLoss<Model> {
 /// the corrected mixing ratio and the uncertainty regulariser, on top of any input-only
 /// mixer with a pair target. The model is split into its pooled feature and classifier;
 /// the uncertainty head (or, without one, the logits) reads the pooled feature.
+///
+/// ```
+/// use burn::nn::{Linear, LinearConfig};
+/// use burn::{prelude::*, tensor::Distribution, train::TrainStep};
+/// use mixaug_learner::{Mixing, Sumix};
+/// use mixaug_loss::{SumixConfig, UncertaintyHeadConfig};
+/// use mixaug_masks::{CutMixConfig, MixConfig};
+///
+/// #[derive(Module, Debug)]
+/// struct Net { fc: Linear }
+/// impl Net {
+///     /// The feature: the image's channel means, `[N, 3]`.
+///     fn pooled(&self, images: Tensor<4>) -> Tensor<2> {
+///         images.mean_dim(3).mean_dim(2).flatten(1, 3)
+///     }
+///     fn classify(&self, pooled: Tensor<2>) -> Tensor<2> { self.fc.forward(pooled) }
+/// }
+/// let device = Device::flex().autodiff();
+/// let net = Net { fc: LinearConfig::new(3, 4).init(&device) };
+/// let head = UncertaintyHeadConfig::new(3, 4).init(&device);
+/// let objective = Sumix::new(Net::pooled, Net::classify, SumixConfig::new(), Some(head));
+/// let cutmix = MixConfig::CutMix(CutMixConfig::new()).init()?;
+/// let model = Mixing::new(net, cutmix, objective)?;
+/// let images = Tensor::<4>::random([4, 3, 6, 10], Distribution::Default, &device);
+/// let output = TrainStep::step(&model, (images, Tensor::from_ints([0, 1, 2, 3], &device)));
+/// assert!(output.item.loss.into_scalar::<f32>().is_finite());
+/// // The head is a module field, trained with the model: the regulariser R reaches it.
+/// let head_weight = model.objective.head.as_ref().unwrap().linear.weight.id;
+/// let grad = output.grads.get::<2>(head_weight).unwrap();
+/// assert!(grad.abs().sum().into_scalar::<f32>() > 0.0);
+/// # Ok::<(), mixaug_learner::StepError>(())
+/// ```
 #[derive(Module)]
 pub struct Sumix<Model> {
     /// The uncertainty head, if used.

@@ -80,6 +80,29 @@ impl MidLevelHead {
 ///
 /// # Errors
 /// As [`pair_cross_entropy`].
+///
+/// # Example
+/// ```
+/// use burn::prelude::*;
+/// use mixaug_loss::snapmix_loss;
+/// use mixaug_masks::MixedTarget;
+/// let device = Device::flex();
+/// // SnapMix's semantic weights need not sum to 1: (0.6, 0.2) and (0.5, 0.5).
+/// let target = MixedTarget::pair(
+///     Tensor::from_ints([0, 1], &device),
+///     Tensor::from_ints([3, 2], &device),
+///     Tensor::from_floats([0.6, 0.5], &device),
+///     Tensor::from_floats([0.2, 0.5], &device),
+/// ).unwrap();
+/// // Uniform logits over 4 classes: every cross-entropy is ln 4 (smoothed or not), so the
+/// // loss is mean(0.8, 1.0)·ln 4 = 0.9·ln 4, and Baseline+'s branch adds as much again.
+/// let zeros = || Tensor::<2>::zeros([2, 4], &device);
+/// let main: f32 = snapmix_loss(zeros(), None, &target, 0.1)?.into_scalar();
+/// assert!((main - 0.9 * 4f32.ln()).abs() < 1e-6);
+/// let plus: f32 = snapmix_loss(zeros(), Some(zeros()), &target, 0.1)?.into_scalar();
+/// assert!((plus - 1.8 * 4f32.ln()).abs() < 1e-6);
+/// # Ok::<(), mixaug_loss::LossError>(())
+/// ```
 pub fn snapmix_loss(
     logits: Tensor<2>,
     mid_logits: Option<Tensor<2>>,

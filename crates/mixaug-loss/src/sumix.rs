@@ -49,6 +49,24 @@ impl UncertaintyHeadConfig {
 }
 
 /// SUMix's second head (`is_norm = true`): `u = L2normalise(softmax(W_u f + b_u))`.
+///
+/// ```
+/// use burn::prelude::*;
+/// use mixaug_loss::UncertaintyHeadConfig;
+/// let device = Device::flex();
+/// let head = UncertaintyHeadConfig::new(3, 5).init(&device);
+/// // A zero feature meets the zero bias: softmax is uniform, 1/5 per class, and after the
+/// // L2 normalisation every entry is (1/5)/√(5·(1/5)²) = 1/√5.
+/// let u = head.forward(Tensor::<2>::zeros([2, 3], &device));
+/// let u = u.into_data().to_vec::<f32>().unwrap();
+/// assert!(u.iter().all(|&x| (x - 1.0 / 5f32.sqrt()).abs() < 1e-6));
+/// // Any feature: entries in [0, 1], unit L2 norm per row.
+/// let features = Tensor::<2>::from_floats([[3.0, -1.0, 0.5], [0.0, 2.0, -4.0]], &device);
+/// let u = head.forward(features);
+/// let norms: Vec<f32> = u.clone().powi_scalar(2).sum_dim(1).sqrt().into_data().to_vec().unwrap();
+/// assert!(norms.iter().all(|&n| (n - 1.0).abs() < 1e-5));
+/// assert!(u.into_data().to_vec::<f32>().unwrap().iter().all(|&x| (0.0..=1.0).contains(&x)));
+/// ```
 #[derive(Module, Debug)]
 pub struct UncertaintyHead {
     /// `W_u`, `b_u` (burn's `[D, K]` layout).
@@ -194,6 +212,26 @@ fn pick(x: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
 /// # Shapes
 /// - `raw_logits`, `mixed_logits`: `[N, K]`
 /// - `y_a`, `y_b`, `perm`, `lam`: `[N]`
+///
+/// # Example
+/// ```
+/// use burn::prelude::*;
+/// use mixaug_loss::corrected_ratio;
+/// let device = Device::flex();
+/// // Uniform predictions before and after mixing: zeroing P at y_b (side a) or at y_a
+/// // (side b) leaves α_a[y_a] = α_b[y_b], so λ̃ = λ (METHODS.md §15.5); λ = 1 stays 1.
+/// let zeros = || Tensor::<2>::zeros([3, 4], &device);
+/// let y_a = Tensor::from_ints([0, 1, 2], &device);
+/// let perm = Tensor::from_ints([1, 2, 0], &device);
+/// let y_b = Tensor::from_ints([1, 2, 0], &device); // y_a[π]
+/// let lam = Tensor::from_floats([0.3, 0.8, 1.0], &device);
+/// let ratio = corrected_ratio(zeros(), zeros(), y_a, y_b, perm, lam);
+/// let lam_a: Vec<f32> = ratio.lam_a.into_data().to_vec().unwrap();
+/// assert!((lam_a[0] - 0.3).abs() < 1e-6 && (lam_a[1] - 0.8).abs() < 1e-6 && lam_a[2] == 1.0);
+/// // α = N · a unit row: every row has norm N = 3.
+/// let norms: Vec<f32> = ratio.alpha_a.powi_scalar(2).sum_dim(1).sqrt().into_data().to_vec().unwrap();
+/// assert!(norms.iter().all(|&n| (n - 3.0).abs() < 1e-5));
+/// ```
 pub fn corrected_ratio(
     raw_logits: Tensor<2>,
     mixed_logits: Tensor<2>,
@@ -272,6 +310,36 @@ fn weighted_ce(logits: Tensor<2>, y: Tensor<1, Int>, w: Tensor<1>) -> Tensor<1> 
 /// # Shapes
 /// - `raw_logits`, `mixed_logits`, `raw_uncertainty`, `mixed_uncertainty`: `[N, K]`
 /// - `perm`: `[N]`
+///
+/// # Example
+/// METHODS.md §15.5's worked example (N = 4, K = 5, λ = 0.7, π = (2, 3, 0, 1), γ = 0.5),
+/// its uncertainties through an [`UncertaintyHead`] whose weights are the identity.
+///
+/// ```
+/// use burn::{module::Param, nn::Linear, prelude::*};
+/// use mixaug_loss::{SumixConfig, UncertaintyHead, sumix_loss};
+/// use mixaug_masks::MixedTarget;
+/// let device = Device::flex();
+/// let t = |rows: [[f32; 5]; 4]| Tensor::<2>::from_floats(rows, &device);
+/// let weight = Param::from_tensor(Tensor::eye(5, &device));
+/// let head = UncertaintyHead { linear: Linear { weight, bias: None } };
+/// let z_raw = t([[2.0, 0.5, -1.0, 0.0, 0.3], [0.1, 1.5, 0.2, -0.5, 0.0],
+///                [-0.3, 0.2, 1.8, 0.4, 0.1], [0.0, -0.2, 0.3, 1.2, 0.9]]);
+/// let z_mix = t([[1.2, 0.3, 0.9, 0.0, 0.1], [0.2, 0.8, 0.1, 0.7, 0.0],
+///                [0.9, 0.1, 1.0, 0.2, -0.1], [0.1, 0.6, 0.2, 0.9, 0.3]]);
+/// let u_raw = head.forward(t([[0.1, 0.2, 0.0, -0.1, 0.3], [0.0, 0.5, 0.1, 0.1, -0.2],
+///                             [0.2, 0.0, 0.4, 0.1, 0.0], [-0.1, 0.1, 0.0, 0.6, 0.2]]));
+/// let u_mix = head.forward(t([[0.3, 0.0, 0.2, 0.1, 0.0], [0.1, 0.2, 0.0, 0.4, 0.1],
+///                             [0.2, 0.1, 0.3, 0.0, 0.0], [0.0, 0.3, 0.1, 0.2, 0.1]]));
+/// let y_a = Tensor::from_ints([0, 1, 2, 3], &device);
+/// let perm = Tensor::from_ints([2, 3, 0, 1], &device);
+/// let (w_a, w_b) = (Tensor::full([4], 0.7, &device), Tensor::full([4], 0.3, &device));
+/// let target = MixedTarget::pair(y_a, perm.clone(), w_a, w_b).unwrap(); // y_b = y_a[π]
+/// let loss = sumix_loss(&SumixConfig::new(), z_raw, z_mix, u_raw, u_mix, &target, perm)?;
+/// let (main, total): (f32, f32) = (loss.main.into_scalar(), loss.total.into_scalar());
+/// assert!((main - 1.2019452).abs() < 1e-5 && (total - 1.9998424).abs() < 1e-5);
+/// # Ok::<(), mixaug_loss::LossError>(())
+/// ```
 pub fn sumix_loss(
     config: &SumixConfig,
     raw_logits: Tensor<2>,

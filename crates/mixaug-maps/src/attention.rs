@@ -28,6 +28,25 @@ pub enum AttentionChannel {
 /// # Shapes
 /// - `features`: `[N, D, h, w]`
 /// - output: `[N, h, w]`
+///
+/// # Example
+/// ```
+/// use burn::prelude::*;
+/// use mixaug_maps::{AttentionChannel, attention_maps};
+/// let device = Device::flex();
+/// // One sample's last stage: 2 channels on a 2×3 grid.
+/// let features = Tensor::<4>::from_floats(
+///     [[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [[3.0, 2.0, 1.0], [0.0, 1.0, 0.0]]]],
+///     &device,
+/// );
+/// let mean = attention_maps(features.clone(), AttentionChannel::Mean);
+/// let last = attention_maps(features, AttentionChannel::Last);
+/// assert_eq!(mean.dims(), [1, 2, 3]);
+/// // AttentiveMix+: the channel mean, (1 + 3)/2 = 2, …, (6 + 0)/2 = 3.
+/// assert_eq!(mean.into_data().to_vec::<f32>().unwrap(), [2.0, 2.0, 2.0, 2.0, 3.0, 3.0]);
+/// // The original Attentive CutMix: the last channel as it is.
+/// assert_eq!(last.into_data().to_vec::<f32>().unwrap(), [3.0, 2.0, 1.0, 0.0, 1.0, 0.0]);
+/// ```
 pub fn attention_maps(features: Tensor<4>, channel: AttentionChannel) -> Tensor<3> {
     let [n, d, h, w] = features.dims();
     match channel {

@@ -210,6 +210,38 @@ fn cams_flat(cams: &Tensor<2>) -> Tensor<2, Bool> {
 ///
 /// # Errors
 /// As [`last_stage_features`] and [`class_activation_maps`].
+///
+/// # Example
+/// ```
+/// use burn::{module::Param, nn::Linear, prelude::*};
+/// use mixaug_maps::{CamClassifier, CamModel, CamStatistics, MapError, semantic_percent_maps};
+///
+/// /// A toy network whose last stage is its input; class k reads channel k.
+/// #[derive(Module, Debug)]
+/// struct Toy { fc: Linear }
+/// impl CamModel for Toy {
+///     fn cam_features(&self, images: Tensor<4>) -> Tensor<4> { images }
+///     fn cam_classifier(&self) -> CamClassifier { CamClassifier::from_linear(&self.fc) }
+/// }
+/// let device = Device::flex();
+/// let weight = Param::from_tensor(Tensor::from_floats([[1.0, 0.0], [0.0, 1.0]], &device));
+/// let model = Toy { fc: Linear { weight, bias: None } };
+/// // Two 2-channel 3×4 images, all zero but channel 0 of image 0 at row 1, column 2.
+/// let images = Tensor::<4>::zeros([2, 2, 3, 4], &device)
+///     .slice_assign([0..1, 0..1, 1..2, 2..3], Tensor::ones([1, 1, 1, 1], &device));
+/// let labels = Tensor::from_ints([0, 1], &device);
+/// let running = CamStatistics::Running;
+/// let spm = semantic_percent_maps(&model, images.clone(), labels.clone(), running)?;
+/// let spm = spm.into_data().to_vec::<f32>().unwrap();
+/// // Image 0, class 0: all of the mass on the one pixel (its CAM is already 3×4).
+/// assert!((spm[4 + 2] - 1.0).abs() < 1e-6);
+/// // Image 1, class 1: a constant CAM gives the uniform map, 1/12 per pixel.
+/// assert!(spm[12..].iter().all(|&p| (p - 1.0 / 12.0).abs() < 1e-7));
+/// // Batch statistics need the model on an autodiff device.
+/// let batch = semantic_percent_maps(&model, images, labels, CamStatistics::Batch);
+/// assert!(matches!(batch, Err(MapError::BatchStatisticsNeedAutodiff)));
+/// # Ok::<(), MapError>(())
+/// ```
 pub fn semantic_percent_maps<M: CamModel>(
     model: &M,
     images: Tensor<4>,

@@ -51,6 +51,17 @@ pub enum DeitConfigError {
 }
 
 /// Configuration of a [`Deit`]. The defaults are DeiT-Small (`deit_small_patch16_224`).
+///
+/// ```
+/// use mixaug_models::{DeitConfig, DeitConfigError};
+/// // 5 does not divide 8: there is no whole grid of patches.
+/// let config = DeitConfig::new(10).with_image_size(8).with_patch_size(5);
+/// assert_eq!(config.validate(), Err(DeitConfigError::Patch { image: 8, patch: 5 }));
+/// // DeiT-Small's 384-wide tokens in 6 heads of 64; 5 heads would not divide them.
+/// assert!(DeitConfig::deit_small(10).validate().is_ok());
+/// let five_heads = DeitConfig::deit_small(10).with_num_heads(5);
+/// assert_eq!(five_heads.validate(), Err(DeitConfigError::Heads { embed_dim: 384, heads: 5 }));
+/// ```
 #[derive(Config, Debug)]
 pub struct DeitConfig {
     /// Number of classes of the head.
@@ -297,6 +308,31 @@ impl DeitBlock {
 }
 
 /// DeiT / ViT with a class token, timm's module layout.
+///
+/// ```
+/// use burn::prelude::*;
+/// use burn::tensor::Distribution;
+/// use mixaug_models::DeitConfig;
+/// let device = Device::flex();
+/// // A tiny ViT: 8×8 images in 4×4 patches (a 2×2 grid, L = 4 patches), 8-wide tokens,
+/// // one block of 2 heads, 3 classes.
+/// let model = DeitConfig::new(3)
+///     .with_image_size(8)
+///     .with_patch_size(4)
+///     .with_embed_dim(8)
+///     .with_depth(1)
+///     .with_num_heads(2)
+///     .init(&device);
+/// let images = Tensor::<4>::random([2, 3, 8, 8], Distribution::Default, &device);
+/// assert_eq!(model.forward(images.clone()).dims(), [2, 3]);
+/// let (logits, attention) = model.forward_with_attention(images);
+/// assert_eq!((logits.dims(), attention.dims()), ([2, 3], [2, 2, 4]));
+/// // Each row is a softmax row without its class-token entry: it sums to less than 1.
+/// let sums = attention.sum_dim(2).into_data().to_vec::<f32>().unwrap();
+/// assert!(sums.iter().all(|&s| s > 0.0 && s < 1.0));
+/// // The position embedding fixes the size: an 8×12 batch is refused before burn sees it.
+/// assert!(model.try_forward(Tensor::zeros([1, 3, 8, 12], &device)).is_err());
+/// ```
 #[derive(Module, Debug)]
 pub struct Deit {
     /// Patch embedding.
@@ -463,6 +499,7 @@ impl CamModel for Deit {
 /// timm's `VisionTransformer` keys, unchanged.
 impl PytorchLayout for Deit {
     const KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[];
+    const INVERSE_KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[];
     const CLASSIFIER_PREFIX: &'static str = "head.";
     const IGNORED_BUFFERS: &'static [&'static str] = &[];
 }

@@ -74,17 +74,13 @@ pub trait ClassifierFamily: Module + PooledClassifier + CamModel + Sized {
 
     /// Checks, on the host shape only, that the network takes `images`; every forward of a
     /// network that refuses some shapes makes this check and panics with the error's
-    /// message, [`Classifier`](crate::Classifier)'s fallible forwards return it. Default:
-    /// any batch; every family of this crate overrides it.
+    /// message, [`Classifier`](crate::Classifier)'s fallible forwards return it.
     ///
     /// # Errors
     /// [`ImageShapeError`] for an empty batch, or one of another channel count (every
     /// network) or image size (the vision transformers) than the network was configured
     /// for.
-    fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
-        let _ = images;
-        Ok(())
-    }
+    fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError>;
 
     /// Channels of the mid-level features of [`forward_with_mid`](Self::forward_with_mid);
     /// `None` without them.

@@ -236,8 +236,9 @@ pub trait PytorchLayout {
     const IGNORED_BUFFERS: &'static [&'static str];
     /// The inverse of [`KEY_REMAPPING`](Self::KEY_REMAPPING), `(regex, replacement)` from
     /// burn's module paths back to checkpoint keys: how [`ImportError::Mismatch`] names the
-    /// keys (a missing key has no checkpoint name to look up). Default: none.
-    const INVERSE_KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[];
+    /// keys (a missing key has no checkpoint name to look up). No default, so that a layout
+    /// that remaps keys says how to name them back (a test round-trips every layout).
+    const INVERSE_KEY_REMAPPING: &'static [(&'static str, &'static str)];
 }
 
 fn is_ignored_buffer<M: PytorchLayout>(key: &str) -> bool {

@@ -12,7 +12,7 @@ use thiserror::Error;
 /// one.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error(
-    "{network} takes images of shape [N, {channels}, {}] (N, H, W ≥ 1), got a batch of shape {found:?}",
+    "{network} takes a non-empty batch of shape [N, {channels}, {}], got a batch of shape {found:?}",
     match size { Some([h, w]) => format!("{h}, {w}"), None => "H, W".into() }
 )]
 pub struct ImageShapeError {

@@ -1,18 +1,22 @@
-//! Pre-activation residual networks for 32×32 inputs: PreAct-ResNet-18 (He et al., ECCV
+//! Pre-activation residual networks (built for 32×32 inputs, taking any size): PreAct-ResNet-18 (He et al., ECCV
 //! 2016, as in the Mixup and Manifold-Mixup CIFAR code: no BatchNorm after the last stage)
 //! and WideResNet-28-k (Zagoruyko & Komodakis, BMVC 2016: final BatchNorm + ReLU, optional
 //! dropout between the two convolutions of a block).
 
+use burn::module::Param;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Initializer, Linear, LinearConfig,
+};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use mixaug_loss::PooledClassifier;
 use mixaug_maps::{CamClassifier, CamModel};
+use serde::{Deserialize, Serialize};
 
 use crate::input::{check_images, input_channels};
-use crate::resnet::{conv, pool_flat, trainable_params};
+use crate::resnet::{conv_with, pool_flat, trainable_params};
 use crate::{Architecture, ClassifierFamily, ImageShapeError, ModelError, ModelSpec, SpecOption};
 
 /// A pre-activation block: `BN → ReLU → conv(stride) → BN → ReLU → [dropout] → conv`, the
@@ -33,16 +37,86 @@ pub struct PreActBlock {
     pub shortcut: Option<Conv2d>,
 }
 
+/// How a [`PreActNet`] draws its initial weights: the scheme of the reference code of each
+/// network. BatchNorm starts at γ = 1, β = 0 in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreActInit {
+    /// PyTorch's defaults, which the Mixup (`facebookresearch/mixup-cifar10`,
+    /// `models/resnet.py`) and Manifold-Mixup (`vikasverma1077/manifold_mixup`,
+    /// `supervised/models/preresnet.py`) PreAct-ResNet-18 keep (neither initialises
+    /// anything): convolutions U(−1/√fan_in, 1/√fan_in) (`kaiming_uniform_(a=√5)`), fan_in =
+    /// in_channels · kh · kw; the classifier's weight and bias U(−1/√fan_in, 1/√fan_in).
+    #[default]
+    Pytorch,
+    /// `xternalz/WideResNet-pytorch` (the WideResNet of the Cutout and SaliencyMix code):
+    /// convolutions N(0, 2/fan_out), fan_out = out_channels · kh · kw; the classifier's
+    /// weight PyTorch's default U(−1/√fan_in, 1/√fan_in), its bias 0.
+    WideResNet,
+}
+
+impl PreActInit {
+    /// A bias-free `kernel × kernel` convolution (padding `kernel / 2`).
+    fn conv(
+        self,
+        input: usize,
+        output: usize,
+        kernel: usize,
+        stride: usize,
+        device: &Device,
+    ) -> Conv2d {
+        let initializer = match self {
+            PreActInit::Pytorch => {
+                let bound = 1.0 / ((input * kernel * kernel) as f64).sqrt();
+                Initializer::Uniform {
+                    min: -bound,
+                    max: bound,
+                }
+            }
+            PreActInit::WideResNet => Initializer::Normal {
+                mean: 0.0,
+                std: (2.0 / (output * kernel * kernel) as f64).sqrt(),
+            },
+        };
+        conv_with(
+            input,
+            output,
+            kernel,
+            stride,
+            kernel / 2,
+            1,
+            initializer,
+            device,
+        )
+    }
+
+    /// The classifier (burn's default `Linear` is PyTorch's).
+    fn classifier(self, input: usize, classes: usize, device: &Device) -> Linear {
+        let mut fc = LinearConfig::new(input, classes).init(device);
+        if self == PreActInit::WideResNet {
+            fc.bias = Some(Param::from_tensor(Tensor::zeros([classes], device)));
+        }
+        fc
+    }
+}
+
 impl PreActBlock {
-    fn new(input: usize, output: usize, stride: usize, drop: f64, device: &Device) -> Self {
+    fn new(
+        input: usize,
+        output: usize,
+        stride: usize,
+        drop: f64,
+        init: PreActInit,
+        device: &Device,
+    ) -> Self {
         Self {
             bn1: BatchNormConfig::new(input).init(device),
-            conv1: conv(input, output, 3, stride, 1, 1, device),
+            conv1: init.conv(input, output, 3, stride, device),
             bn2: BatchNormConfig::new(output).init(device),
             dropout: DropoutConfig::new(drop).init(),
-            conv2: conv(output, output, 3, 1, 1, 1, device),
+            conv2: init.conv(output, output, 3, 1, device),
             shortcut: (stride != 1 || input != output)
-                .then(|| conv(input, output, 1, stride, 0, 1, device)),
+                .then(|| init.conv(input, output, 1, stride, device)),
         }
     }
 
@@ -61,6 +135,22 @@ impl PreActBlock {
 }
 
 /// Configuration of a [`PreActNet`].
+///
+/// ```
+/// use burn::prelude::*;
+/// use mixaug_models::PreActNetConfig;
+/// let device = Device::flex();
+/// // A miniature WideResNet layout: 4-channel stem, one 4-channel block, one 8-channel
+/// // block at stride 2, final BatchNorm + ReLU, 5 classes.
+/// let model = PreActNetConfig::new(4, vec![(4, 1), (8, 1)], 5, true).init(&device);
+/// let images = Tensor::<4>::zeros([2, 3, 12, 16], &device);
+/// assert_eq!(model.features(images.clone()).dims(), [2, 8, 6, 8]);
+/// assert_eq!(model.forward(images).dims(), [2, 5]);
+/// // By hand (bias-free convolutions; BatchNorm's γ and β): stem 3·4·9 = 108;
+/// // block 1: 4·2 + 4·4·9 + 4·2 + 4·4·9 = 304; block 2: 4·2 + 4·8·9 + 8·2 + 8·8·9
+/// // + 4·8 (the 1×1 shortcut) = 920; final norm 8·2 = 16; classifier 8·5 + 5 = 45.
+/// assert_eq!(model.num_trainable_params(), 108 + 304 + 920 + 16 + 45);
+/// ```
 #[derive(Config, Debug)]
 pub struct PreActNetConfig {
     /// Stem output channels.
@@ -75,6 +165,10 @@ pub struct PreActNetConfig {
     /// Dropout rate inside the blocks. Default 0.
     #[config(default = 0.0)]
     pub dropout: f64,
+    /// Initialisation scheme. Default [`PreActInit::Pytorch`] (PreAct-ResNet-18's);
+    /// [`wide_resnet28`](Self::wide_resnet28) sets [`PreActInit::WideResNet`].
+    #[config(default = "PreActInit::Pytorch")]
+    pub weight_init: PreActInit,
 }
 
 impl PreActNetConfig {
@@ -88,7 +182,8 @@ impl PreActNetConfig {
         )
     }
 
-    /// WideResNet-28-`k`: 16-channel stem, stages 16k/32k/64k × 4 blocks, final norm.
+    /// WideResNet-28-`k`: 16-channel stem, stages 16k/32k/64k × 4 blocks, final norm,
+    /// [`PreActInit::WideResNet`] initialisation.
     pub fn wide_resnet28(k: usize, num_classes: usize) -> Self {
         Self::new(
             16,
@@ -96,27 +191,36 @@ impl PreActNetConfig {
             num_classes,
             true,
         )
+        .with_weight_init(PreActInit::WideResNet)
     }
 
-    /// The network.
+    /// The network, initialised by [`weight_init`](Self::weight_init).
     pub fn init(&self, device: &Device) -> PreActNet {
+        let init = self.weight_init;
         let mut input = self.stem;
         let mut blocks = Vec::new();
         for (s, &(width, count)) in self.stages.iter().enumerate() {
             for b in 0..count {
                 let stride = if s > 0 && b == 0 { 2 } else { 1 };
-                blocks.push(PreActBlock::new(input, width, stride, self.dropout, device));
+                blocks.push(PreActBlock::new(
+                    input,
+                    width,
+                    stride,
+                    self.dropout,
+                    init,
+                    device,
+                ));
                 input = width;
             }
         }
         PreActNet {
-            conv1: conv(3, self.stem, 3, 1, 1, 1, device),
+            conv1: init.conv(3, self.stem, 3, 1, device),
             blocks,
             bn: self
                 .final_norm
                 .then(|| BatchNormConfig::new(input).init(device)),
             avgpool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
-            fc: LinearConfig::new(input, self.num_classes).init(device),
+            fc: init.classifier(input, self.num_classes, device),
         }
     }
 }
@@ -137,31 +241,16 @@ pub struct PreActNet {
 }
 
 impl PreActNet {
-    /// Checks that the network takes `images`, on the host shape only (no device work): a
-    /// non-empty batch of images of any size with the stem convolution's channels. Every
-    /// forward makes this check before burn sees the batch.
-    ///
-    /// # Errors
-    /// [`ImageShapeError`], naming the expected and the given shape.
-    pub fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
-        check_images(
-            <Self as ClassifierFamily>::NAME,
-            input_channels(&self.conv1),
-            None,
-            images,
-        )
-    }
-
     /// The last stage's feature map (after the final BN + ReLU where there is one).
     ///
     /// # Panics
-    /// On images the network does not take ([`Self::check_images`]), with the error's
+    /// On images the network does not take ([`ClassifierFamily::check_images`]), with the error's
     /// message, before burn sees them.
     ///
     /// # Shapes
     /// - `images`: `[N, 3, H, W]`; output `[N, D, h, w]`
     pub fn features(&self, images: Tensor<4>) -> Tensor<4> {
-        if let Err(e) = self.check_images(&images) {
+        if let Err(e) = ClassifierFamily::check_images(self, &images) {
             panic!("{e}");
         }
         let mut x = self.conv1.forward(images);
@@ -177,7 +266,7 @@ impl PreActNet {
     /// Logits.
     ///
     /// # Panics
-    /// On images the network does not take ([`Self::check_images`]), with the error's
+    /// On images the network does not take ([`ClassifierFamily::check_images`]), with the error's
     /// message, before burn sees them.
     ///
     /// # Shapes
@@ -243,7 +332,8 @@ impl ClassifierFamily for PreActNet {
         &self.fc
     }
 
+    /// A non-empty batch of images of any size with the stem convolution's channels.
     fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
-        PreActNet::check_images(self, images)
+        check_images(Self::NAME, input_channels(&self.conv1), None, images)
     }
 }

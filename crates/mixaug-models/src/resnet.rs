@@ -103,8 +103,11 @@ impl ResNetConfig {
             .with_width_per_group(4)
     }
 
-    /// The network, initialised as torchvision does (Kaiming-normal fan-out convolutions,
-    /// BatchNorm γ = 1 and β = 0, default linear layer).
+    /// The network, initialised as torchvision's `ResNet.__init__` does: convolutions
+    /// N(0, 2/fan_out) with fan_out = out_channels · kh · kw (grouped ones too), BatchNorm
+    /// γ = 1 and β = 0 (γ = 0 in the last BatchNorm of each residual branch with
+    /// [`zero_init_residual`](Self::zero_init_residual)), the classifier PyTorch's default
+    /// `Linear`: weight and bias U(−1/√fan_in, 1/√fan_in) (burn's default `Linear` is the same).
     pub fn init(&self, device: &Device) -> ResNet {
         let base = self.base_width;
         let (conv1, maxpool) = match self.stem {
@@ -191,7 +194,10 @@ impl ResNetConfig {
     }
 }
 
-/// A bias-free convolution with Kaiming-normal (fan-out, ReLU gain) weights.
+/// A bias-free convolution with torchvision's weights: `kaiming_normal_(mode="fan_out",
+/// nonlinearity="relu")`, i.e. N(0, 2/fan_out) with fan_out = `output · kernel²` as PyTorch
+/// counts it, whatever the groups. (burn's `KaimingNormal` divides the fan-out by the groups,
+/// which for ResNeXt's grouped 3×3 would give √groups times torchvision's deviation.)
 pub(crate) fn conv(
     input: usize,
     output: usize,
@@ -201,6 +207,32 @@ pub(crate) fn conv(
     groups: usize,
     device: &Device,
 ) -> Conv2d {
+    let std = (2.0 / (output * kernel * kernel) as f64).sqrt();
+    let initializer = Initializer::Normal { mean: 0.0, std };
+    conv_with(
+        input,
+        output,
+        kernel,
+        stride,
+        padding,
+        groups,
+        initializer,
+        device,
+    )
+}
+
+/// A bias-free convolution whose weights `initializer` draws.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn conv_with(
+    input: usize,
+    output: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    groups: usize,
+    initializer: Initializer,
+    device: &Device,
+) -> Conv2d {
     Conv2dConfig::new([input, output], [kernel, kernel])
         .with_stride([stride, stride])
         .with_padding(PaddingConfig2d::Explicit(
@@ -208,10 +240,7 @@ pub(crate) fn conv(
         ))
         .with_groups(groups)
         .with_bias(false)
-        .with_initializer(Initializer::KaimingNormal {
-            gain: std::f64::consts::SQRT_2,
-            fan_out_only: true,
-        })
+        .with_initializer(initializer)
         .init(device)
 }
 
@@ -308,25 +337,10 @@ pub struct ResNet {
 }
 
 impl ResNet {
-    /// Checks that the network takes `images`, on the host shape only (no device work): a
-    /// non-empty batch of images of any size with the stem convolution's channels. Every
-    /// forward makes this check before burn sees the batch.
-    ///
-    /// # Errors
-    /// [`ImageShapeError`], naming the expected and the given shape.
-    pub fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
-        check_images(
-            <Self as ClassifierFamily>::NAME,
-            input_channels(&self.conv1),
-            None,
-            images,
-        )
-    }
-
     /// The last stage's feature map (what CAMs are computed from).
     ///
     /// # Panics
-    /// On images the network does not take ([`Self::check_images`]), with the error's
+    /// On images the network does not take ([`ClassifierFamily::check_images`]), with the error's
     /// message, before burn sees them.
     ///
     /// # Shapes
@@ -339,14 +353,14 @@ impl ResNet {
     /// ([`MidLevelHead`](mixaug_loss::MidLevelHead)).
     ///
     /// # Panics
-    /// On images the network does not take ([`Self::check_images`]), with the error's
+    /// On images the network does not take ([`ClassifierFamily::check_images`]), with the error's
     /// message, before burn sees them.
     ///
     /// # Shapes
     /// - `images`: `[N, 3, H, W]`; output `[N, 4·base_width·expansion, H/16, W/16]`
     ///   (ImageNet stem) or `[N, 4·base_width·expansion, H/4, W/4]` (CIFAR stem)
     pub fn mid_features(&self, images: Tensor<4>) -> Tensor<4> {
-        if let Err(e) = self.check_images(&images) {
+        if let Err(e) = ClassifierFamily::check_images(self, &images) {
             panic!("{e}");
         }
         let mut x = relu(self.bn1.forward(self.conv1.forward(images)));
@@ -367,7 +381,7 @@ impl ResNet {
     /// Logits and the `layer3` features of one forward pass (for Baseline+).
     ///
     /// # Panics
-    /// On images the network does not take ([`Self::check_images`]), with the error's
+    /// On images the network does not take ([`ClassifierFamily::check_images`]), with the error's
     /// message, before burn sees them.
     ///
     /// # Shapes
@@ -403,7 +417,7 @@ impl ResNet {
     /// Logits.
     ///
     /// # Panics
-    /// On images the network does not take ([`Self::check_images`]), with the error's
+    /// On images the network does not take ([`ClassifierFamily::check_images`]), with the error's
     /// message, before burn sees them.
     ///
     /// # Shapes
@@ -483,8 +497,9 @@ impl ClassifierFamily for ResNet {
         &self.fc
     }
 
+    /// A non-empty batch of images of any size with the stem convolution's channels.
     fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
-        ResNet::check_images(self, images)
+        check_images(Self::NAME, input_channels(&self.conv1), None, images)
     }
 
     /// The channels of `layer3`'s output (its last block's last BatchNorm).

@@ -98,8 +98,8 @@ pub enum ModelError {
     /// The pretrained checkpoint could not be loaded.
     #[error("model.pretrained: {0}")]
     Import(#[from] ImportError),
-    /// A batch of images the network does not take (another size or channel count than a
-    /// vision transformer was configured for).
+    /// A batch of images the network does not take: empty, of another channel count than
+    /// its stem, or of another size than a vision transformer was configured for.
     #[error(transparent)]
     ImageShape(#[from] ImageShapeError),
 }

@@ -72,6 +72,16 @@ pub enum SwinConfigError {
 }
 
 /// Configuration of a [`Swin`]. The defaults are Swin-Tiny (`swin_tiny_patch4_window7_224`).
+///
+/// ```
+/// use mixaug_models::{SwinConfig, SwinConfigError};
+/// // Swin-Tiny's 7×7 windows tile its 224/4 = 56-token map (then 28, 14 and 7)...
+/// assert!(SwinConfig::swin_tiny(100).validate().is_ok());
+/// // ... but not the 64-token map of a 256×256 image.
+/// let config = SwinConfig::swin_tiny(100).with_image_size(256);
+/// let error = SwinConfigError::Window { stage: 0, side: 64, window: 7 };
+/// assert_eq!(config.validate(), Err(error));
+/// ```
 #[derive(Config, Debug)]
 pub struct SwinConfig {
     /// Number of classes of the head.
@@ -529,6 +539,29 @@ pub struct SwinHead {
 }
 
 /// Swin Transformer, timm's module layout.
+///
+/// ```
+/// use burn::prelude::*;
+/// use burn::tensor::Distribution;
+/// use mixaug_models::SwinConfig;
+/// let device = Device::flex();
+/// // A tiny Swin: 16×16 images in 2×2 patches. Stage 0: an 8×8 map of 8-wide tokens in
+/// // 4×4 windows, shifted by 2 in its second block; stage 1: patch merging halves the map
+/// // to 4×4 and doubles the width to 16, one window, no shift.
+/// let model = SwinConfig::new(4)
+///     .with_image_size(16)
+///     .with_patch_size(2)
+///     .with_embed_dim(8)
+///     .with_depths(vec![2, 2])
+///     .with_num_heads(vec![2, 4])
+///     .with_window_size(4)
+///     .init(&device);
+/// let images = Tensor::<4>::random([2, 3, 16, 16], Distribution::Default, &device);
+/// assert_eq!(model.forward_features(images.clone()).dims(), [2, 4, 4, 16]);
+/// assert_eq!(model.forward(images).dims(), [2, 4]);
+/// // The windows are planned for 16×16: a 16×12 batch is refused before burn sees it.
+/// assert!(model.try_forward(Tensor::zeros([1, 3, 16, 12], &device)).is_err());
+/// ```
 #[derive(Module, Debug)]
 pub struct Swin {
     /// Patch embedding and its norm.
@@ -646,6 +679,7 @@ impl CamModel for Swin {
 /// previous stage, a layout timm converts when it loads them and this import does not).
 impl PytorchLayout for Swin {
     const KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[];
+    const INVERSE_KEY_REMAPPING: &'static [(&'static str, &'static str)] = &[];
     const CLASSIFIER_PREFIX: &'static str = "head.fc.";
     const IGNORED_BUFFERS: &'static [&'static str] = &["relative_position_index", "attn_mask"];
 }

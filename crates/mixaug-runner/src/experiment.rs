@@ -375,6 +375,17 @@ fn model_error(error: ModelError, section: &str, spec: &ModelSpec) -> anyhow::Er
         | ModelError::Swin(SwinConfigError::DropPath { .. }) => {
             format!("{section}.drop_path = {}", spec.drop_path)
         }
+        // The patch grid and the windows are planned on the image size: a size of the
+        // experiment's own that they do not fit is that key's error, not the network's.
+        ModelError::Deit(DeitConfigError::Patch { .. })
+        | ModelError::Swin(SwinConfigError::Patch { .. } | SwinConfigError::Window { .. })
+            if spec.image_size.is_some() =>
+        {
+            format!(
+                "{section}.image_size = {}",
+                spec.image_size.unwrap_or_default()
+            )
+        }
         ModelError::Unsupported { .. } | ModelError::Deit(_) | ModelError::Swin(_) => {
             format!("{section}.arch = {:?}", spec.arch)
         }

@@ -35,7 +35,7 @@ mod params;
 mod tests;
 
 pub use lines::quadrant_mask;
-use lines::{check_quadrants, select_lines};
+use lines::{check_quadrants, check_strips, select_lines};
 pub use params::{Axis, Interval, MixedExampleDraws, MixedExampleParams, Quadrants};
 
 /// Which member of the family.
@@ -263,20 +263,7 @@ impl MixedExample {
                     .collect::<Result<_, _>>()?
             }
             MixedExampleDraws::Interval { axis, strips } => {
-                let len = match axis {
-                    Axis::Rows => h,
-                    Axis::Columns => w,
-                };
-                if let Some(s) = strips
-                    .iter()
-                    .find(|s| s.start + s.len > len || s.source + s.len > len)
-                {
-                    return Err(MixError::ShapeMismatch {
-                        what: name,
-                        expected: format!("strips inside 0..{len}"),
-                        got: format!("{s:?}"),
-                    });
-                }
+                let len = check_strips(name, *axis, strips, h, w)?;
                 strips
                     .iter()
                     .map(|s| (len - s.len) as f64 / len as f64)
@@ -481,20 +468,7 @@ impl Mixer for MixedExample {
                 blend(images, Source::Partner(pi), &Mask::Lines(keep))
             }
             MixedExampleDraws::Interval { axis, strips } => {
-                let len = match axis {
-                    Axis::Rows => h,
-                    Axis::Columns => w,
-                };
-                if let Some(s) = strips
-                    .iter()
-                    .find(|s| s.start + s.len > len || s.source + s.len > len)
-                {
-                    return Err(MixError::ShapeMismatch {
-                        what: name,
-                        expected: format!("strips inside 0..{len}"),
-                        got: format!("{s:?}"),
-                    });
-                }
+                let len = check_strips(name, *axis, strips, h, w)?;
                 // Line j of sample i reads the partner's line `source + j − start` inside
                 // the strip and its own line j elsewhere.
                 let sources = (0..n).flat_map(|i| {

@@ -357,3 +357,37 @@ fn remapped_keys_are_reported_as_the_checkpoint_names_them() {
         other => panic!("expected a mismatch, got {other:?}"),
     }
 }
+
+#[test]
+fn every_layouts_inverse_remapping_undoes_its_remapping() {
+    use burn::store::KeyRemapper;
+    use mixaug_models::{Deit, PytorchLayout, ResNet, Swin};
+    fn apply(patterns: &[(&str, &str)], key: &str) -> String {
+        let remapper = KeyRemapper::from_patterns(patterns.to_vec()).expect("valid patterns");
+        remapper
+            .to_regex_pairs()
+            .iter()
+            .fold(key.to_string(), |k, (from, to)| {
+                from.replace_all(&k, to.as_str()).into_owned()
+            })
+    }
+    fn round_trip<M: PytorchLayout>(keys: &[&str]) {
+        for key in keys {
+            let burn = apply(M::KEY_REMAPPING, key);
+            assert_eq!(apply(M::INVERSE_KEY_REMAPPING, &burn), *key, "via {burn}");
+        }
+    }
+    // torchvision's downsample Sequential is burn's named pair, and back.
+    assert_eq!(
+        apply(ResNet::KEY_REMAPPING, "layer2.0.downsample.1.running_var"),
+        "layer2.0.downsample.bn.running_var"
+    );
+    round_trip::<ResNet>(&[
+        "layer2.0.downsample.0.weight",
+        "layer4.0.downsample.1.running_mean",
+        "layer1.0.conv1.weight",
+        "fc.bias",
+    ]);
+    round_trip::<Deit>(&["blocks.0.attn.qkv.weight", "cls_token", "head.bias"]);
+    round_trip::<Swin>(&["layers.1.downsample.reduction.weight", "head.fc.weight"]);
+}

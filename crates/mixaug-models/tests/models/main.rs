@@ -5,6 +5,7 @@ mod deit;
 mod drop_path;
 mod families;
 mod import;
+mod init;
 mod preact;
 mod resnet;
 mod spec;

@@ -43,7 +43,7 @@ fn forward_shapes_on_non_square_inputs() {
 
 #[test]
 fn a_batch_of_another_channel_count_is_a_typed_error() {
-    use mixaug_models::{Classifier, ImageShapeError, ModelError};
+    use mixaug_models::{Classifier, ClassifierFamily, ImageShapeError, ModelError};
     let device = Device::flex();
     let model = PreActNetConfig::wide_resnet28(1, 4).init(&device);
     assert_eq!(

@@ -338,7 +338,7 @@ fn one_error_lists_every_problem_in_the_checkpoints_layout() {
     let dir = tempfile::tempdir().unwrap();
     // A missing key, an unexpected key and two wrong-shaped tensors, among them a linear
     // weight: PyTorch stores `blocks.0.mlp.fc1.weight` as `(out, in)` = (4 · 48, 48) =
-    // (192, 48); burn-store transposes it on loading (burn's `[in, out]` = [48, 191] here),
+    // (192, 48); burn-store transposes it on loading (burn's `[in, out]`: the model's [48, 192], the file's [48, 191] once transposed),
     // but the error gives both shapes as the checkpoint writes them.
     let path = rewritten_deit(
         dir.path(),

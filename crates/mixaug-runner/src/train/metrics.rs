@@ -31,13 +31,13 @@ pub struct EpochMetrics {
     /// Learning rate at the epoch's last step.
     pub lr: f64,
     /// Clean top-1 accuracy on the evaluation set, in percent (NaN for an epoch that
-    /// [`TrainOptions::eval_every`] skipped).
+    /// [`TrainOptions::eval_every`](super::TrainOptions::eval_every) skipped).
     pub top1: f64,
     /// Clean top-5 accuracy on the evaluation set, in percent (top-k with k = classes
     /// when there are fewer than 5).
     pub top5: f64,
     /// Clean top-1 accuracy on (a prefix of) the training set, in percent, when the run
-    /// measures it ([`RunControl::train_eval`]): beside `top1` it shows over-fitting.
+    /// measures it ([`RunControl::train_eval`](super::RunControl::train_eval)): beside `top1` it shows over-fitting.
     #[serde(default)]
     pub train_top1: Option<f64>,
     /// How the loss re-weighted the mixer's ratio this epoch (SUMix, SnapMix); `None` for
@@ -107,7 +107,7 @@ impl RatioStats {
 
 /// One step's sums over its mixed samples (0 < λ < 1), computed on the device without
 /// gradient: `[count, Σλ, Σweight_a, Σweight_b, Σ|weight_a − λ|, Σsaturated, main, γ·R]`
-/// (the last two 0 without SUMix). [`RatioMetric`] adds them up over an epoch and reads
+/// (the last two 0 without SUMix). The run's `ratio` metric adds them up over an epoch and reads
 /// them once at its end ([`RatioStats`]), so the step itself waits for nothing.
 ///
 /// # Shapes

@@ -1,17 +1,17 @@
 //! One training run on burn-train's `Learner`: sample → guidance → apply → forward(s) →
-//! loss in the run's [`TrainStep`](burn::train::TrainStep) ([`step`]), burn-optim's
-//! optimiser and schedule ([`options`], [`schedule`]), clean top-1/top-5 evaluation after
-//! each epoch as burn-train metrics ([`metrics`]), burn-train's checkpointers and metric
-//! loggers in the state folder ([`state`]), and its execution strategies for several
+//! loss in the run's [`TrainStep`](burn::train::TrainStep) (`step.rs`), burn-optim's
+//! optimiser and schedule (`options.rs`, `schedule.rs`), clean top-1/top-5 evaluation after
+//! each epoch as burn-train metrics (`metrics.rs`), burn-train's checkpointers and metric
+//! loggers in the state folder (`state.rs`), and its execution strategies for several
 //! devices.
 //!
 //! # What stays ours, and why
-//! - The loaders ([`loader`]): burn-train's `DataLoader` trait over `mixaug-data`'s
+//! - The loaders (`loader.rs`): burn-train's `DataLoader` trait over `mixaug-data`'s
 //!   seeded loader, so each batch carries its epoch and step, the key of its mixing draws.
 //! - The metrics: mixed loss, hit counts and the ratio statistics are counted as the
 //!   runner always did, so that metrics of the same seed stay equal to the digit.
-//! - The renderer ([`events`]): progress lines and per-epoch rows for `mixaug`.
-//! - The checkpointer writes atomically ([`state`]): burn-train's writes in place.
+//! - The renderer (`events.rs`): progress lines and per-epoch rows for `mixaug`.
+//! - The checkpointer writes atomically (`state.rs`): burn-train's writes in place.
 //! - Global-norm gradient clipping ([`crate::clip`]): burn-optim clips per tensor.
 //!
 //! # Resuming

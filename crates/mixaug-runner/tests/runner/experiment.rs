@@ -153,6 +153,15 @@ fn bad_experiment_files_name_the_problem() {
             config(dir).replace(cutmix, &format!("{cutmix}\nalpha = -1.0")),
             "alpha",
         ),
+        // DeiT-S's 16-pixel patches do not divide 200 pixels: the experiment's image size
+        // is at fault, not the architecture.
+        (
+            config(dir).replace(
+                "arch = \"resnet18\"",
+                "arch = \"deit_small_patch16_224\"\nimage_size = 200",
+            ),
+            "model.image_size = 200",
+        ),
     ];
     for (toml, expected) in cases {
         let err = format!("{:#}", Experiment::from_toml(&toml).unwrap_err());

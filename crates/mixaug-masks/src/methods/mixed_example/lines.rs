@@ -2,7 +2,7 @@
 
 use burn::prelude::*;
 
-use super::{Axis, Quadrants};
+use super::{Axis, Interval, Quadrants};
 use crate::MixError;
 
 pub(super) fn check_quadrants(
@@ -18,6 +18,32 @@ pub(super) fn check_quadrants(
             got: format!("{q:?}"),
         }),
         None => Ok(()),
+    }
+}
+
+/// The length of the lines along `axis` of an `h × w` image, once every strip is checked
+/// to lie inside them.
+pub(super) fn check_strips(
+    name: &'static str,
+    axis: Axis,
+    strips: &[Interval],
+    h: usize,
+    w: usize,
+) -> Result<usize, MixError> {
+    let len = match axis {
+        Axis::Rows => h,
+        Axis::Columns => w,
+    };
+    match strips
+        .iter()
+        .find(|s| s.start + s.len > len || s.source + s.len > len)
+    {
+        Some(s) => Err(MixError::ShapeMismatch {
+            what: name,
+            expected: format!("strips inside 0..{len}"),
+            got: format!("{s:?}"),
+        }),
+        None => Ok(len),
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::Permutation;
 
 fn draws_for(kind: MixedExampleKind, seed: u64) -> MixedExampleParams {
     MixedExampleConfig::new(kind)
@@ -103,4 +104,41 @@ fn beta_option_and_errors() {
         .base_fractions(&p, BatchShape::new(8, 1, 4, 6))
         .unwrap();
     assert!(lam.iter().all(|l| (0.0..=1.0).contains(l)));
+}
+
+#[test]
+fn reference_lam_applies_to_mixed_samples_only() {
+    // Mixed concat on 4×8 with the reference's label ratio λ = a·b + (1 − a)(1 − b), a =
+    // row / W, b = col / H (METHODS.md's Summers & Dinneen section).
+    let config = MixedExampleConfig {
+        reference_lam: true,
+        ..MixedExampleConfig::new(MixedExampleKind::MixedConcat)
+    };
+    let batch = BatchShape::new(2, 1, 4, 8);
+    let method = config.clone().init().unwrap();
+    // Split after row 2 and column 3, the base top-left and bottom-right: the reference
+    // gives (2/8)(3/4) + (6/8)(1/4) = 0.375 where the area is (2·3 + 2·5)/32 = 0.5.
+    let split = Quadrants {
+        row: 2,
+        col: 3,
+        weights: [1.0, 0.0, 0.0, 1.0],
+    };
+    let params = MixedExampleParams {
+        perm: Permutation::new(vec![1, 0]).unwrap(),
+        draws: MixedExampleDraws::Quadrants {
+            masks: vec![split; 2],
+        },
+    };
+    assert_eq!(method.base_fractions(&params, batch).unwrap(), [0.375; 2]);
+    // A batch the gate leaves unmixed keeps its own label: weight 1. (Before, the formula
+    // read its whole-image "split" row = H = 4, col = W = 8 as a = 4/8, b = 8/4, giving
+    // 0.5·2 + 0.5·(−1) = 0.5.)
+    let unmixed = MixedExampleConfig {
+        prob: 0.0,
+        ..config
+    }
+    .init()
+    .unwrap();
+    let params = unmixed.sample(&mut MixRng::from_seed(5), batch).unwrap();
+    assert_eq!(unmixed.base_fractions(&params, batch).unwrap(), [1.0; 2]);
 }
