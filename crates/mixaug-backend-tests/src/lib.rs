@@ -121,7 +121,7 @@ macro_rules! backend_suite {
             sample_pairing_hand_case, sample_pairing_schedule_gates_epochs,
             cutout_per_image_hand_case, cutout_sampled_boxes,
             fmix_hand_case, fmix_top_k_mask_and_coin,
-            gridmix_hand_case, gridmix_sampled_grids,
+            gridmix_hand_case, gridmix_sampled_grids, gridmix_crop_past_the_image,
             transmix_hand_case, transmix_per_sample_boxes, transmix_with_deit,
             resizemix_hand_case, resizemix_sampled_paste,
             smoothmix_hand_case, smoothmix_sampled_and_identity,

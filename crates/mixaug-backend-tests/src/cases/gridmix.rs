@@ -50,6 +50,65 @@ pub fn gridmix_hand_case(device: &Device) {
     assert_eq!(ints(mixed.perm), vec![1, 0]);
 }
 
+/// Crops larger than the image (docs/methods.md, GridMix): the grid is laid on the drawn
+/// crop, holes are cut at the bottom/right edges and a hole starting above/left of the
+/// image is dropped. π = (1, 0); the partner shows at the hole rows × hole columns.
+/// - 6×12: crop of 9 rows from row −1 (3×3 cells, 2×2 holes): hole rows {2, 3, 5} (the
+///   hole at rows −1–0 dropped, the one at 5–6 cut), columns {3, 4, 6, 7}; λ' = 5/6.
+/// - 7×5: crop of 11 columns from column −4 (4×4 cells, 2×2 holes): hole rows {2, 3},
+///   columns {0, 1, 4} (the hole at −4 to −3 dropped, the one at 4–5 cut); λ' = 29/35.
+pub fn gridmix_crop_past_the_image(device: &Device) {
+    let grid = Grid::draw(6, 12, 0.5, 2, 1.0, 0.75, 1.5, (0.5, 0.5));
+    assert_grid_mix(
+        device,
+        [6, 12],
+        grid,
+        [&[2, 3, 5], &[3, 4, 6, 7]],
+        5.0 / 6.0,
+    );
+    let grid = Grid::draw(7, 5, 0.75, 3, 1.0, 1.0, 0.25, (0.5, 0.75));
+    assert_grid_mix(device, [7, 5], grid, [&[2, 3], &[0, 1, 4]], 29.0 / 35.0);
+}
+
+/// Mixes a swapped ramp pair of `[h, w]` images with `grid` and checks that the partner
+/// shows exactly at `holes = [rows, cols]` and that the base keeps weight `kept`.
+fn assert_grid_mix(
+    device: &Device,
+    [h, w]: [usize; 2],
+    grid: Grid,
+    holes: [&[usize]; 2],
+    kept: f32,
+) {
+    let c = 2;
+    let params = GridMixParams {
+        perm: Permutation::new(vec![1, 0]).unwrap(),
+        sampled_lam: 0.5,
+        grid: Some(grid),
+    };
+    let mixed = GridMixConfig::new()
+        .init()
+        .unwrap()
+        .apply(
+            &params,
+            ramp_batch(2, c, h, w, device),
+            Tensor::from_ints([3, 7], device),
+            &Guide::None,
+        )
+        .unwrap();
+    let [rows, cols] = holes;
+    let expected = swapped_pair_blend([c, h, w], |_, _, y, x| {
+        if rows.contains(&y) && cols.contains(&x) {
+            0.0
+        } else {
+            1.0
+        }
+    });
+    assert_eq!(floats(mixed.images), expected, "{h}×{w}: {grid:?}");
+    assert_eq!(ints(mixed.target.classes()), vec![3, 7, 7, 3]);
+    let (a, b) = (kept, 1.0 - kept);
+    assert_close(&floats(mixed.target.weights()), &[a, b, a, b], 1e-6);
+}
+
 /// Sampled grids on 9×14 images: the crop lies inside the image, every pixel of sample
 /// `i` is its partner's inside the holes (hole rows × hole columns of the one grid) and its
 /// own elsewhere, and the base weight is `1 − holes/(HW)`. With the gate closed nothing

@@ -37,7 +37,8 @@ pub struct GridMixConfig {
     /// (openmixup's CIFAR benchmark).
     pub cut_area_ratio: [f64; 2],
     /// Range of the crop's rows per column, `U(lo, hi)`. Default `[0.5, 2]` (openmixup's
-    /// CIFAR benchmark). The crop is clipped to the image.
+    /// CIFAR benchmark). The grid is laid on the unclipped crop, which may be larger than
+    /// the image; its holes are then clipped to the image ([`Grid`]).
     pub cut_aspect_ratio: [f64; 2],
     /// How partners are chosen. Default: a random permutation (reference).
     pub pairing: Pairing,
@@ -109,13 +110,23 @@ configured! {
     }
 }
 
-/// The grid of one batch: within `crop`, cells of `cell_rows × cell_cols` pixels from the
-/// crop's top-left corner, each with a hole of `hole_rows × hole_cols` at its top-left,
-/// clipped to the crop. Inside the holes the partner's pixels replace the base's.
+/// The grid of one batch, laid from the corner of the drawn crop in cells of
+/// `cell_rows × cell_cols` pixels, each with a hole of `hole_rows × hole_cols` at its
+/// top-left, clipped to the crop. Inside the holes the partner's pixels replace the base's.
+///
+/// The drawn crop may be larger than the image (the reference does not clip it): `crop` is
+/// its part inside the image and `overhang` how far it starts above and to the left of the
+/// image. Holes are cut at the image's bottom and right edges; a hole that starts above the
+/// top edge or left of the left edge is dropped (docs/methods.md, "GridMix").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grid {
-    /// The crop the grid covers.
+    /// The part of the drawn crop inside the image (all of it when it fits).
     pub crop: CutBox,
+    /// Rows above the image's top edge and columns left of its left edge of the drawn
+    /// crop, whose corner is `(crop.y0 − overhang.0, crop.x0 − overhang.1)`; `(0, 0)`
+    /// when the crop starts inside the image.
+    #[serde(default)]
+    pub overhang: (usize, usize),
     /// Rows of a cell.
     pub cell_rows: usize,
     /// Columns of a cell.
@@ -126,6 +137,19 @@ pub struct Grid {
     pub hole_cols: usize,
 }
 
+/// One side of the drawn crop on an image side of `len` pixels: the crop's `span` pixels
+/// start at `int((len − span)·u)`, rounded toward zero (Python's `int`, as the reference),
+/// negative when the crop is longer than the image. Returns the part inside the image
+/// (start, length) and how far the crop starts before it.
+fn place(len: usize, span: usize, u: f64) -> (usize, usize, usize) {
+    // Saturating casts: the bounds stay ordered for any span (properties try 1e300).
+    let start = ((len as f64 - span as f64) * u) as i128;
+    let end = start.saturating_add(span as i128);
+    let (lo, hi) = (start.clamp(0, len as i128), end.clamp(0, len as i128));
+    let overhang = usize::try_from(lo - start).unwrap_or(usize::MAX);
+    (lo as usize, (hi - lo).max(0) as usize, overhang)
+}
+
 impl Grid {
     /// The reference's grid for one set of draws on an `h × w` image: λ, the number of
     /// cells across, the cell and crop aspect ratios (rows per column), the crop's area
@@ -134,10 +158,12 @@ impl Grid {
     /// cells of one row and no holes.)
     ///
     /// Crop: `⌊h·w·area⌋` pixels, `cols = ⌊√(pixels / aspect)⌋`, `rows = ⌊cols·aspect⌋`
-    /// (each clipped to the image), corner `(⌊(h − rows)·u_row⌋, ⌊(w − cols)·u_col⌋)`.
-    /// Cells: `cell_cols = ⌈cols / n⌉` (`n` clipped to `[1, cols / 2]`),
-    /// `cell_rows = ⌊cell_cols·hole_aspect⌋`; holes `⌊cell·√(1 − λ)⌋` per side, clamped to
-    /// `[1, cell − 1]`.
+    /// (from the unclipped `cols`; neither is clipped to the image), corner
+    /// `(int((h − rows)·u_row), int((w − cols)·u_col))` with `int` rounding toward zero
+    /// (negative when the crop is longer than the image on that side).
+    /// Cells, from the unclipped crop: `cell_cols = ⌈cols / n⌉` (`n` clipped to
+    /// `[1, cols / 2]`), `cell_rows = ⌊cell_cols·hole_aspect⌋`; holes `⌊cell·√(1 − λ)⌋`
+    /// per side, clamped to `[1, cell − 1]`. Only then is the crop clipped to the image.
     #[allow(clippy::too_many_arguments)]
     pub fn draw(
         h: usize,
@@ -150,13 +176,15 @@ impl Grid {
         corner: (f64, f64),
     ) -> Self {
         let pixels = ((h * w) as f64 * cut_area) as usize;
-        let cols = ((pixels as f64 / cut_aspect).sqrt() as usize).min(w);
-        let rows = ((cols as f64 * cut_aspect) as usize).min(h);
+        let cols = (pixels as f64 / cut_aspect).sqrt() as usize;
+        let rows = (cols as f64 * cut_aspect) as usize;
+        let (y0, crop_h, over_rows) = place(h, rows, corner.0);
+        let (x0, crop_w, over_cols) = place(w, cols, corner.1);
         let crop = CutBox {
-            y0: ((h - rows) as f64 * corner.0) as usize,
-            x0: ((w - cols) as f64 * corner.1) as usize,
-            h: rows,
-            w: cols,
+            y0,
+            x0,
+            h: crop_h,
+            w: crop_w,
         };
         let n = n_holes.clamp(1, (cols / 2).max(1));
         let cell_cols = cols.div_ceil(n).max(1);
@@ -165,6 +193,7 @@ impl Grid {
         let hole = |cell: usize| ((cell as f64 * ratio) as usize).max(1).min(cell - 1);
         Self {
             crop,
+            overhang: (over_rows, over_cols),
             cell_rows,
             cell_cols,
             hole_rows: hole(cell_rows),
@@ -172,22 +201,53 @@ impl Grid {
         }
     }
 
-    /// Whether line `k` of a crop side of `len` lies in a hole (cells of `cell`, holes of
-    /// `hole` at their start).
-    fn in_hole(k: usize, len: usize, cell: usize, hole: usize) -> bool {
-        k < len && k % cell < hole
+    /// Whether image line `at` lies in a hole, on a side where the crop's part in the
+    /// image is `[start, end)` and the crop starts `overhang` lines before `start` (cells
+    /// of `cell`, holes of `hole` at their start). Holes end at the crop's end (the image's
+    /// when the crop is longer). A hole starting before the image (`at − (k mod cell) < 0`,
+    /// `k` the crop line) is dropped: the reference's negative slice start makes such a hole
+    /// empty when it reaches into the image and wraps it round to the far side when it lies
+    /// wholly before; we drop both.
+    fn in_hole(
+        at: usize,
+        start: usize,
+        end: usize,
+        overhang: usize,
+        cell: usize,
+        hole: usize,
+    ) -> bool {
+        if !(start..end).contains(&at) {
+            return false;
+        }
+        // In u128: the overhang of a crop drawn with an absurd aspect nears usize::MAX.
+        let phase = ((overhang as u128 + (at - start) as u128) % cell as u128) as usize;
+        phase < hole && phase <= at
     }
 
     /// Whether image row `y` crosses the holes.
     pub fn hole_row(&self, y: usize) -> bool {
         let c = self.crop;
-        (c.y0..c.y1()).contains(&y) && Self::in_hole(y - c.y0, c.h, self.cell_rows, self.hole_rows)
+        Self::in_hole(
+            y,
+            c.y0,
+            c.y1(),
+            self.overhang.0,
+            self.cell_rows,
+            self.hole_rows,
+        )
     }
 
     /// Whether image column `x` crosses the holes.
     pub fn hole_col(&self, x: usize) -> bool {
         let c = self.crop;
-        (c.x0..c.x1()).contains(&x) && Self::in_hole(x - c.x0, c.w, self.cell_cols, self.hole_cols)
+        Self::in_hole(
+            x,
+            c.x0,
+            c.x1(),
+            self.overhang.1,
+            self.cell_cols,
+            self.hole_cols,
+        )
     }
 
     /// Pixels of an `h × w` image inside the holes: the holes are the product of the hole
@@ -319,6 +379,7 @@ mod tests {
                     h: 6,
                     w: 8
                 },
+                overhang: (0, 0),
                 cell_rows: 4,
                 cell_cols: 4,
                 hole_rows: 2,
@@ -334,5 +395,89 @@ mod tests {
         let thin = Grid::draw(6, 10, 0.5, 50, 0.2, 1.0, 0.6, (0.0, 0.0));
         assert_eq!((thin.cell_cols, thin.cell_rows, thin.hole_rows), (2, 1, 0));
         assert_eq!(thin.area(6, 10), 0);
+    }
+
+    fn holes(grid: &Grid, h: usize, w: usize) -> (Vec<usize>, Vec<usize>) {
+        let rows = (0..h).filter(|&y| grid.hole_row(y)).collect();
+        let cols = (0..w).filter(|&x| grid.hole_col(x)).collect();
+        (rows, cols)
+    }
+
+    /// A crop taller than a 6×12 image (rows × columns), its corner above the top edge.
+    /// Area ratio 0.75 → 54 pixels; aspect 1.5 → ⌊√36⌋ = 6 columns, ⌊6·1.5⌋ = 9 rows
+    /// (> 6, not clipped); corner (int(−3·0.5), ⌊6·0.5⌋) = (−1, 3). Two cells across:
+    /// cells ⌈6/2⌉ = 3 columns and 3 rows; λ = 0.5 → holes ⌊3·0.707⌋ = 2 per side.
+    /// Crop rows 0–8 hold holes at 0–1, 3–4, 6–7, i.e. image rows −1–0 (starts above the
+    /// top edge: dropped, as the reference, whose slice `-1:1` is empty), 2–3, and 5–6 (cut
+    /// at the bottom edge to row 5). Columns 3–8: holes at 3–4 and 6–7. 3 × 4 = 12 pixels,
+    /// λ' = 1 − 12/72 = 5/6. (Clipping the crop first, as before, gave rows {0, 1, 3, 4}.)
+    #[test]
+    fn crop_past_the_top_and_bottom_edges() {
+        let grid = Grid::draw(6, 12, 0.5, 2, 1.0, 0.75, 1.5, (0.5, 0.5));
+        assert_eq!(
+            grid,
+            Grid {
+                crop: CutBox {
+                    y0: 0,
+                    x0: 3,
+                    h: 6,
+                    w: 6
+                },
+                overhang: (1, 0),
+                cell_rows: 3,
+                cell_cols: 3,
+                hole_rows: 2,
+                hole_cols: 2,
+            }
+        );
+        assert_eq!(holes(&grid, 6, 12), (vec![2, 3, 5], vec![3, 4, 6, 7]));
+        assert_eq!(grid.area(6, 12), 12);
+    }
+
+    /// A crop wider than a 7×5 image, its corner left of the left edge. Area ratio 1 → 35
+    /// pixels; aspect 0.25 → ⌊√140⌋ = 11 columns (> 5), ⌊11·0.25⌋ = 2 rows; corner
+    /// (⌊5·0.5⌋, int(−6·0.75)) = (2, −4) (rounded toward zero, as Python's `int`, not
+    /// down). Three cells across: cells ⌈11/3⌉ = 4 columns, 4 rows; λ = 0.75 → holes 2 per
+    /// side. Crop columns 0–10 hold holes at 0–1, 4–5, 8–9, i.e. image columns −4 to −3
+    /// (wholly before the image: dropped, where the reference's slice `-4:-2` wraps it
+    /// round to columns 1–2), 0–1, and 4–5 (cut at the right edge to column 4). Rows: the
+    /// crop's rows 2–3 are both hole rows. 2 × 3 = 6 pixels, λ' = 1 − 6/35 = 29/35.
+    #[test]
+    fn crop_past_the_left_and_right_edges() {
+        let grid = Grid::draw(7, 5, 0.75, 3, 1.0, 1.0, 0.25, (0.5, 0.75));
+        assert_eq!(
+            grid,
+            Grid {
+                crop: CutBox {
+                    y0: 2,
+                    x0: 0,
+                    h: 2,
+                    w: 5
+                },
+                overhang: (0, 4),
+                cell_rows: 4,
+                cell_cols: 4,
+                hole_rows: 2,
+                hole_cols: 2,
+            }
+        );
+        assert_eq!(holes(&grid, 7, 5), (vec![2, 3], vec![0, 1, 4]));
+        assert_eq!(grid.area(7, 5), 6);
+        // The same crop from column 0: past the right edge only. The cells still come from
+        // the 11 drawn columns (4 wide; clipping first gave 5 columns, 2 cells of 3 and
+        // 1-pixel holes at rows {3}, columns {0, 3}).
+        let right = Grid::draw(7, 5, 0.75, 3, 1.0, 1.0, 0.25, (0.5, 0.0));
+        assert_eq!((right.overhang, right.cell_cols), ((0, 0), 4));
+        assert_eq!(holes(&right, 7, 5), (vec![2, 3], vec![0, 1, 4]));
+    }
+
+    /// The corner rounds toward zero and the crop's part in the image is what lies inside.
+    #[test]
+    fn placing_a_crop_side() {
+        assert_eq!(place(10, 8, 0.5), (1, 8, 0));
+        assert_eq!(place(5, 11, 0.75), (0, 5, 4));
+        assert_eq!(place(5, 11, 0.0), (0, 5, 0));
+        assert_eq!(place(6, 9, 0.9), (0, 6, 2));
+        assert_eq!(place(6, usize::MAX, 0.5), (0, 6, usize::MAX / 2 + 1));
     }
 }
