@@ -77,7 +77,7 @@ pub use methods::fmix::{FMix, FMixConfig, FMixParams, binarise, fourier_grey};
 pub use methods::gridmix::{Grid, GridMix, GridMixConfig, GridMixParams};
 pub use methods::mixed_example::{
     Axis, Interval, MixedExample, MixedExampleConfig, MixedExampleDraws, MixedExampleKind,
-    MixedExampleParams, Quadrants, RatioDraw, quadrant_mask,
+    MixedExampleParams, Quadrants, RatioDraw,
 };
 pub use methods::mixup::{Mixup, MixupConfig, MixupParams};
 pub use methods::resizemix::{ResizeMix, ResizeMixConfig, ResizeMixParams};
@@ -92,7 +92,7 @@ pub use methods::smoothmix::{SmoothMix, SmoothMixConfig, SmoothMixLabel, SmoothM
 pub use methods::snapmix::{SnapMix, SnapMixConfig, SnapMixParams};
 pub use methods::transmix::{TransMix, TransMixConfig, TransMixParams};
 pub use mixer::{Guide, LamMode, Mixed, Mixer, Needs};
-pub use ops::{CutBox, boxes_mask, nearest_indices};
+pub use ops::{CutBox, nearest_indices};
 pub use pairing::{Pairing, Permutation};
 pub use rng::{MixRng, StreamKey};
 pub use target::{MixedTarget, check_smoothing};

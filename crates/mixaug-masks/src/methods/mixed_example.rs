@@ -34,7 +34,6 @@ mod params;
 #[cfg(test)]
 mod tests;
 
-pub use lines::quadrant_mask;
 use lines::{check_quadrants, check_strips, select_lines};
 pub use params::{Axis, Interval, MixedExampleDraws, MixedExampleParams, Quadrants};
 

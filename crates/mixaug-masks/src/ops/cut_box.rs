@@ -1,6 +1,5 @@
 //! The CutMix box (METHODS.md §0.3), shared by CutMix, SaliencyMix, SnapMix and Cutout.
 
-use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::MixRng;
@@ -101,42 +100,6 @@ impl CutBox {
     pub fn kept_fraction(&self, height: usize, width: usize) -> f64 {
         1.0 - self.area() as f64 / (height * width) as f64
     }
-
-    /// The box as a boolean mask, `true` inside.
-    ///
-    /// # Shapes
-    /// - output: `[1, 1, H, W]`
-    pub fn mask(&self, height: usize, width: usize, device: &Device) -> Tensor<4, Bool> {
-        boxes_mask(std::slice::from_ref(self), height, width, device)
-    }
-}
-
-/// One box per sample as a boolean mask (`true` inside box `i` in plane `i`), built on the
-/// device as the outer product of a per-row and a per-column indicator (`N·(H + W)`
-/// values drawn up on the host, three device operations).
-///
-/// # Shapes
-/// - output: `[boxes.len(), 1, H, W]`
-pub fn boxes_mask(
-    boxes: &[CutBox],
-    height: usize,
-    width: usize,
-    device: &Device,
-) -> Tensor<4, Bool> {
-    let n = boxes.len();
-    let indicator = |len: usize, range: fn(&CutBox) -> std::ops::Range<usize>| {
-        let v: Vec<f32> = boxes
-            .iter()
-            .flat_map(|b| {
-                let r = range(b);
-                (0..len).map(move |i| f32::from(u8::from(r.contains(&i))))
-            })
-            .collect();
-        Tensor::<1>::from_data(TensorData::new(v, [n * len]), device)
-    };
-    let rows = indicator(height, |b| b.y0..b.y1()).reshape([n, 1, height, 1]);
-    let cols = indicator(width, |b| b.x0..b.x1()).reshape([n, 1, 1, width]);
-    (rows.expand([n, 1, height, width]) * cols).equal_elem(1.0)
 }
 
 #[cfg(test)]

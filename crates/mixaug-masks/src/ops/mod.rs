@@ -10,7 +10,7 @@ mod line_mask;
 mod resize;
 
 pub(crate) use blend::{Mask, Source, blend, paste_boxes};
-pub use cut_box::{CutBox, boxes_mask};
+pub use cut_box::CutBox;
 pub(crate) use line_mask::LineMask;
 pub use resize::nearest_indices;
 pub(crate) use resize::nearest_resize;

@@ -47,35 +47,6 @@ pub(super) fn check_strips(
     }
 }
 
-/// The base weight of every pixel, `[N, 1, H, W]`, from per-sample row/column splits and
-/// cell weights.
-///
-/// # Shapes
-/// - output: `[masks.len(), 1, H, W]`
-pub fn quadrant_mask(masks: &[Quadrants], h: usize, w: usize, device: &Device) -> Tensor<4> {
-    let n = masks.len();
-    let column = |f: &dyn Fn(&Quadrants) -> f64| {
-        let v: Vec<f32> = masks.iter().map(|q| f(q) as f32).collect();
-        Tensor::<1>::from_data(TensorData::new(v, [n]), device)
-    };
-    let before = |len: usize, split: Tensor<1>| {
-        Tensor::<1, Int>::arange(0..len as i64, device)
-            .float()
-            .reshape([1, len])
-            .expand([n, len])
-            .lower(split.reshape([n, 1]).expand([n, len]))
-            .float()
-    };
-    let top = before(h, column(&|q| q.row as f64)).reshape([n, 1, h, 1]);
-    let left = before(w, column(&|q| q.col as f64)).reshape([n, 1, 1, w]);
-    let weight = |k: usize| column(&|q| q.weights[k]).reshape([n, 1, 1, 1]);
-    let right = left.clone().neg().add_scalar(1.0);
-    let upper = left.clone() * weight(0) + right.clone() * weight(1);
-    let lower = left * weight(2) + right * weight(3);
-    let bottom = top.clone().neg().add_scalar(1.0);
-    top * upper + bottom * lower
-}
-
 /// Rebuilds a batch line by line: output line `k = i·L + j` (row or column `j` of sample
 /// `i`, `L` lines per image) is input line `sources[k]`, for all channels at once. Rows:
 /// one row gather on the `[N·C·H, W]` view; columns: one on a `[N·W, C·H]` transposed copy.
