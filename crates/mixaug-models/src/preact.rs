@@ -16,7 +16,7 @@ use mixaug_maps::{CamClassifier, CamModel};
 use serde::{Deserialize, Serialize};
 
 use crate::input::{check_images, input_channels};
-use crate::resnet::{conv_with, pool_flat, trainable_params};
+use crate::resnet::{conv_with, kaiming_fan_out_std, pool_flat, trainable_params};
 use crate::{Architecture, ClassifierFamily, ImageShapeError, ModelError, ModelSpec, SpecOption};
 
 /// A pre-activation block: `BN → ReLU → conv(stride) → BN → ReLU → [dropout] → conv`, the
@@ -75,7 +75,7 @@ impl PreActInit {
             }
             PreActInit::WideResNet => Initializer::Normal {
                 mean: 0.0,
-                std: (2.0 / (output * kernel * kernel) as f64).sqrt(),
+                std: kaiming_fan_out_std(output * kernel * kernel),
             },
         };
         conv_with(

@@ -198,6 +198,14 @@ impl ResNetConfig {
 /// nonlinearity="relu")`, i.e. N(0, 2/fan_out) with fan_out = `output · kernel²` as PyTorch
 /// counts it, whatever the groups. (burn's `KaimingNormal` divides the fan-out by the groups,
 /// which for ResNeXt's grouped 3×3 would give √groups times torchvision's deviation.)
+/// Kaiming-normal's deviation for the ReLU gain, `√2 · (1/√fan_out)`, computed in the order
+/// burn's `KaimingNormal` computes it: with the same `f64` deviation the draws are
+/// bit-identical to those of the networks built with burn's initializer before (the
+/// quick table's digits depend on them), where `√(2/fan_out)` may differ in the last bit.
+pub(crate) fn kaiming_fan_out_std(fan_out: usize) -> f64 {
+    std::f64::consts::SQRT_2 * (1.0 / (fan_out as f64).sqrt())
+}
+
 pub(crate) fn conv(
     input: usize,
     output: usize,
@@ -207,8 +215,10 @@ pub(crate) fn conv(
     groups: usize,
     device: &Device,
 ) -> Conv2d {
-    let std = (2.0 / (output * kernel * kernel) as f64).sqrt();
-    let initializer = Initializer::Normal { mean: 0.0, std };
+    let initializer = Initializer::Normal {
+        mean: 0.0,
+        std: kaiming_fan_out_std(output * kernel * kernel),
+    };
     conv_with(
         input,
         output,
