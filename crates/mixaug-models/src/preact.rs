@@ -16,7 +16,7 @@ use mixaug_maps::{CamClassifier, CamModel};
 use serde::{Deserialize, Serialize};
 
 use crate::input::{check_images, input_channels};
-use crate::resnet::{conv_with, kaiming_fan_out_std, pool_flat, trainable_params};
+use crate::resnet::{conv, conv_with, pool_flat, trainable_params};
 use crate::{Architecture, ClassifierFamily, ImageShapeError, ModelError, ModelSpec, SpecOption};
 
 /// A pre-activation block: `BN → ReLU → conv(stride) → BN → ReLU → [dropout] → conv`, the
@@ -65,29 +65,19 @@ impl PreActInit {
         stride: usize,
         device: &Device,
     ) -> Conv2d {
-        let initializer = match self {
+        let padding = kernel / 2;
+        match self {
             PreActInit::Pytorch => {
                 let bound = 1.0 / ((input * kernel * kernel) as f64).sqrt();
-                Initializer::Uniform {
+                let uniform = Initializer::Uniform {
                     min: -bound,
                     max: bound,
-                }
+                };
+                conv_with(input, output, kernel, stride, padding, 1, uniform, device)
             }
-            PreActInit::WideResNet => Initializer::Normal {
-                mean: 0.0,
-                std: kaiming_fan_out_std(output * kernel * kernel),
-            },
-        };
-        conv_with(
-            input,
-            output,
-            kernel,
-            stride,
-            kernel / 2,
-            1,
-            initializer,
-            device,
-        )
+            // The ResNets' Kaiming-normal fan-out convolution.
+            PreActInit::WideResNet => conv(input, output, kernel, stride, padding, 1, device),
+        }
     }
 
     /// The classifier (burn's default `Linear` is PyTorch's).

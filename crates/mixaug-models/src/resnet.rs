@@ -202,7 +202,7 @@ impl ResNetConfig {
 /// burn's `KaimingNormal` computes it: with the same `f64` deviation the draws are
 /// bit-identical to those of the networks built with burn's initializer before (the
 /// quick table's digits depend on them), where `√(2/fan_out)` may differ in the last bit.
-pub(crate) fn kaiming_fan_out_std(fan_out: usize) -> f64 {
+fn kaiming_fan_out_std(fan_out: usize) -> f64 {
     std::f64::consts::SQRT_2 * (1.0 / (fan_out as f64).sqrt())
 }
 
