@@ -14,7 +14,7 @@ use mixaug_maps::{CamClassifier, CamModel};
 use thiserror::Error;
 
 use crate::drop_path::{DropPath, drop_path_rates, valid_rate};
-use crate::input::{check_images, input_channels};
+use crate::input::{check_images, expect_images, input_channels};
 use crate::{
     Architecture, ClassifierFamily, ImageShapeError, ImportError, ImportOptions, ImportReport,
     ModelError, ModelSpec, PytorchLayout, SpecOption, load_pytorch,
@@ -353,34 +353,17 @@ pub struct Deit {
 }
 
 impl Deit {
-    /// Checks that the network takes `images`, on the host shape only (no device work):
-    /// `C` channels of `S × S`, the configured input channels and image size. Every forward
-    /// makes this check before burn sees the batch.
-    ///
-    /// # Errors
-    /// [`ImageShapeError`], naming the expected and the given shape.
-    pub fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
-        check_images(
-            <Self as ClassifierFamily>::NAME,
-            input_channels(&self.patch_embed.proj),
-            Some([self.image_size, self.image_size]),
-            images,
-        )
-    }
-
     /// All tokens after the final norm, the class token first, then the patches in
     /// row-major order; and the last block's attention probabilities.
     ///
     /// # Panics
-    /// When the images are not the configured size and channels ([`Self::check_images`]).
+    /// When the images are not the configured size and channels ([`ClassifierFamily::check_images`]).
     ///
     /// # Shapes
     /// - `images`: `[N, C, S, S]` with `S` the configured image size; outputs
     ///   `[N, 1 + L, D]` and `[N, heads, 1 + L, 1 + L]`, `L = (S/p)²`
     fn tokens_and_attention(&self, images: Tensor<4>) -> (Tensor<3>, Tensor<4>) {
-        if let Err(e) = self.check_images(&images) {
-            panic!("{e}");
-        }
+        expect_images(self, &images);
         let patches = self.patch_embed.forward(images);
         let [n, _, d] = patches.dims();
         let cls = self.cls_token.val().expand([n, 1, d]);
@@ -398,7 +381,7 @@ impl Deit {
     /// row-major order.
     ///
     /// # Panics
-    /// When the images are not the configured size and channels ([`Self::check_images`]).
+    /// When the images are not the configured size and channels ([`ClassifierFamily::check_images`]).
     ///
     /// # Shapes
     /// - `images`: `[N, C, S, S]`; output `[N, 1 + L, D]`, `L = (S/p)²`
@@ -412,7 +395,7 @@ impl Deit {
     /// is grid cell `(l / (S/p), l % (S/p))`. TransMix averages it over the heads.
     ///
     /// # Panics
-    /// When the images are not the configured size and channels ([`Self::check_images`]).
+    /// When the images are not the configured size and channels ([`ClassifierFamily::check_images`]).
     ///
     /// # Shapes
     /// - `images`: `[N, C, S, S]`; outputs `[N, K]` and `[N, heads, L]`, `L = (S/p)²`
@@ -436,7 +419,7 @@ impl Deit {
         self.classify(self.pooled(images))
     }
 
-    /// Logits, or the error of [`check_images`](Self::check_images) for a batch of another
+    /// Logits, or the error of [`check_images`](ClassifierFamily::check_images) for a batch of another
     /// shape than the network takes.
     ///
     /// # Errors
@@ -445,7 +428,7 @@ impl Deit {
     /// # Shapes
     /// - `images`: `[N, C, S, S]`; output `[N, K]`
     pub fn try_forward(&self, images: Tensor<4>) -> Result<Tensor<2>, ImageShapeError> {
-        self.check_images(&images)?;
+        ClassifierFamily::check_images(self, &images)?;
         Ok(self.forward(images))
     }
 
@@ -534,8 +517,16 @@ impl ClassifierFamily for Deit {
         &self.head
     }
 
+    /// Checks that the network takes `images`, on the host shape only (no device work):
+    /// `C` channels of `S × S`, the configured input channels and image size. Every forward
+    /// makes this check before burn sees the batch.
     fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
-        Deit::check_images(self, images)
+        check_images(
+            Self::NAME,
+            input_channels(&self.patch_embed.proj),
+            Some([self.image_size, self.image_size]),
+            images,
+        )
     }
 
     fn forward_with_attention(&self, images: Tensor<4>) -> Option<(Tensor<2>, Tensor<3>)> {

@@ -8,6 +8,8 @@ use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use thiserror::Error;
 
+use crate::ClassifierFamily;
+
 /// A batch of images of another shape than the network was configured for, or an empty
 /// one.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -52,4 +54,12 @@ pub(crate) fn check_images(
 /// The input channels of a stem convolution (from its weight's shape; no device work).
 pub(crate) fn input_channels(conv: &Conv2d) -> usize {
     conv.weight.lazy_shape().dims::<4>()[1] * conv.groups
+}
+
+/// Panics with the [`ImageShapeError`]'s message when `network` does not take `images`:
+/// the check every plain forward makes before burn sees the batch.
+pub(crate) fn expect_images(network: &impl ClassifierFamily, images: &Tensor<4>) {
+    if let Err(e) = network.check_images(images) {
+        panic!("{e}");
+    }
 }

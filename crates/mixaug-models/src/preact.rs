@@ -15,7 +15,7 @@ use mixaug_loss::PooledClassifier;
 use mixaug_maps::{CamClassifier, CamModel};
 use serde::{Deserialize, Serialize};
 
-use crate::input::{check_images, input_channels};
+use crate::input::{check_images, expect_images, input_channels};
 use crate::resnet::{conv, conv_with, pool_flat, trainable_params};
 use crate::{Architecture, ClassifierFamily, ImageShapeError, ModelError, ModelSpec, SpecOption};
 
@@ -240,9 +240,7 @@ impl PreActNet {
     /// # Shapes
     /// - `images`: `[N, 3, H, W]`; output `[N, D, h, w]`
     pub fn features(&self, images: Tensor<4>) -> Tensor<4> {
-        if let Err(e) = ClassifierFamily::check_images(self, &images) {
-            panic!("{e}");
-        }
+        expect_images(self, &images);
         let mut x = self.conv1.forward(images);
         for block in &self.blocks {
             x = block.forward(x);

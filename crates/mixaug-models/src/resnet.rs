@@ -12,7 +12,7 @@ use mixaug_loss::PooledClassifier;
 use mixaug_maps::{CamClassifier, CamModel};
 use serde::{Deserialize, Serialize};
 
-use crate::input::{check_images, input_channels};
+use crate::input::{check_images, expect_images, input_channels};
 use crate::{
     Architecture, ClassifierFamily, ImageShapeError, ImportError, ImportOptions, ImportReport,
     ModelError, ModelSpec, PytorchLayout, SpecOption, load_pytorch,
@@ -370,9 +370,7 @@ impl ResNet {
     /// - `images`: `[N, 3, H, W]`; output `[N, 4·base_width·expansion, H/16, W/16]`
     ///   (ImageNet stem) or `[N, 4·base_width·expansion, H/4, W/4]` (CIFAR stem)
     pub fn mid_features(&self, images: Tensor<4>) -> Tensor<4> {
-        if let Err(e) = ClassifierFamily::check_images(self, &images) {
-            panic!("{e}");
-        }
+        expect_images(self, &images);
         let mut x = relu(self.bn1.forward(self.conv1.forward(images)));
         if let Some(pool) = &self.maxpool {
             x = pool.forward(x);

@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use crate::deit::{Mlp, linear};
 use crate::drop_path::{DropPath, drop_path_rates, valid_rate};
-use crate::input::{check_images, input_channels};
+use crate::input::{check_images, expect_images, input_channels};
 use crate::{
     Architecture, ClassifierFamily, ImageShapeError, ImportError, ImportOptions, ImportReport,
     ModelError, ModelSpec, PytorchLayout, SpecOption, load_pytorch,
@@ -578,34 +578,16 @@ pub struct Swin {
 }
 
 impl Swin {
-    /// Checks that the network takes `images`, on the host shape only (no device work):
-    /// `C` channels of `S × S`, the configured input channels and image size (timm's
-    /// `strict_img_size`: the windows, their shifts and masks are planned for that size).
-    /// Every forward makes this check before burn sees the batch.
-    ///
-    /// # Errors
-    /// [`ImageShapeError`], naming the expected and the given shape.
-    pub fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
-        check_images(
-            <Self as ClassifierFamily>::NAME,
-            input_channels(&self.patch_embed.proj),
-            Some([self.image_size, self.image_size]),
-            images,
-        )
-    }
-
     /// The last stage's tokens after the final norm, channels-last.
     ///
     /// # Panics
-    /// When the images are not the configured size and channels ([`Self::check_images`]).
+    /// When the images are not the configured size and channels ([`ClassifierFamily::check_images`]).
     ///
     /// # Shapes
     /// - `images`: `[N, C, S, S]` with `S` the configured image size; output `[N, h, w, D]`,
     ///   `h = w = S/(p·2^(stages−1))`
     pub fn forward_features(&self, images: Tensor<4>) -> Tensor<4> {
-        if let Err(e) = self.check_images(&images) {
-            panic!("{e}");
-        }
+        expect_images(self, &images);
         let x = self.patch_embed.forward(images);
         self.norm
             .forward(self.layers.iter().fold(x, |x, l| l.forward(x)))
@@ -624,7 +606,7 @@ impl Swin {
         self.classify(self.pooled(images))
     }
 
-    /// Logits, or the error of [`check_images`](Self::check_images) for a batch of another
+    /// Logits, or the error of [`check_images`](ClassifierFamily::check_images) for a batch of another
     /// shape than the network takes.
     ///
     /// # Errors
@@ -633,7 +615,7 @@ impl Swin {
     /// # Shapes
     /// - `images`: `[N, C, S, S]`; output `[N, K]`
     pub fn try_forward(&self, images: Tensor<4>) -> Result<Tensor<2>, ImageShapeError> {
-        self.check_images(&images)?;
+        ClassifierFamily::check_images(self, &images)?;
         Ok(self.forward(images))
     }
 
@@ -713,8 +695,17 @@ impl ClassifierFamily for Swin {
         &self.head.fc
     }
 
+    /// Checks that the network takes `images`, on the host shape only (no device work):
+    /// `C` channels of `S × S`, the configured input channels and image size (timm's
+    /// `strict_img_size`: the windows, their shifts and masks are planned for that size).
+    /// Every forward makes this check before burn sees the batch.
     fn check_images(&self, images: &Tensor<4>) -> Result<(), ImageShapeError> {
-        Swin::check_images(self, images)
+        check_images(
+            Self::NAME,
+            input_channels(&self.patch_embed.proj),
+            Some([self.image_size, self.image_size]),
+            images,
+        )
     }
 
     fn load_checkpoint(

@@ -5,7 +5,9 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use mixaug_loss::PooledClassifier;
-use mixaug_models::{Classifier, DeitConfig, DeitConfigError, ImageShapeError, ModelError};
+use mixaug_models::{
+    Classifier, ClassifierFamily, DeitConfig, DeitConfigError, ImageShapeError, ModelError,
+};
 
 fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_into_vec_as::<f32>().unwrap()

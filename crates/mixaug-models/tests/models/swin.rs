@@ -6,7 +6,8 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use mixaug_loss::PooledClassifier;
 use mixaug_models::{
-    Classifier, ImageShapeError, ModelError, SwinConfig, SwinConfigError, shifted_window_mask,
+    Classifier, ClassifierFamily, ImageShapeError, ModelError, SwinConfig, SwinConfigError,
+    shifted_window_mask,
 };
 
 fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
