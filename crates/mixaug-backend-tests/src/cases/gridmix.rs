@@ -10,7 +10,7 @@ use crate::{assert_close, floats, ints, ramp_batch, ramp_values, swapped_pair_bl
 /// partner shows at rows {0, 1, 4, 5} × columns {1, 2, 5, 6} (16 pixels, every channel);
 /// π = (1, 0); base weight `λ' = 1 − 16/60 = 11/15`.
 pub fn gridmix_hand_case(device: &Device) {
-    let (n, c, h, w) = (2, 2, 6, 10);
+    let (h, w) = (6, 10);
     let grid = Grid::draw(h, w, 0.75, 2, 1.0, 0.8, 0.75, (0.3, 0.5));
     assert_eq!(
         grid.crop,
@@ -21,33 +21,13 @@ pub fn gridmix_hand_case(device: &Device) {
             w: 8
         }
     );
-    let params = GridMixParams {
-        perm: Permutation::new(vec![1, 0]).unwrap(),
-        sampled_lam: 0.75,
-        grid: Some(grid),
-    };
-    let mixed = GridMixConfig::new()
-        .init()
-        .unwrap()
-        .apply(
-            &params,
-            ramp_batch(n, c, h, w, device),
-            Tensor::from_ints([3, 7], device),
-            &Guide::None,
-        )
-        .unwrap();
-    let partner = |y: usize, x: usize| [0, 1, 4, 5].contains(&y) && [1, 2, 5, 6].contains(&x);
-    let expected = swapped_pair_blend(
-        [c, h, w],
-        |_, _, y, x| {
-            if partner(y, x) { 0.0 } else { 1.0 }
-        },
+    assert_grid_mix(
+        device,
+        [h, w],
+        grid,
+        [&[0, 1, 4, 5], &[1, 2, 5, 6]],
+        11.0 / 15.0,
     );
-    assert_eq!(floats(mixed.images), expected);
-    assert_eq!(ints(mixed.target.classes()), vec![3, 7, 7, 3]);
-    let (a, b) = (11.0 / 15.0, 4.0 / 15.0);
-    assert_close(&floats(mixed.target.weights()), &[a, b, a, b], 1e-6);
-    assert_eq!(ints(mixed.perm), vec![1, 0]);
 }
 
 /// Crops larger than the image (docs/methods.md, GridMix): the grid is laid on the drawn
@@ -71,7 +51,8 @@ pub fn gridmix_crop_past_the_image(device: &Device) {
 }
 
 /// Mixes a swapped ramp pair of `[h, w]` images with `grid` and checks that the partner
-/// shows exactly at `holes = [rows, cols]` and that the base keeps weight `kept`.
+/// shows exactly at `holes = [rows, cols]` (every channel), that the base keeps weight
+/// `kept` and that π = (1, 0). The weights come from the mask, not the drawn λ.
 fn assert_grid_mix(
     device: &Device,
     [h, w]: [usize; 2],
@@ -107,6 +88,7 @@ fn assert_grid_mix(
     assert_eq!(ints(mixed.target.classes()), vec![3, 7, 7, 3]);
     let (a, b) = (kept, 1.0 - kept);
     assert_close(&floats(mixed.target.weights()), &[a, b, a, b], 1e-6);
+    assert_eq!(ints(mixed.perm), vec![1, 0]);
 }
 
 /// Sampled grids on 9×14 images: the crop lies inside the image, every pixel of sample
