@@ -4,11 +4,9 @@
 //! dropout between the two convolutions of a block).
 
 use burn::module::Param;
-use burn::nn::conv::Conv2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig};
-use burn::nn::{
-    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Initializer, Linear, LinearConfig,
-};
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use mixaug_loss::PooledClassifier;
@@ -67,13 +65,11 @@ impl PreActInit {
     ) -> Conv2d {
         let padding = kernel / 2;
         match self {
+            // burn's default for a convolution: PyTorch's kaiming_uniform_(a = √5), i.e.
+            // U(±1/√fan_in).
             PreActInit::Pytorch => {
-                let bound = 1.0 / ((input * kernel * kernel) as f64).sqrt();
-                let uniform = Initializer::Uniform {
-                    min: -bound,
-                    max: bound,
-                };
-                conv_with(input, output, kernel, stride, padding, 1, uniform, device)
+                let default = Conv2dConfig::new([input, output], [kernel, kernel]).initializer;
+                conv_with(input, output, kernel, stride, padding, 1, default, device)
             }
             // The ResNets' Kaiming-normal fan-out convolution.
             PreActInit::WideResNet => conv(input, output, kernel, stride, padding, 1, device),

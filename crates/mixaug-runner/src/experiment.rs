@@ -379,12 +379,9 @@ fn model_error(error: ModelError, section: &str, spec: &ModelSpec) -> anyhow::Er
         // experiment's own that they do not fit is that key's error, not the network's.
         ModelError::Deit(DeitConfigError::Patch { .. })
         | ModelError::Swin(SwinConfigError::Patch { .. } | SwinConfigError::Window { .. })
-            if spec.image_size.is_some() =>
+            if let Some(size) = spec.image_size =>
         {
-            format!(
-                "{section}.image_size = {}",
-                spec.image_size.unwrap_or_default()
-            )
+            format!("{section}.image_size = {size}")
         }
         ModelError::Unsupported { .. } | ModelError::Deit(_) | ModelError::Swin(_) => {
             format!("{section}.arch = {:?}", spec.arch)

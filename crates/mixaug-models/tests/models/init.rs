@@ -279,7 +279,6 @@ fn assert_pytorch_linear(all: &[Weights]) {
         .find(|t| t.owner == "Linear" && t.field() == "weight")
         .unwrap();
     let bound = 1.0 / linear_fan_in(weight).sqrt();
-    let (u, _) = standardised(all, |t| t.owner == "Linear", |_| bound);
     let (w, _) = standardised(
         all,
         |t| t.owner == "Linear" && t.field() == "weight",
@@ -292,7 +291,6 @@ fn assert_pytorch_linear(all: &[Weights]) {
         |_| bound,
     );
     assert_standard_uniform("Linear bias", &b, 400.0);
-    assert_eq!(u.len(), w.len() + b.len());
 }
 
 #[test]
@@ -440,8 +438,8 @@ fn assert_timm_vit_scheme(name: &str, all: &[Weights]) {
     );
     let m = assert_standard_normal(&format!("{name} Linear weight"), &z);
     assert_layer_scales(&format!("{name} Linear weight"), &layers, 3.0, 1.0);
-    // timm's trunc_normal_(std=.02) cuts at a = −2, b = 2 (absolute, 100σ).
-    assert!(m.max_abs * 0.02 <= 2.0);
+    // timm's trunc_normal_(std=.02) cuts at a = −2, b = 2 (absolute, 100σ): a cut no
+    // draw of N(0, 0.02²) reaches, so the normal moments above are the whole check.
     eprintln!(
         "{name} Linear weight / 0.02: n {}, mean {:.4}, var {:.4}, kurtosis {:.3}",
         m.n, m.mean, m.var, m.kurtosis

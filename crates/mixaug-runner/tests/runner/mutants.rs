@@ -232,6 +232,10 @@ fn apply(root: &toml::Table, mutation: &Mutation) -> toml::Table {
 
 /// Whether `message` holds `key` as a word (not inside a longer name).
 fn names(message: &str, key: &str) -> bool {
+    // The root's own "key" is empty, and an empty string is found anywhere.
+    if key.is_empty() {
+        return false;
+    }
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
     message.match_indices(key).any(|(i, _)| {
         !word(message[..i].chars().next_back()) && !word(message[i + key.len()..].chars().next())
@@ -445,6 +449,10 @@ fn mutated_table_files_are_refused_by_name() {
 
 #[test]
 fn mutations_cover_every_key_type_and_table() {
+    // An error names a key as a whole word, and never the root's empty name.
+    assert!(names("train.epochs: must be positive", "epochs"));
+    assert!(!names("train.epochs_max: too large", "epochs"));
+    assert!(!names("train: a: b", ""));
     let root: toml::Table = toml::from_str("a = 1\n[b]\nc = [\"x\", { d = true }]\n").unwrap();
     let described: Vec<String> = mutations(&root).iter().map(Mutation::describe).collect();
     for expected in [
