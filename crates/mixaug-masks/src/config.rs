@@ -153,19 +153,9 @@ macro_rules! methods {
             ) -> Result<Mixed, MixError> {
                 match (self, params) {
                     (MixMethod::None, MixParams::None { perm }) => {
-                        let batch = BatchShape::of_batch(&images, &labels)?;
-                        if perm.len() != batch.n {
-                            return Err(MixError::ShapeMismatch {
-                                what: "none parameters",
-                                expected: format!("parameters for a batch of {}", batch.n),
-                                got: format!("a permutation of {}", perm.len()),
-                            });
-                        }
-                        Ok(Mixed {
-                            perm: perm.to_tensor(&images.device()),
-                            target: MixedTarget::single(labels),
-                            images,
-                        })
+                        let (pairs, images) =
+                            $crate::mixer::Pairs::check("none parameters", images, labels, perm, 1)?;
+                        pairs.unmixed_target(images)
                     }
                     $((MixMethod::$variant(m), MixParams::$variant(p)) => {
                         m.apply(p, images, labels, guide)

@@ -956,7 +956,16 @@ fn with_wild_field(
     float: f64,
     int: i64,
 ) -> Option<MixConfig> {
-    let mut value = toml::Value::Table(toml::Table::try_from(config).ok()?);
+    // `None`: the case has no TOML form (TOML integers stop at i64::MAX, and the cases
+    // try roll shifts of usize::MAX and SamplePairing schedules of u64::MAX — which the
+    // other properties cover), no numeric field (`none`), or a value serde itself refuses
+    // (out of the field's integer type: a typed error, not a panic).
+    let table = match toml::Table::try_from(config) {
+        Ok(table) => table,
+        Err(e) if e.to_string().contains("too large") => return None,
+        Err(e) => panic!("a MixConfig with no integer past i64::MAX is a TOML table: {e}"),
+    };
+    let mut value = toml::Value::Table(table);
     let mut count = 0;
     set_leaf(&mut value, usize::MAX, &mut count, float, int);
     if count == 0 {

@@ -147,7 +147,7 @@ fn place(len: usize, span: usize, u: f64) -> (usize, usize, usize) {
     let end = start.saturating_add(span as i128);
     let (lo, hi) = (start.clamp(0, len as i128), end.clamp(0, len as i128));
     let overhang = usize::try_from(lo - start).unwrap_or(usize::MAX);
-    (lo as usize, (hi - lo).max(0) as usize, overhang)
+    (lo as usize, (hi - lo) as usize, overhang)
 }
 
 impl Grid {

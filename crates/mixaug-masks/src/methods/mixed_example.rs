@@ -449,12 +449,12 @@ impl Mixer for MixedExample {
                 got: format!("{draws_len} draws"),
             });
         }
+        // `base_fractions` checks that the splits and strips lie inside the images.
         let lam = self.base_fractions(params, batch)?;
         let device = pairs.device();
         let pi = pairs.partners();
         let mixed = match &params.draws {
             MixedExampleDraws::Quadrants { masks } => {
-                check_quadrants(name, masks, h, w)?;
                 // Two patterns per sample: the rows above the split and those below.
                 let mut keep = LineMask::new(w);
                 for q in masks {
@@ -467,7 +467,7 @@ impl Mixer for MixedExample {
                 blend(images, Source::Partner(pi), &Mask::Lines(keep))
             }
             MixedExampleDraws::Interval { axis, strips } => {
-                let len = check_strips(name, *axis, strips, h, w)?;
+                let len = axis.len(h, w);
                 // Line j of sample i reads the partner's line `source + j − start` inside
                 // the strip and its own line j elsewhere.
                 let sources = (0..n).flat_map(|i| {

@@ -30,10 +30,7 @@ pub(super) fn check_strips(
     h: usize,
     w: usize,
 ) -> Result<usize, MixError> {
-    let len = match axis {
-        Axis::Rows => h,
-        Axis::Columns => w,
-    };
+    let len = axis.len(h, w);
     match strips
         .iter()
         .find(|s| s.start + s.len > len || s.source + s.len > len)

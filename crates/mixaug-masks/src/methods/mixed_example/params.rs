@@ -48,6 +48,16 @@ pub enum Axis {
     Columns,
 }
 
+impl Axis {
+    /// The length of a line along this axis of an `h × w` image (`h` for rows).
+    pub fn len(self, h: usize, w: usize) -> usize {
+        match self {
+            Axis::Rows => h,
+            Axis::Columns => w,
+        }
+    }
+}
+
 /// The per-sample draws of a batch, by kind of device operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
