@@ -40,8 +40,8 @@ pub fn doc() -> Result<()> {
 pub fn package(verify: bool, allow_dirty: bool) -> Result<()> {
     let mut cmd = cargo();
     // Verification builds each package as its own workspace, without ours and its
-    // profiles: without debug information, as our dev profile, its burn builds are less
-    // than half the size on disk and quicker to link.
+    // profiles: without debug information, as our dev profile, its burn builds take less
+    // than half the disk (seen here: burn-nn's rlib 12.7 MB without, 27 MB with).
     cmd.arg("package").env("CARGO_PROFILE_DEV_DEBUG", "false");
     for name in LIBRARY_CRATES {
         cmd.args(["--package", name]);
