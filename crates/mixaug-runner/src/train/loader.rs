@@ -66,6 +66,7 @@ impl DeviceShares {
     /// # Errors
     /// When there is no batch, or fewer batches than devices (no step would be taken).
     pub fn new(batches: usize, devices: usize) -> anyhow::Result<Self> {
+        // Public: a caller may pass 0, which would divide by zero below.
         anyhow::ensure!(devices > 0, "training needs at least one device");
         anyhow::ensure!(batches > 0, "the training set gives no full batch");
         anyhow::ensure!(
@@ -90,36 +91,22 @@ impl DeviceShares {
 /// E.g. "10 batches per epoch on 3 devices: 3 steps of 3, 1 batch dropped".
 impl std::fmt::Display for DeviceShares {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let plural = |n: usize| if n == 1 { "" } else { "es" };
+        let count = |n: usize, one: &str, many: &str| match n {
+            1 => format!("1 {one}"),
+            n => format!("{n} {many}"),
+        };
         write!(
             f,
-            "{} batch{} per epoch on {} device{}: ",
-            self.batches,
-            plural(self.batches),
-            self.devices,
-            if self.devices == 1 { "" } else { "s" }
+            "{} per epoch on {}: {}",
+            count(self.batches, "batch", "batches"),
+            count(self.devices, "device", "devices"),
+            count(self.steps, "step", "steps"),
         )?;
-        match self.devices {
-            1 => write!(
-                f,
-                "{} step{}",
-                self.steps,
-                if self.steps == 1 { "" } else { "s" }
-            )?,
-            k => write!(
-                f,
-                "{} step{} of {k}",
-                self.steps,
-                if self.steps == 1 { "" } else { "s" }
-            )?,
+        if self.devices > 1 {
+            write!(f, " of {}", self.devices)?;
         }
         if self.dropped > 0 {
-            write!(
-                f,
-                ", {} batch{} dropped",
-                self.dropped,
-                plural(self.dropped)
-            )?;
+            write!(f, ", {} dropped", count(self.dropped, "batch", "batches"))?;
         }
         Ok(())
     }
